@@ -1,0 +1,66 @@
+package io.wharf.serde;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DatumWriter;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * Writes Avro specific records in the Confluent wire format: magic byte 0, the writer schema's registry id
+ * (4 bytes, big-endian), then Avro binary. The schema is registered under {@code <topic>-value} (or
+ * {@code -key}) on first use and its id cached.
+ */
+public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
+    private SchemaRegistryClient registry;
+    private boolean isKey;
+    private final Map<Schema, DatumWriter<T>> writers = new ConcurrentHashMap<>();
+
+    /** For Kafka, which configures it through {@link #configure}. */
+    public AvroSerializer() {
+    }
+
+    public AvroSerializer(SchemaRegistryClient registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void configure(Map<String, ?> configs, boolean isKey) {
+        this.isKey = isKey;
+        if (registry == null) {
+            registry = SchemaRegistryClients.forUrl(new AvroSerdeConfig(configs).getString(AvroSerdeConfig.REGISTRY_URL_CONFIG));
+        }
+    }
+
+    @Override
+    public byte[] serialize(String topic, T record) {
+        if (record == null) {
+            return null;
+        }
+        if (registry == null) {
+            throw new SerializationException("AvroSerializer is not configured: set " + AvroSerdeConfig.REGISTRY_URL_CONFIG + " or pass a SchemaRegistryClient");
+        }
+        Schema schema = record.getSchema();
+        String subject = topic + (isKey ? "-key" : "-value");
+        int id = registry.register(subject, schema);
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+            WireFormat.writeHeader(out, id);
+            BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+            writers.computeIfAbsent(schema, SpecificDatumWriter::new).write(record, encoder);
+            encoder.flush();
+            return out.toByteArray();
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException("Could not write " + schema.getFullName() + " for topic " + topic + ": " + e.getMessage(), e);
+        }
+    }
+
+}

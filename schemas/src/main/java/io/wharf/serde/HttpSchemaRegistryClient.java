@@ -1,0 +1,145 @@
+package io.wharf.serde;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.avro.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Speaks the Confluent schema-registry REST API (as served by Confluent's registry, Apicurio's
+ * {@code /apis/ccompat/v7}, Karapace, Redpanda). Registrations and lookups are cached, so the hot path of a
+ * serializer does no HTTP at all once a schema is known.
+ */
+public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
+    private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
+    private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI baseUrl;
+    private final HttpClient http;
+    private final Duration timeout;
+    private final Map<String, Integer> registered = new ConcurrentHashMap<>();
+    private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
+
+    public HttpSchemaRegistryClient(String baseUrl) {
+        this(baseUrl, Duration.ofSeconds(10));
+    }
+
+    public HttpSchemaRegistryClient(String baseUrl, Duration timeout) {
+        if (baseUrl == null || baseUrl.isBlank()) {
+            throw new IllegalArgumentException("Schema registry URL is empty: set " + AvroSerdeConfig.REGISTRY_URL_CONFIG
+                    + " to the registry's Confluent-compatible API, e.g. http://127.0.0.1:8081/apis/ccompat/v7");
+        }
+        this.baseUrl = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    public String url() {
+        return baseUrl.toString();
+    }
+
+    @Override
+    public int register(String subject, Schema schema) {
+        String cacheKey = subject + '\n' + schema.toString();
+        Integer cached = registered.get(cacheKey);
+        if (cached != null) {
+            return cached;
+        }
+        ensureCompatibility(subject);
+        JsonNode response = send("POST", "subjects/" + encode(subject) + "/versions",
+                Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
+        int id = response.path("id").asInt(-1);
+        if (id < 0) {
+            throw new SchemaRegistryException("Schema registry at " + baseUrl + " answered a registration under subject '" + subject
+                    + "' without an id: " + response);
+        }
+        registered.put(cacheKey, id);
+        byId.putIfAbsent(id, schema);
+        return id;
+    }
+
+    @Override
+    public Schema schemaById(int id) {
+        Schema cached = byId.get(id);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode response = send("GET", "schemas/ids/" + id, null, "look up schema id " + id);
+        String text = response.path("schema").asText(null);
+        if (text == null) {
+            throw new SchemaRegistryException("Schema registry at " + baseUrl + " has no schema text for id " + id + ": " + response);
+        }
+        Schema schema = new Schema.Parser().parse(text);
+        byId.putIfAbsent(id, schema);
+        return schema;
+    }
+
+    /** Sets BACKWARD on a subject that has no versions yet; a subject with history keeps whatever its owner chose. */
+    private void ensureCompatibility(String subject) {
+        try {
+            send("GET", "subjects/" + encode(subject) + "/versions", null, "list versions of subject '" + subject + "'");
+            return; // subject exists
+        } catch (NotFound e) {
+            // a new subject: fall through
+        }
+        try {
+            send("PUT", "config/" + encode(subject), Map.of("compatibility", COMPATIBILITY),
+                    "set compatibility " + COMPATIBILITY + " on subject '" + subject + "'");
+        } catch (SchemaRegistryException e) {
+            log.warn("Could not set {} compatibility on subject {} (the registry's global level applies): {}", COMPATIBILITY, subject, e.getMessage());
+        }
+    }
+
+    private JsonNode send(String method, String path, Object body, String what) {
+        URI uri = baseUrl.resolve(path);
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout)
+                    .header("Accept", CONTENT_TYPE + ", application/json");
+            if (body == null) {
+                request.method(method, HttpRequest.BodyPublishers.noBody());
+            } else {
+                request.header("Content-Type", CONTENT_TYPE)
+                        .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+            }
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 404) {
+                throw new NotFound("Schema registry at " + baseUrl + " could not " + what + ": 404 " + response.body());
+            }
+            if (response.statusCode() / 100 != 2) {
+                throw new SchemaRegistryException("Schema registry at " + baseUrl + " refused to " + what + ": HTTP "
+                        + response.statusCode() + " " + response.body());
+            }
+            return response.body().isBlank() ? JSON.nullNode() : JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new SchemaRegistryException("Could not reach the schema registry at " + baseUrl + " to " + what + ": " + e
+                    + ". Is it running, and is " + AvroSerdeConfig.REGISTRY_URL_CONFIG + " right?", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchemaRegistryException("Interrupted while trying to " + what, e);
+        }
+    }
+
+    private static String encode(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static final class NotFound extends SchemaRegistryException {
+        NotFound(String message) {
+            super(message);
+        }
+    }
+}

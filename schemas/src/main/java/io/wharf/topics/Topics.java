@@ -1,0 +1,85 @@
+package io.wharf.topics;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The topics Wharf shares between its modules, as fixed by the architecture. Keys and cleanup policies are
+ * part of the contract: {@code wharf.events} and {@code wharf.functions} are both keyed by function name and
+ * must have the same partition count, so that one dispatcher task sees a function and all of its events.
+ */
+public final class Topics {
+    public static final String FUNCTIONS = "wharf.functions";
+    public static final String SCHEDULES = "wharf.schedules";
+    public static final String EVENTS = "wharf.events";
+    public static final String ATTEMPTS = "wharf.attempts";
+    public static final String RESULTS = "wharf.results";
+    public static final String LOGS = "wharf.logs";
+    public static final String DLQ = "wharf.dlq";
+    public static final String JOBS_PREFIX = "wharf.jobs.";
+    public static final String DEFAULT_POOL = "default";
+
+    private static final Pattern POOL_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,100}");
+
+    private Topics() {
+    }
+
+    /** The job topic of a worker pool. */
+    public static String jobs(String pool) {
+        if (pool == null || !POOL_NAME.matcher(pool).matches()) {
+            throw new IllegalArgumentException("Pool name '" + pool
+                    + "' is invalid: use 1 to 100 letters, digits, '_' or '-' (it becomes the topic " + JOBS_PREFIX + "<pool>)");
+        }
+        return JOBS_PREFIX + pool;
+    }
+
+    /** The topics a Wharf installation needs, with the given partition count and replication factor. */
+    public static List<NewTopic> core(int partitions, short replication, Collection<String> pools) {
+        List<NewTopic> topics = new ArrayList<>();
+        Map<String, String> compact = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+        topics.add(new NewTopic(FUNCTIONS, partitions, replication).configs(compact));
+        topics.add(new NewTopic(SCHEDULES, partitions, replication).configs(compact));
+        topics.add(new NewTopic(EVENTS, partitions, replication));
+        topics.add(new NewTopic(ATTEMPTS, partitions, replication));
+        topics.add(new NewTopic(RESULTS, partitions, replication));
+        topics.add(new NewTopic(LOGS, partitions, replication));
+        topics.add(new NewTopic(DLQ, partitions, replication));
+        for (String pool : pools) {
+            topics.add(new NewTopic(jobs(pool), partitions, replication));
+        }
+        return topics;
+    }
+
+    /** Creates whichever of {@code topics} do not exist yet. */
+    public static void ensure(Admin admin, List<NewTopic> topics) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (missing.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(missing).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while creating Wharf topics", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Could not create Wharf topics: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.wharf.testkit;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+
+/**
+ * A single-node KRaft broker (combined broker and controller) in this JVM, bound to 127.0.0.1 only. It is a
+ * real broker: transactions, consumer groups, compaction and Kafka Streams work as in production, with
+ * replication factors of 1.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+    /** Large enough for a 6 MiB payload plus its record; topics that carry payloads get the same limit. */
+    public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+    private final Path dataDir;
+    private final boolean deleteOnClose;
+    private final int brokerPort;
+    private final int controllerPort;
+    private KafkaRaftServer server;
+
+    private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int brokerPort) {
+        this.dataDir = dataDir;
+        this.deleteOnClose = deleteOnClose;
+        this.brokerPort = brokerPort == 0 ? Ports.free() : brokerPort;
+        this.controllerPort = Ports.free();
+    }
+
+    /** Starts a broker on a free loopback port with its data in a temporary directory removed on close. */
+    public static EmbeddedKafka start() {
+        try {
+            return start(Files.createTempDirectory("wharf-kafka-"), true, 0);
+        } catch (IOException e) {
+            throw new IllegalStateException("Could not create a data directory for the embedded broker", e);
+        }
+    }
+
+    /** Starts a broker on {@code port} (0 = any free one) keeping its data in {@code dataDir}. */
+    public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int port) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, port);
+        kafka.startServer();
+        return kafka;
+    }
+
+    private void startServer() {
+        long begin = System.nanoTime();
+        Map<String, Object> props = new HashMap<>();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("log.dirs", dataDir.toString());
+        props.put("num.partitions", "4");
+        props.put("auto.create.topics.enable", "false");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "4");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "4");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        // Lets tests and `wharf dev` use short consumer session timeouts, so a dead worker's jobs move quickly.
+        props.put("group.min.session.timeout.ms", "1000");
+        props.put("message.max.bytes", String.valueOf(MAX_MESSAGE_BYTES));
+        props.put("replica.fetch.max.bytes", String.valueOf(MAX_MESSAGE_BYTES));
+        props.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));
+        KafkaConfig config = new KafkaConfig(props, false);
+        try {
+            if (!Files.exists(dataDir.resolve("meta.properties"))) {
+                Files.createDirectories(dataDir);
+                new Formatter()
+                        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                        .setClusterId(Uuid.randomUuid().toString())
+                        .setNodeId(1)
+                        .setControllerListenerName("CONTROLLER")
+                        .setMetadataLogDirectory(dataDir.toString())
+                        .setDirectories(List.of(dataDir.toString()))
+                        .setReleaseVersion(MetadataVersion.latestProduction())
+                        .run();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not format the embedded broker's storage in " + dataDir + ": " + e.getMessage(), e);
+        }
+        server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        log.info("Embedded Kafka broker started on {} in {} ms (data in {})", bootstrapServers(),
+                (System.nanoTime() - begin) / 1_000_000, dataDir);
+    }
+
+    public String bootstrapServers() {
+        return "127.0.0.1:" + brokerPort;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (server == null) {
+            return;
+        }
+        log.info("Stopping embedded Kafka broker on {}", bootstrapServers());
+        server.shutdown();
+        server.awaitShutdown();
+        server = null;
+        if (deleteOnClose) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            log.warn("Could not delete {}: {}", dir, e.toString());
+        }
+    }
+}
