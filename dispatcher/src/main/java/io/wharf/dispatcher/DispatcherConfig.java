@@ -1,0 +1,62 @@
+package io.wharf.dispatcher;
+
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.streams.StreamsConfig;
+
+import io.wharf.serde.AvroSerdeConfig;
+
+/** The dispatcher's settings. Every key is declared here with its type, default, check and meaning. */
+public final class DispatcherConfig extends AbstractConfig {
+    public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+    public static final String REGISTRY_URL_CONFIG = AvroSerdeConfig.REGISTRY_URL_CONFIG;
+    public static final String APPLICATION_ID_CONFIG = "wharf.dispatcher.application.id";
+    public static final String COMMIT_INTERVAL_MS_CONFIG = "wharf.dispatcher.commit.interval.ms";
+    public static final String STATE_DIR_CONFIG = "wharf.dispatcher.state.dir";
+    public static final String THREADS_CONFIG = "wharf.dispatcher.threads";
+
+    private static final ConfigDef DEF = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka brokers to bootstrap from, host:port[,host:port].")
+            .define(REGISTRY_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Confluent-compatible schema registry API base URL.")
+            .define(APPLICATION_ID_CONFIG, Type.STRING, "wharf-dispatcher", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "Kafka Streams application id: instances with the same id share the work; it prefixes internal topics.")
+            .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 100L, Range.between(1, 60_000), Importance.MEDIUM,
+                    "Exactly-once commit interval. Jobs become visible to workers only when the task commits, so this is the "
+                            + "dispatcher's latency floor; shorter means more transactions per second.")
+            .define(STATE_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-dispatcher", Importance.LOW,
+                    "Directory of the local state stores.")
+            .define(THREADS_CONFIG, Type.INT, 1, Range.between(1, 64), Importance.LOW, "Stream threads per instance.");
+
+    public DispatcherConfig(Map<?, ?> props) {
+        super(DEF, props, false);
+    }
+
+    public static ConfigDef configDef() {
+        return DEF;
+    }
+
+    /** The Kafka Streams properties these settings imply. */
+    Properties streamsProperties() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID_CONFIG));
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, getLong(COMMIT_INTERVAL_MS_CONFIG));
+        props.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR_CONFIG));
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(THREADS_CONFIG));
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 16 * 1024 * 1024);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 16 * 1024 * 1024);
+        return props;
+    }
+}

@@ -1,0 +1,62 @@
+package io.wharf.dispatcher.internals;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+import io.wharf.dispatcher.DispatcherTopology;
+import io.wharf.records.DeadLetter;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.records.Timings;
+
+/** Builds and forwards the two records of a refusal: a result the user sees and a dead letter operators see. */
+final class DeadLetters {
+    private DeadLetters() {
+    }
+
+    /** {@code <topic>-<partition>@<offset>}: an id for a record whose own id could not be read. */
+    static String positionId(ProcessorContext<?, ?> context) {
+        RecordMetadata meta = context.recordMetadata().orElseThrow();
+        return meta.topic() + "-" + meta.partition() + "@" + meta.offset();
+    }
+
+    static void deadLetter(ProcessorContext<String, Object> context, Record<String, byte[]> original, String id, String function,
+                           JobStatus status, String reason) {
+        RecordMetadata meta = context.recordMetadata().orElseThrow();
+        long now = context.currentSystemTimeMs();
+        DeadLetter letter = DeadLetter.newBuilder()
+                .setId(id)
+                .setFunction(function)
+                .setReason(reason)
+                .setStatus(status)
+                .setSourceTopic(meta.topic())
+                .setSourcePartition(meta.partition())
+                .setSourceOffset(meta.offset())
+                .setOriginalKey(original.key() == null ? null : ByteBuffer.wrap(original.key().getBytes(StandardCharsets.UTF_8)))
+                .setOriginalValue(original.value() == null ? null : ByteBuffer.wrap(original.value()))
+                .setAt(Instant.ofEpochMilli(now))
+                .build();
+        context.forward(new Record<String, Object>(id, letter, now), DispatcherTopology.DLQ_SINK);
+    }
+
+    /** A {@code REJECTED} (or other refusing) result plus its dead letter. */
+    static void refuse(ProcessorContext<String, Object> context, Record<String, byte[]> original, String jobId, String function,
+                       JobStatus status, String reason, Long eventCreatedAt) {
+        long now = context.currentSystemTimeMs();
+        JobResult result = JobResult.newBuilder()
+                .setJobId(jobId)
+                .setFunction(function == null ? "" : function)
+                .setStatus(status)
+                .setError(reason)
+                .setTimings(Timings.newBuilder().setEventCreatedAt(eventCreatedAt).setFinishedAt(now).build())
+                .setCompletedAt(Instant.ofEpochMilli(now))
+                .build();
+        context.forward(new Record<String, Object>(jobId, result, now), DispatcherTopology.RESULTS_SINK);
+        deadLetter(context, original, jobId, function, status, reason);
+    }
+}
