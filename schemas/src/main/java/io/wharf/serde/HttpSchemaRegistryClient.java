@@ -60,8 +60,18 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             return cached;
         }
         ensureCompatibility(subject);
-        JsonNode response = send("POST", "subjects/" + encode(subject) + "/versions",
-                Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
+        JsonNode response;
+        try {
+            response = send("POST", "subjects/" + encode(subject) + "/versions",
+                    Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
+        } catch (SchemaRegistryException e) {
+            if (!String.valueOf(e.getMessage()).contains("already exists")) {
+                throw e;
+            }
+            // Another client created the subject at the same moment; registering again now finds it.
+            response = send("POST", "subjects/" + encode(subject) + "/versions",
+                    Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
+        }
         int id = response.path("id").asInt(-1);
         if (id < 0) {
             throw new SchemaRegistryException("Schema registry at " + baseUrl + " answered a registration under subject '" + subject

@@ -1,4 +1,4 @@
-package io.wharf.testkit;
+package io.wharf.worker.docker;
 
 import java.time.Duration;
 
@@ -7,18 +7,18 @@ import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 
-/** A docker-java client for the local engine ({@code DOCKER_HOST}, else the default Unix socket). */
-public final class Docker {
-    private Docker() {
+/** docker-java clients configured from the environment ({@code DOCKER_HOST}, else the local socket). */
+public final class DockerClients {
+    private DockerClients() {
     }
 
-    public static DockerClient client() {
+    public static DockerClient fromEnvironment() {
         DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
         ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
-                .maxConnections(64)
+                .maxConnections(256)
                 .connectionTimeout(Duration.ofSeconds(5))
-                .responseTimeout(Duration.ofMinutes(5))
+                .responseTimeout(Duration.ofMinutes(10))
                 .build();
         return DockerClientImpl.getInstance(config, http);
     }

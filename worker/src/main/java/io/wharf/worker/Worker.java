@@ -1,0 +1,503 @@
+package io.wharf.worker;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wharf.records.DeadLetter;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.Job;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.records.NetworkMode;
+import io.wharf.records.Timings;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.AvroSerializer;
+import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.Topics;
+import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.internals.PartitionTracker;
+import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.RunRequest;
+
+/**
+ * A worker of one pool: consumes {@code wharf.jobs.<pool>}, runs each job in a container, and publishes its
+ * result to {@code wharf.results}.
+ *
+ * <p>One thread owns the consumer and the transactional producer (neither is shared); jobs run on virtual
+ * threads and hand their results back through a queue. Results and the offsets they free are committed in
+ * one Kafka transaction, fenced by the consumer group's metadata: a job's offset is committed only with or
+ * after its result, and a worker that lost its partitions cannot commit for them any more. A worker that
+ * dies mid-job leaves the job uncommitted, so another worker runs it again.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+
+    private final WorkerConfig config;
+    private final String workerId;
+    private final String topic;
+    private final int slots;
+    private final ContainerRunner runner;
+    private final MeterRegistry meters;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaProducer<String, byte[]> producer;
+    private final AvroDeserializer<Job> jobs;
+    private final AvroSerializer<JobResult> results;
+    private final AvroSerializer<DeadLetter> deadLetters;
+    private final ExecutorService executor;
+    private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+    private final Map<TopicPartition, PartitionTracker> trackers = new HashMap<>();
+    private final Map<TopicPartition, List<Future<?>>> running = new HashMap<>();
+    private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Thread loop;
+    private volatile boolean stopping;
+    private int inFlight;
+    private long lastCommitNanos;
+
+    /** A job's outcome on its way back to the poll loop; {@code records} is empty for an abandoned job. */
+    private record Completion(TopicPartition partition, PartitionTracker tracker, long offset, List<ProducerRecord<String, byte[]>> records,
+                              String jobId) {
+    }
+
+    public Worker(Map<String, ?> settings) {
+        this(new WorkerConfig(settings));
+    }
+
+    public Worker(WorkerConfig config) {
+        this(config, new HttpSchemaRegistryClient(config.getString(WorkerConfig.REGISTRY_URL_CONFIG)),
+                new DockerContainerRunner(io.wharf.worker.docker.DockerClients.fromEnvironment(),
+                        Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)), config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG)),
+                new SimpleMeterRegistry());
+    }
+
+    public Worker(WorkerConfig config, SchemaRegistryClient registry, ContainerRunner runner, MeterRegistry meters) {
+        this.config = config;
+        this.workerId = config.workerId();
+        this.topic = Topics.jobs(config.pool());
+        this.slots = config.getInt(WorkerConfig.SLOTS_CONFIG);
+        this.runner = runner;
+        this.meters = meters;
+        this.jobs = new AvroDeserializer<>(registry, Job.class);
+        this.results = new AvroSerializer<>(registry);
+        this.deadLetters = new AvroSerializer<>(registry);
+        String bootstrap = String.join(",", config.getList(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
+
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "wharf-workers-" + config.pool());
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, workerId);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, slots);
+        c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG));
+        c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(300, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG) / 4));
+        c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, workerId);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "wharf-worker-" + workerId);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+
+        this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
+        this.loop = Thread.ofPlatform().name("wharf-worker-" + workerId).unstarted(this::runLoop);
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    public Worker start() {
+        log.info("Worker {} starting on {} with {} slots", workerId, topic, slots);
+        loop.start();
+        return this;
+    }
+
+    private void runLoop() {
+        try {
+            producer.initTransactions();
+            consumer.subscribe(List.of(topic), new Rebalance());
+            log.info("Worker {} started", workerId);
+            while (!stopping) {
+                turn(POLL_TIMEOUT);
+            }
+            drain();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            log.error("Worker {} cannot go on: {}", workerId, e.toString());
+        } catch (RuntimeException e) {
+            log.error("Worker {} failed", workerId, e);
+        } finally {
+            abandonAll();
+            closeQuietly();
+            stopped.countDown();
+            log.info("Worker {} stopped", workerId);
+        }
+    }
+
+    /** One turn of the loop: poll, start what fits in the slots, publish what finished, pause or resume. */
+    private void turn(Duration pollTimeout) {
+        ConsumerRecords<String, byte[]> records;
+        try {
+            records = consumer.poll(completions.isEmpty() ? pollTimeout : Duration.ZERO);
+        } catch (WakeupException e) {
+            records = ConsumerRecords.empty();
+        }
+        for (ConsumerRecord<String, byte[]> record : records) {
+            TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+            PartitionTracker tracker = trackers.get(tp);
+            if (tracker != null) {
+                tracker.taken(record.offset());
+                backlog.add(record);
+            }
+        }
+        while (inFlight < slots && !backlog.isEmpty()) {
+            launch(backlog.poll());
+        }
+        publish(false);
+        if (inFlight + backlog.size() >= slots) {
+            consumer.pause(consumer.assignment());
+        } else if (!consumer.paused().isEmpty()) {
+            consumer.resume(consumer.paused());
+        }
+    }
+
+    private void launch(ConsumerRecord<String, byte[]> record) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        PartitionTracker tracker = trackers.get(tp);
+        long dequeuedAt = System.currentTimeMillis();
+        Job job;
+        try {
+            job = jobs.deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            String id = record.topic() + "-" + record.partition() + "@" + record.offset();
+            completions.add(new Completion(tp, tracker, record.offset(), List.of(deadLetter(record, id, "Job could not be decoded: " + e.getMessage())), id));
+            inFlight++;
+            return;
+        }
+        inFlight++;
+        Future<?> future = executor.submit(() -> {
+            List<ProducerRecord<String, byte[]>> out = List.of();
+            try {
+                MDC.put("job", job.getJobId());
+                MDC.put("function", job.getFunction().getName());
+                JobResult result = execute(job, dequeuedAt);
+                out = List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result)));
+            } catch (InterruptedException e) {
+                log.info("Job {} abandoned (its partition moved to another worker, which will run it again)", job.getJobId());
+            } catch (RuntimeException e) {
+                log.error("Job {} could not be run", job.getJobId(), e);
+                JobResult result = failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e);
+                out = List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result)));
+            } finally {
+                MDC.clear();
+                completions.add(new Completion(tp, tracker, record.offset(), out, job.getJobId()));
+                consumer.wakeup();
+            }
+        });
+        running.computeIfAbsent(tp, k -> new ArrayList<>()).add(future);
+    }
+
+    JobResult execute(Job job, long dequeuedAt) throws InterruptedException {
+        FunctionSpec fn = job.getFunction();
+        Map<String, String> env = new HashMap<>(fn.getEnv());
+        env.put("WHARF_JOB_ID", job.getJobId());
+        env.put("WHARF_FUNCTION", fn.getName());
+        env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
+        Map<String, String> labels = Map.of(
+                DockerContainerRunner.LABEL_WORKER, workerId,
+                DockerContainerRunner.LABEL_JOB, job.getJobId(),
+                DockerContainerRunner.LABEL_FUNCTION, fn.getName(),
+                DockerContainerRunner.LABEL_ATTEMPT, String.valueOf(job.getAttempt()));
+        byte[] payload = new byte[job.getPayload().remaining()];
+        job.getPayload().duplicate().get(payload);
+        String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
+        RunRequest request = new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(),
+                env, fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST,
+                payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG));
+        RunOutcome outcome = runner.run(request);
+
+        JobStatus status;
+        String error = null;
+        if (outcome.error() != null) {
+            status = JobStatus.FAILED;
+            error = outcome.error();
+        } else if (outcome.timedOut()) {
+            status = JobStatus.TIMED_OUT;
+            error = "Killed after its timeout of " + fn.getTimeoutMillis() + " ms";
+        } else if (outcome.oomKilled()) {
+            status = JobStatus.OOM_KILLED;
+            error = "Killed for exceeding its memory limit of " + fn.getMemoryMb() + " MiB (exit code " + outcome.exitCode() + ")";
+        } else if (outcome.exitCode() != null && outcome.exitCode() == 0) {
+            status = JobStatus.SUCCEEDED;
+        } else {
+            status = JobStatus.FAILED;
+            error = "Exited with code " + outcome.exitCode();
+        }
+        long now = System.currentTimeMillis();
+        Timings timings = Timings.newBuilder()
+                .setEventCreatedAt(job.getEventCreatedAt().toEpochMilli())
+                .setEnqueuedAt(job.getEnqueuedAt().toEpochMilli())
+                .setDequeuedAt(dequeuedAt)
+                .setPulledAt(nonZero(outcome.pulledAt()))
+                .setCreatedAt(nonZero(outcome.createdAt()))
+                .setStartedAt(nonZero(outcome.startedAt()))
+                .setExitedAt(nonZero(outcome.exitedAt()))
+                .setRemovedAt(nonZero(outcome.removedAt()))
+                .setFinishedAt(now)
+                .build();
+        if (outcome.startedAt() > 0 && outcome.exitedAt() > 0) {
+            Timer.builder("wharf.container.lifetime").tag("function", fn.getName()).register(meters)
+                    .record(outcome.exitedAt() - outcome.startedAt(), TimeUnit.MILLISECONDS);
+        }
+        meters.counter("wharf.jobs.completed", "function", fn.getName(), "status", status.name()).increment();
+        log.info("Job {} of {} {} in {} ms", job.getJobId(), fn.getName(), status, now - dequeuedAt);
+        return JobResult.newBuilder()
+                .setJobId(job.getJobId())
+                .setFunction(fn.getName())
+                .setAttempt(job.getAttempt())
+                .setStatus(status)
+                .setExitCode(outcome.exitCode())
+                .setBody(ByteBuffer.wrap(outcome.stdout()))
+                .setBodyTruncated(outcome.stdoutTruncated())
+                .setError(error)
+                .setStderrTail(status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty() ? null : outcome.stderrTail())
+                .setWorkerId(workerId)
+                .setImageDigest(outcome.imageId())
+                .setTimings(timings)
+                .setCompletedAt(Instant.ofEpochMilli(now))
+                .build();
+    }
+
+    private JobResult failure(Job job, long dequeuedAt, String error) {
+        long now = System.currentTimeMillis();
+        return JobResult.newBuilder()
+                .setJobId(job.getJobId())
+                .setFunction(job.getFunction().getName())
+                .setAttempt(job.getAttempt())
+                .setStatus(JobStatus.FAILED)
+                .setError(error)
+                .setWorkerId(workerId)
+                .setTimings(Timings.newBuilder().setDequeuedAt(dequeuedAt).setFinishedAt(now).build())
+                .setCompletedAt(Instant.ofEpochMilli(now))
+                .build();
+    }
+
+    private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> record, String id, String reason) {
+        log.warn("Job record {} sent to {}: {}", id, Topics.DLQ, reason);
+        DeadLetter letter = DeadLetter.newBuilder()
+                .setId(id)
+                .setReason(reason)
+                .setStatus(JobStatus.REJECTED)
+                .setSourceTopic(record.topic())
+                .setSourcePartition(record.partition())
+                .setSourceOffset(record.offset())
+                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+                .setAt(Instant.now())
+                .build();
+        return new ProducerRecord<>(Topics.DLQ, id, deadLetters.serialize(Topics.DLQ, letter));
+    }
+
+    /**
+     * Sends finished results and the offsets they free in one transaction. Completions of partitions this
+     * worker no longer owns are dropped: their jobs belong to the new owner now.
+     */
+    private void publish(boolean force) {
+        long interval = config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L;
+        if (!force && interval > 0 && System.nanoTime() - lastCommitNanos < interval) {
+            return;
+        }
+        List<Completion> done = new ArrayList<>();
+        completions.drainTo(done);
+        List<Completion> owned = new ArrayList<>();
+        for (Completion completion : done) {
+            inFlight--;
+            if (trackers.get(completion.partition()) == completion.tracker()) {
+                owned.add(completion);
+            }
+        }
+        running.values().forEach(list -> list.removeIf(Future::isDone));
+        if (owned.isEmpty()) {
+            return;
+        }
+        owned.forEach(c -> c.tracker().done(c.offset()));
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        trackers.forEach((tp, tracker) -> {
+            if (tracker.hasUncommitted()) {
+                offsets.put(tp, new OffsetAndMetadata(tracker.committable()));
+            }
+        });
+        try {
+            producer.beginTransaction();
+            for (Completion completion : owned) {
+                completion.records().forEach(producer::send);
+            }
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            }
+            producer.commitTransaction();
+            offsets.forEach((tp, offset) -> trackers.get(tp).committed(offset.offset()));
+            lastCommitNanos = System.nanoTime();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            throw e;
+        } catch (KafkaException e) {
+            log.warn("Worker {} could not commit {} results, will retry: {}", workerId, owned.size(), e.toString());
+            producer.abortTransaction();
+            owned.forEach(c -> c.tracker().undone(c.offset()));
+            inFlight += owned.size();
+            completions.addAll(owned);
+        }
+    }
+
+    /** Stops taking jobs, lets running ones finish up to the drain timeout, and publishes their results. */
+    private void drain() {
+        backlog.clear();
+        long deadline = System.nanoTime() + config.getLong(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG) * 1_000_000L;
+        if (inFlight > 0) {
+            log.info("Worker {} draining {} running jobs", workerId, inFlight);
+        }
+        consumer.pause(consumer.assignment());
+        while (inFlight > 0 && System.nanoTime() < deadline) {
+            turn(Duration.ofMillis(100));
+        }
+        publish(true);
+    }
+
+    private void abandonAll() {
+        running.values().forEach(list -> list.forEach(f -> f.cancel(true)));
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            consumer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.debug("Consumer close failed", e);
+        }
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.debug("Producer close failed", e);
+        }
+        runner.close();
+    }
+
+    /** Stops the worker: running jobs finish (up to the drain timeout) and their results are committed. Idempotent. */
+    @Override
+    public void close() {
+        stopping = true;
+        consumer.wakeup();
+        if (loop.isAlive() || loop.getState() != Thread.State.NEW) {
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            partitions.forEach(tp -> trackers.put(tp, new PartitionTracker()));
+            if (!partitions.isEmpty()) {
+                log.info("Worker {} assigned {}", workerId, partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            publish(true);
+            forget(partitions, "revoked");
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            forget(partitions, "lost");
+        }
+
+        private void forget(Collection<TopicPartition> partitions, String how) {
+            log.info("Worker {} {} {}", workerId, how, partitions);
+            for (TopicPartition tp : partitions) {
+                trackers.remove(tp);
+                for (Iterator<ConsumerRecord<String, byte[]>> it = backlog.iterator(); it.hasNext(); ) {
+                    ConsumerRecord<String, byte[]> r = it.next();
+                    if (r.partition() == tp.partition() && r.topic().equals(tp.topic())) {
+                        it.remove();
+                    }
+                }
+                List<Future<?>> futures = running.remove(tp);
+                if (futures != null) {
+                    futures.forEach(f -> f.cancel(true));
+                }
+            }
+        }
+    }
+
+    private static Long nonZero(long millis) {
+        return millis == 0 ? null : millis;
+    }
+}

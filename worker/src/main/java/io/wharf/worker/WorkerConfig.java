@@ -1,0 +1,74 @@
+package io.wharf.worker;
+
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+import io.wharf.serde.AvroSerdeConfig;
+import io.wharf.topics.Topics;
+
+/** A worker's settings. Every key is declared here with its type, default, check and meaning. */
+public final class WorkerConfig extends AbstractConfig {
+    public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+    public static final String REGISTRY_URL_CONFIG = AvroSerdeConfig.REGISTRY_URL_CONFIG;
+    public static final String POOL_CONFIG = "wharf.worker.pool";
+    public static final String SLOTS_CONFIG = "wharf.worker.slots";
+    public static final String ID_CONFIG = "wharf.worker.id";
+    public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.worker.session.timeout.ms";
+    public static final String COMMIT_INTERVAL_MS_CONFIG = "wharf.worker.commit.interval.ms";
+    public static final String MAX_BODY_BYTES_CONFIG = "wharf.worker.max.body.bytes";
+    public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
+    public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
+    public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
+
+    private static final ConfigDef DEF = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
+                    "Kafka brokers to bootstrap from, host:port[,host:port].")
+            .define(REGISTRY_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Confluent-compatible schema registry API base URL.")
+            .define(POOL_CONFIG, Type.STRING, Topics.DEFAULT_POOL, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "The pool this worker serves: it consumes " + Topics.JOBS_PREFIX + "<pool> in consumer group wharf-workers-<pool>.")
+            .define(SLOTS_CONFIG, Type.INT, 4, Range.between(1, 1024), Importance.HIGH,
+                    "Jobs this worker runs at once; when all slots are busy it pauses its partitions.")
+            .define(ID_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "This worker's id, on its results and container labels; empty means a random one.")
+            .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, Range.between(1_000, 300_000), Importance.MEDIUM,
+                    "How long the group waits for a silent worker before its jobs move to another worker.")
+            .define(COMMIT_INTERVAL_MS_CONFIG, Type.INT, 0, Range.between(0, 10_000), Importance.MEDIUM,
+                    "Results are committed in a transaction at most this often; 0 commits as soon as a result is ready "
+                            + "(lowest latency, one transaction per loop turn).")
+            .define(MAX_BODY_BYTES_CONFIG, Type.INT, 1024 * 1024, Range.between(0, 8 * 1024 * 1024), Importance.MEDIUM,
+                    "The result body keeps at most this much of stdout; beyond it the result is flagged truncated.")
+            .define(PULL_TIMEOUT_MS_CONFIG, Type.LONG, 300_000L, Range.atLeast(1_000), Importance.LOW,
+                    "An image pull that takes longer fails the job with a clear reason.")
+            .define(WORK_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-worker", Importance.LOW,
+                    "Host directory for payload files (bind-mounted read-only into containers).")
+            .define(DRAIN_TIMEOUT_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
+                    "On close, running jobs get this long to finish before they are abandoned to another worker.");
+
+    private final String workerId;
+
+    public WorkerConfig(Map<?, ?> props) {
+        super(DEF, props, false);
+        String id = getString(ID_CONFIG);
+        this.workerId = id.isBlank() ? "worker-" + UUID.randomUUID().toString().substring(0, 8) : id;
+        Topics.jobs(getString(POOL_CONFIG)); // validates the pool name
+    }
+
+    public static ConfigDef configDef() {
+        return DEF;
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    public String pool() {
+        return getString(POOL_CONFIG);
+    }
+}

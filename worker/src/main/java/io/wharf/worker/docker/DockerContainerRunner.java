@@ -1,0 +1,298 @@
+package io.wharf.worker.docker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import com.github.dockerjava.api.exception.DockerClientException;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.StreamType;
+import com.github.dockerjava.api.model.Volume;
+
+import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.RunRequest;
+
+/**
+ * Runs jobs in fresh containers through docker-java. The path is: image present (pull once, concurrent
+ * pulls of one image coalesced) → create with limits, hardening and labels → attach stdin → start → write
+ * the payload and close stdin → wait up to the timeout (kill after it) → read logs → inspect (exit code,
+ * {@code OOMKilled}) → remove. Logs are read from the engine after the exit, so a killed container still
+ * has them.
+ */
+public final class DockerContainerRunner implements ContainerRunner {
+    private static final Logger log = LoggerFactory.getLogger(DockerContainerRunner.class);
+
+    public static final String LABEL_WORKER = "wharf.worker";
+    public static final String LABEL_JOB = "wharf.job";
+    public static final String LABEL_FUNCTION = "wharf.function";
+    public static final String LABEL_ATTEMPT = "wharf.attempt";
+
+    static final String PAYLOAD_DIR = "/wharf";
+    static final String PAYLOAD_FILE = PAYLOAD_DIR + "/payload";
+    private static final int STDERR_TAIL_BYTES = 4096;
+    private static final long PIDS_LIMIT = 256;
+
+    private final DockerClient docker;
+    private final Path workDir;
+    private final long pullTimeoutMillis;
+    private final Map<String, CompletableFuture<Void>> pulls = new ConcurrentHashMap<>();
+
+    public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis) {
+        this.docker = docker;
+        this.workDir = workDir;
+        this.pullTimeoutMillis = pullTimeoutMillis;
+        try {
+            Files.createDirectories(workDir);
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot create the worker's payload directory " + workDir, e);
+        }
+    }
+
+    @Override
+    public RunOutcome run(RunRequest request) throws InterruptedException {
+        String imageError = ensureImage(request.image());
+        long pulledAt = System.currentTimeMillis();
+        if (imageError != null) {
+            return RunOutcome.failedToRun(imageError, 0);
+        }
+        Path payloadDir = null;
+        String containerId = null;
+        long createdAt = 0, startedAt = 0, exitedAt = 0;
+        try {
+            payloadDir = writePayload(request);
+            containerId = create(request, payloadDir);
+            createdAt = System.currentTimeMillis();
+
+            // Attach stdin alone. docker-java flushes each chunk it copies but never half-closes the socket, so
+            // end-of-file reaches the container (stdin-once) only when the attach connection closes: close it as
+            // soon as the last byte has been handed to the socket.
+            CountDownLatch payloadSent = new CountDownLatch(1);
+            ResultCallback.Adapter<Frame> stdin = docker.attachContainerCmd(containerId)
+                    .withStdIn(new EofSignallingInputStream(request.payload(), payloadSent))
+                    .withFollowStream(true)
+                    .exec(new ResultCallback.Adapter<>());
+            stdin.awaitStarted(10, TimeUnit.SECONDS);
+            docker.startContainerCmd(containerId).exec();
+            startedAt = System.currentTimeMillis();
+            payloadSent.await(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            stdin.close();
+
+            boolean timedOut = false;
+            try {
+                docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback())
+                        .awaitStatusCode(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (DockerClientException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("interrupted while waiting for the container");
+                }
+                timedOut = true;
+                kill(containerId);
+                docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode(30, TimeUnit.SECONDS);
+            }
+            exitedAt = System.currentTimeMillis();
+
+            Logs logs = readLogs(containerId, request.maxBodyBytes());
+            InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
+            InspectContainerResponse.ContainerState state = inspect.getState();
+            String imageId = inspect.getImageId();
+            remove(containerId);
+            containerId = null;
+            long removedAt = System.currentTimeMillis();
+            return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
+                    Boolean.TRUE.equals(state.getOOMKilled()), logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
+                    pulledAt, createdAt, startedAt, exitedAt, removedAt);
+        } catch (DockerException | DockerClientException e) {
+            log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
+            return new RunOutcome(null, false, false, new byte[0], false, null,
+                    "The container engine failed to run image " + request.image() + ": " + e.getMessage(), null,
+                    pulledAt, createdAt, startedAt, exitedAt, 0);
+        } catch (IOException e) {
+            return RunOutcome.failedToRun("Could not write the payload file for job " + request.jobId() + ": " + e, pulledAt);
+        } finally {
+            if (containerId != null) {
+                // Abandoned (interrupted) or failed midway: the container must not outlive the attempt.
+                remove(containerId);
+            }
+            if (payloadDir != null) {
+                deleteQuietly(payloadDir);
+            }
+        }
+    }
+
+    private String create(RunRequest request, Path payloadDir) {
+        List<String> env = new ArrayList<>();
+        request.env().forEach((k, v) -> env.add(k + "=" + v));
+        env.add("PAYLOAD_FILE=" + PAYLOAD_FILE);
+        long memory = request.memoryMb() * 1024L * 1024L;
+        HostConfig host = HostConfig.newHostConfig()
+                .withMemory(memory)
+                .withMemorySwap(memory)
+                .withNanoCPUs((long) (request.cpus() * 1_000_000_000L))
+                .withNetworkMode(request.hostNetwork() ? "host" : "none")
+                .withBinds(new Bind(payloadDir.toString(), new Volume(PAYLOAD_DIR), AccessMode.ro))
+                .withReadonlyRootfs(true)
+                .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
+                .withCapDrop(Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withPidsLimit(PIDS_LIMIT);
+        CreateContainerCmd create = docker.createContainerCmd(request.image())
+                .withEnv(env)
+                .withLabels(request.labels())
+                .withStdinOpen(true)
+                .withStdInOnce(true)
+                .withAttachStdin(true)
+                .withHostConfig(host);
+        if (!request.command().isEmpty()) {
+            create.withCmd(request.command());
+        }
+        if (request.entrypoint() != null) {
+            create.withEntrypoint(request.entrypoint());
+        }
+        return create.exec().getId();
+    }
+
+    private Path writePayload(RunRequest request) throws IOException {
+        Path dir = Files.createTempDirectory(workDir, safe(request.jobId()) + "-" + request.attempt() + "-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path file = Files.write(dir.resolve("payload"), request.payload());
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        return dir;
+    }
+
+    /** Makes sure the image is present, pulling it once if needed; returns an error message, or null. */
+    private String ensureImage(String image) throws InterruptedException {
+        try {
+            docker.inspectImageCmd(image).exec();
+            return null;
+        } catch (NotFoundException e) {
+            // pull below
+        }
+        CompletableFuture<Void> pull = pulls.computeIfAbsent(image, i -> CompletableFuture.runAsync(() -> pull(i)));
+        try {
+            pull.get(pullTimeoutMillis, TimeUnit.MILLISECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            return "Image " + image + " is not present and could not be pulled: " + e.getCause().getMessage();
+        } catch (TimeoutException e) {
+            return "Image " + image + " could not be pulled within " + pullTimeoutMillis + " ms";
+        } finally {
+            if (pull.isDone()) {
+                pulls.remove(image, pull);
+            }
+        }
+    }
+
+    private void pull(String image) {
+        long begin = System.nanoTime();
+        log.info("Pulling image {}", image);
+        try {
+            docker.pullImageCmd(image).exec(new PullImageResultCallback()).awaitCompletion(pullTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        docker.inspectImageCmd(image).exec();
+        log.info("Pulled image {} in {} ms", image, (System.nanoTime() - begin) / 1_000_000);
+    }
+
+    private Logs readLogs(String containerId, int maxBody) throws InterruptedException {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        boolean[] truncated = {false};
+        docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
+                .exec(new ResultCallback.Adapter<Frame>() {
+                    @Override
+                    public void onNext(Frame frame) {
+                        byte[] bytes = frame.getPayload();
+                        if (frame.getStreamType() == StreamType.STDOUT || frame.getStreamType() == StreamType.RAW) {
+                            int room = maxBody - stdout.size();
+                            if (bytes.length > room) {
+                                truncated[0] = true;
+                            }
+                            stdout.write(bytes, 0, Math.max(0, Math.min(room, bytes.length)));
+                        } else if (frame.getStreamType() == StreamType.STDERR) {
+                            stderr.writeBytes(bytes);
+                            if (stderr.size() > 4 * STDERR_TAIL_BYTES) {
+                                byte[] all = stderr.toByteArray();
+                                stderr.reset();
+                                stderr.write(all, all.length - STDERR_TAIL_BYTES, STDERR_TAIL_BYTES);
+                            }
+                        }
+                    }
+                }).awaitCompletion();
+        byte[] err = stderr.toByteArray();
+        int from = Math.max(0, err.length - STDERR_TAIL_BYTES);
+        return new Logs(stdout.toByteArray(), truncated[0], new String(err, from, err.length - from, StandardCharsets.UTF_8));
+    }
+
+    private record Logs(byte[] stdout, boolean truncated, String stderrTail) {
+    }
+
+    private void kill(String containerId) {
+        try {
+            docker.killContainerCmd(containerId).exec();
+        } catch (DockerException e) {
+            log.debug("Kill of {} failed (it may have exited): {}", containerId, e.getMessage());
+        }
+    }
+
+    private void remove(String containerId) {
+        try {
+            docker.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        } catch (DockerException e) {
+            log.warn("Could not remove container {}: {}", containerId, e.getMessage());
+        }
+    }
+
+    @Override
+    public int removeStale(String workerId) {
+        List<Container> stale = docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(LABEL_WORKER, workerId)).exec();
+        stale.forEach(c -> remove(c.getId()));
+        return stale.size();
+    }
+
+    private static String safe(String jobId) {
+        String s = jobId.replaceAll("[^a-zA-Z0-9_.-]", "_");
+        return s.length() > 60 ? s.substring(0, 60) : s;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            log.debug("Could not delete {}: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.wharf.worker.runtime;
+
+/**
+ * Runs one job attempt in a fresh container and reports what happened. The worker depends only on this
+ * interface; docker-java is one implementation, a second runtime (crun, Kubernetes Jobs) is another class.
+ *
+ * <p>Implementations never throw for what the job did (non-zero exit, timeout, OOM) nor for a missing image:
+ * those are outcomes. They remove every container they create, also when the calling thread is interrupted,
+ * which is how a running job is abandoned.
+ */
+public interface ContainerRunner extends AutoCloseable {
+
+    RunOutcome run(RunRequest request) throws InterruptedException;
+
+    /** Removes containers this runner's owner left behind (by label), returning how many. */
+    default int removeStale(String workerId) {
+        return 0;
+    }
+
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,41 @@
+package io.wharf.worker.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything needed to run one attempt of a job.
+ *
+ * @param image        image reference to run (a pinned digest when the function has one)
+ * @param command      overrides the image CMD when not empty
+ * @param entrypoint   overrides the image ENTRYPOINT when not null
+ * @param env          environment, the job contract's variables included
+ * @param memoryMb     memory limit, also the memory+swap limit
+ * @param cpus         CPU quota in cores
+ * @param timeout      wall-clock limit; the container is killed after it
+ * @param hostNetwork  true for the host's network, false for none
+ * @param payload      written to stdin and to the file named by {@code $PAYLOAD_FILE}
+ * @param labels       put on the container, for cleanup and cancel
+ * @param maxBodyBytes stdout beyond this is dropped and the outcome flagged truncated
+ */
+public record RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
+                         Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, byte[] payload,
+                         Map<String, String> labels, int maxBodyBytes) {
+    public RunRequest {
+        Objects.requireNonNull(jobId, "jobId");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(timeout, "timeout");
+        command = List.copyOf(command);
+        entrypoint = entrypoint == null ? null : List.copyOf(entrypoint);
+        env = Map.copyOf(env);
+        labels = Map.copyOf(labels);
+        if (memoryMb < 6) {
+            throw new IllegalArgumentException("memoryMb " + memoryMb + " is below Docker's minimum of 6 MiB");
+        }
+        if (cpus <= 0) {
+            throw new IllegalArgumentException("cpus " + cpus + " must be positive");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.wharf.worker;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import com.github.dockerjava.api.DockerClient;
+
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.Job;
+import io.wharf.records.JobResult;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.AvroSerializer;
+import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.testkit.EmbeddedKafka;
+import io.wharf.testkit.LocalImages;
+import io.wharf.testkit.SharedServices;
+import io.wharf.topics.Topics;
+import io.wharf.worker.docker.DockerClients;
+
+/** Shared plumbing of the worker's integration tests: a pool of their own, jobs in, results out. */
+final class WorkerHarness implements AutoCloseable {
+    final EmbeddedKafka kafka = SharedServices.kafka();
+    final HttpSchemaRegistryClient registry = new HttpSchemaRegistryClient(SharedServices.registry().confluentUrl());
+    final DockerClient docker = DockerClients.fromEnvironment();
+    final String image = LocalImages.busybox(docker);
+    final String pool = "it-" + UUID.randomUUID().toString().substring(0, 8);
+    final List<Worker> workers = new ArrayList<>();
+    private final KafkaProducer<String, Job> producer;
+    private final KafkaConsumer<String, JobResult> results;
+
+    WorkerHarness(int partitions) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            Topics.ensure(admin, Topics.core(4, (short) 1, List.of()));
+            Topics.ensure(admin, List.of(new NewTopic(Topics.jobs(pool), partitions, (short) 1)));
+        }
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        producer = new KafkaProducer<>(p, new StringSerializer(), new AvroSerializer<>(registry));
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "results-" + pool);
+        results = new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
+        results.subscribe(List.of(Topics.RESULTS));
+        // Join the group before jobs run, so "latest" cannot skip a fast result.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (results.assignment().isEmpty() && System.nanoTime() < deadline) {
+            results.poll(Duration.ofMillis(100));
+        }
+    }
+
+    Map<String, Object> workerSettings(String id, int slots) {
+        return Map.of(
+                WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                WorkerConfig.REGISTRY_URL_CONFIG, registry.url(),
+                WorkerConfig.POOL_CONFIG, pool,
+                WorkerConfig.SLOTS_CONFIG, slots,
+                WorkerConfig.ID_CONFIG, id,
+                WorkerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000);
+    }
+
+    Worker startWorker(String id, int slots) {
+        Worker worker = new Worker(workerSettings(id, slots)).start();
+        workers.add(worker);
+        return worker;
+    }
+
+    FunctionSpec.Builder function(String name) {
+        return FunctionSpec.newBuilder().setName(name).setImage(image).setPool(pool).setMemoryMb(64).setTimeoutMillis(30_000);
+    }
+
+    Job job(String jobId, FunctionSpec fn, byte[] payload) {
+        Instant now = Instant.now();
+        return Job.newBuilder().setJobId(jobId).setFunction(fn).setPayload(ByteBuffer.wrap(payload))
+                .setEventCreatedAt(now).setEnqueuedAt(now).build();
+    }
+
+    void submit(Job job) {
+        producer.send(new ProducerRecord<>(Topics.jobs(pool), job.getJobId(), job));
+        producer.flush();
+    }
+
+    /** Results read so far (committed ones only), in arrival order. */
+    List<JobResult> poll() {
+        List<JobResult> out = new ArrayList<>();
+        for (ConsumerRecord<String, JobResult> r : results.poll(Duration.ofMillis(200))) {
+            if (r.value().getFunction().startsWith(pool)) {
+                out.add(r.value());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(Worker::close);
+        producer.close();
+        results.close();
+    }
+}
