@@ -34,6 +34,7 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.StreamType;
 import com.github.dockerjava.api.model.Volume;
 
@@ -163,7 +164,9 @@ public final class DockerContainerRunner implements ContainerRunner {
                 .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))
-                .withPidsLimit(PIDS_LIMIT);
+                .withPidsLimit(PIDS_LIMIT)
+                // The local driver stores lines as bytes (json-file would mangle non-UTF-8 output).
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "32m", "max-file", "2", "compress", "false")));
         CreateContainerCmd create = docker.createContainerCmd(request.image())
                 .withEnv(env)
                 .withLabels(request.labels())
