@@ -1,0 +1,138 @@
+package io.wharf.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+import io.wharf.dispatcher.Dispatcher;
+import io.wharf.dispatcher.DispatcherConfig;
+import io.wharf.testkit.EmbeddedKafka;
+import io.wharf.testkit.SchemaRegistryProcess;
+import io.wharf.testkit.TempDirs;
+import io.wharf.topics.Topics;
+import io.wharf.worker.Worker;
+import io.wharf.worker.WorkerConfig;
+import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.docker.DockerContainerRunner;
+
+/**
+ * The embedded default: a broker, a schema registry, a dispatcher and a worker in one process, against the
+ * local Docker engine. It writes where it listens to {@link Endpoints#stateFile()} so that other
+ * {@code wharf} commands find it without flags.
+ */
+public final class DevCluster implements AutoCloseable {
+    public static final int PARTITIONS = 4;
+
+    private final EmbeddedKafka kafka;
+    private final SchemaRegistryProcess registry;
+    private final Dispatcher dispatcher;
+    private final Worker worker;
+    private final Path stateDir;
+    private boolean closed;
+
+    private DevCluster(EmbeddedKafka kafka, SchemaRegistryProcess registry, Dispatcher dispatcher, Worker worker, Path stateDir) {
+        this.kafka = kafka;
+        this.registry = registry;
+        this.dispatcher = dispatcher;
+        this.worker = worker;
+        this.stateDir = stateDir;
+    }
+
+    /** Starts everything; {@code slots} is the worker's parallelism. */
+    public static DevCluster start(int slots, boolean writeEndpoints) {
+        EmbeddedKafka kafka = EmbeddedKafka.start();
+        SchemaRegistryProcess registry = null;
+        Dispatcher dispatcher = null;
+        try {
+            registry = SchemaRegistryProcess.start();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                Topics.ensure(admin, Topics.core(PARTITIONS, (short) 1, List.of(Topics.DEFAULT_POOL)));
+            }
+            Path stateDir = Files.createTempDirectory("wharf-dev-state-");
+            dispatcher = new Dispatcher(Map.of(
+                    DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    DispatcherConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
+                    DispatcherConfig.STATE_DIR_CONFIG, stateDir.toString(),
+                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 20L)).start();
+            Worker worker = new Worker(Map.of(
+                    WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    WorkerConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
+                    WorkerConfig.SLOTS_CONFIG, slots,
+                    WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8))).start();
+            if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
+                throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");
+            }
+            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, stateDir);
+            if (writeEndpoints) {
+                cluster.writeEndpoints();
+            }
+            return cluster;
+        } catch (IOException | RuntimeException e) {
+            if (dispatcher != null) {
+                dispatcher.close();
+            }
+            if (registry != null) {
+                registry.close();
+            }
+            kafka.close();
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+        }
+    }
+
+    public Endpoints endpoints() {
+        return new Endpoints(kafka.bootstrapServers(), registry.confluentUrl());
+    }
+
+    public String workerId() {
+        return worker.workerId();
+    }
+
+    private void writeEndpoints() throws IOException {
+        Path file = Endpoints.stateFile();
+        Files.createDirectories(file.getParent());
+        Properties props = new Properties();
+        props.setProperty("bootstrap", kafka.bootstrapServers());
+        props.setProperty("registry", registry.confluentUrl());
+        props.setProperty("pid", String.valueOf(ProcessHandle.current().pid()));
+        try (OutputStream out = Files.newOutputStream(file)) {
+            props.store(out, "Written by `wharf dev`; removed when it stops");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        worker.close();
+        dispatcher.close();
+        registry.close();
+        kafka.close();
+        try (var docker = DockerClients.fromEnvironment();
+             var runner = new DockerContainerRunner(docker, Path.of(System.getProperty("java.io.tmpdir"), "wharf-worker"), 1000)) {
+            runner.removeStale(worker.workerId());
+        } catch (IOException | RuntimeException e) {
+            // best effort: the worker already removed every container it finished or abandoned
+        }
+        try {
+            Path file = Endpoints.stateFile();
+            Properties props = Endpoints.read(file);
+            if (String.valueOf(ProcessHandle.current().pid()).equals(props.getProperty("pid"))) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            // nothing to clean
+        }
+        TempDirs.delete(stateDir);
+    }
+}

@@ -1,0 +1,45 @@
+package io.wharf.cli;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parsing of the CLI's sizes (64m, 1g) and durations (500ms, 10s, 2m, 1h). */
+final class Units {
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]?)i?b?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
+
+    private Units() {
+    }
+
+    static int megabytes(String option, String value) {
+        Matcher m = SIZE.matcher(value.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(option + " '" + value + "' is not a size: use e.g. 64m or 1g");
+        }
+        long n = Long.parseLong(m.group(1));
+        long mb = switch (m.group(2).toLowerCase()) {
+            case "k" -> Math.max(1, n / 1024);
+            case "g" -> n * 1024;
+            default -> n;
+        };
+        if (mb < 6 || mb > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(option + " '" + value + "' is out of range: at least 6m");
+        }
+        return (int) mb;
+    }
+
+    static Duration duration(String option, String value) {
+        Matcher m = DURATION.matcher(value.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(option + " '" + value + "' is not a duration: use e.g. 500ms, 10s, 2m or 1h");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2).toLowerCase()) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+    }
+}

@@ -1,0 +1,287 @@
+package io.wharf.cli;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectImageResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.records.NetworkMode;
+import io.wharf.records.Timings;
+import io.wharf.testkit.LocalImages;
+import io.wharf.worker.docker.DockerClients;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code wharf} command. */
+@Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
+        description = "Serverless container jobs on Apache Kafka.",
+        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Demo.class})
+public final class Wharf {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Wharf())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("wharf: " + e.getMessage());
+                    return 2;
+                });
+    }
+
+    /** Options shared by the commands that talk to an installation. */
+    static class Connection {
+        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: the running `wharf dev`).")
+        String bootstrap;
+        @Option(names = "--registry", description = "Schema registry URL, Confluent API (default: the running `wharf dev`).")
+        String registry;
+
+        WharfClient client() {
+            return new WharfClient(Endpoints.resolve(bootstrap, registry));
+        }
+    }
+
+    @Command(name = "dev", description = "Run broker, schema registry, dispatcher and worker in this process; Ctrl-C stops everything.")
+    static final class Dev implements Callable<Integer> {
+        @Option(names = "--slots", defaultValue = "4", description = "Jobs the worker runs at once (default ${DEFAULT-VALUE}).")
+        int slots;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");
+            DevCluster cluster = DevCluster.start(slots, true);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                System.out.println("Stopping Wharf...");
+                cluster.close();
+                System.out.println("Stopped; no container left behind.");
+                stopped.countDown();
+            }, "wharf-dev-stop"));
+            Endpoints e = cluster.endpoints();
+            System.out.println("Wharf is running.");
+            System.out.println("  Kafka bootstrap   " + e.bootstrap());
+            System.out.println("  Schema registry   " + e.registry());
+            System.out.println("  Worker            " + cluster.workerId() + " (pool default, " + slots + " slots)");
+            System.out.println("  Endpoints file    " + Endpoints.stateFile());
+            System.out.println("Try: ./wharf deploy hello --image " + LocalImages.DEMO + "   then   ./wharf invoke hello --data world");
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "deploy", description = "Register or update a function. The image tag is pinned to the image it names now.")
+    static final class Deploy implements Callable<Integer> {
+        @Parameters(index = "0", arity = "0..1", description = "Function name (or `name` in the -f file).")
+        String name;
+        @Option(names = "--image", description = "Container image.")
+        String image;
+        @Option(names = "--cmd", arity = "1..*", description = "Command and arguments (default: the image's CMD).")
+        List<String> cmd;
+        @Option(names = "--memory", description = "Memory limit, e.g. 64m, 1g (default 128m).")
+        String memory;
+        @Option(names = "--cpus", description = "CPU quota in cores (default 1).")
+        Double cpus;
+        @Option(names = "--timeout", description = "Time limit, e.g. 10s, 2m (default 60s).")
+        String timeout;
+        @Option(names = "--env", description = "Environment variable K=V (repeatable).")
+        Map<String, String> env = new LinkedHashMap<>();
+        @Option(names = "--pool", description = "Worker pool (default `default`).")
+        String pool;
+        @Option(names = "--network", description = "none (default) or host.")
+        String network;
+        @Option(names = {"-f", "--file"}, description = "Read the function from a YAML or JSON file; flags override it.")
+        Path file;
+        @CommandLine.Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() throws Exception {
+            FunctionSpec.Builder spec = file == null ? FunctionSpec.newBuilder() : FunctionFiles.read(file);
+            if (name != null) {
+                spec.setName(name);
+            }
+            if (!spec.hasName() || spec.getName().isBlank()) {
+                throw new IllegalArgumentException("No function name: give it as the first argument or as `name` in the file");
+            }
+            if (image != null) {
+                spec.setImage(image);
+            }
+            if (!spec.hasImage()) {
+                throw new IllegalArgumentException("No image for function '" + spec.getName() + "': pass --image IMAGE");
+            }
+            if (cmd != null) {
+                spec.setCommand(cmd);
+            }
+            if (memory != null) {
+                spec.setMemoryMb(Units.megabytes("--memory", memory));
+            }
+            if (cpus != null) {
+                spec.setCpus(cpus);
+            }
+            if (timeout != null) {
+                spec.setTimeoutMillis(Units.duration("--timeout", timeout).toMillis());
+            }
+            if (!env.isEmpty()) {
+                Map<String, String> merged = new LinkedHashMap<>(spec.hasEnv() ? spec.getEnv() : Map.of());
+                merged.putAll(env);
+                spec.setEnv(merged);
+            }
+            if (pool != null) {
+                spec.setPool(pool);
+            }
+            if (network != null) {
+                spec.setNetwork(NetworkMode.valueOf(network.toUpperCase()));
+            }
+            spec.setImageDigest(pin(spec.getImage()));
+            spec.setUpdatedAt(Instant.now());
+            FunctionSpec built = spec.build();
+            try (WharfClient client = connection.client()) {
+                client.deploy(built);
+            }
+            System.out.println("Deployed " + built.getName() + ": " + built.getImage() + " pinned to " + built.getImageDigest()
+                    + " (" + built.getMemoryMb() + " MiB, " + built.getCpus() + " CPU, timeout " + built.getTimeoutMillis() + " ms, pool "
+                    + built.getPool() + ")");
+            return 0;
+        }
+
+        /** The repo digest of a pulled image, or the local image id; an image the engine lacks stays as given. */
+        private static String pin(String image) {
+            try (DockerClient docker = DockerClients.fromEnvironment()) {
+                InspectImageResponse inspect = docker.inspectImageCmd(image).exec();
+                List<String> digests = inspect.getRepoDigests();
+                return digests != null && !digests.isEmpty() ? digests.getFirst() : inspect.getId();
+            } catch (NotFoundException e) {
+                System.err.println("Image " + image + " is not on this machine's engine; workers will pull it by tag.");
+                return null;
+            } catch (Exception e) {
+                System.err.println("Could not pin " + image + " (" + e.getMessage() + "); workers will run it by tag.");
+                return null;
+            }
+        }
+    }
+
+    @Command(name = "invoke", description = "Run a function once and print its output; exits 0 only if the job SUCCEEDED.")
+    static final class Invoke implements Callable<Integer> {
+        @Parameters(index = "0", description = "Function name.")
+        String name;
+        @Option(names = "--data", description = "Payload text.")
+        String data;
+        @Option(names = "--file", description = "Payload file.")
+        Path file;
+        @Option(names = "--content-type", defaultValue = "application/octet-stream")
+        String contentType;
+        @Option(names = "--wait", defaultValue = "120s", description = "How long to wait for the result (default ${DEFAULT-VALUE}).")
+        String wait;
+        @CommandLine.Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() throws Exception {
+            if (data != null && file != null) {
+                throw new IllegalArgumentException("Give --data or --file, not both");
+            }
+            byte[] payload = file != null ? Files.readAllBytes(file) : data != null ? data.getBytes(StandardCharsets.UTF_8) : new byte[0];
+            try (WharfClient client = connection.client()) {
+                JobResult result = client.invoke(client.event(name, payload, contentType), Units.duration("--wait", wait));
+                byte[] body = new byte[result.getBody().remaining()];
+                result.getBody().get(body);
+                System.out.write(body);
+                System.out.flush();
+                if (result.getStatus() == JobStatus.SUCCEEDED) {
+                    return 0;
+                }
+                PrintStream err = System.err;
+                err.println("Job " + result.getJobId() + " " + result.getStatus() + ": " + result.getError());
+                if (result.getStderrTail() != null) {
+                    err.println("--- stderr (tail) ---");
+                    err.print(result.getStderrTail());
+                }
+                return 1;
+            } catch (TimeoutException e) {
+                System.err.println(e.getMessage());
+                return 3;
+            }
+        }
+    }
+
+    @Command(name = "results", description = "Print results as they arrive: job id, function, status, container lifetime.")
+    static final class Results implements Callable<Integer> {
+        @Option(names = "--follow", description = "Keep printing new results (the default; Ctrl-C to stop).")
+        boolean follow = true;
+        @Option(names = "--from-beginning", description = "Start with the oldest result kept.")
+        boolean fromBeginning;
+        @CommandLine.Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() {
+            try (WharfClient client = connection.client()) {
+                client.follow(fromBeginning, r -> System.out.println(line(r)));
+            }
+            return 0;
+        }
+    }
+
+    static String line(JobResult r) {
+        Timings t = r.getTimings();
+        String lifetime = t.getStartedAt() != null && t.getExitedAt() != null ? (t.getExitedAt() - t.getStartedAt()) + " ms" : "-";
+        String total = t.getEventCreatedAt() != null && t.getFinishedAt() != null ? (t.getFinishedAt() - t.getEventCreatedAt()) + " ms" : "-";
+        return String.format("%-38s %-20s %-11s lifetime %-9s end-to-end %s%s", r.getJobId(), r.getFunction(), r.getStatus(), lifetime, total,
+                r.getError() == null ? "" : "  " + r.getError());
+    }
+
+    @Command(name = "demo", description = "Start the embedded default, deploy a demo function from a locally built image, run a few jobs, stop.")
+    static final class Demo implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            System.out.println("Building the demo image " + LocalImages.DEMO + " (FROM scratch + static busybox)...");
+            try (DockerClient docker = DockerClients.fromEnvironment()) {
+                LocalImages.demo(docker);
+            }
+            System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");
+            long begin = System.nanoTime();
+            try (DevCluster cluster = DevCluster.start(4, false)) {
+                System.out.printf("Wharf started in %d ms: Kafka on %s, registry on %s%n", (System.nanoTime() - begin) / 1_000_000,
+                        cluster.endpoints().bootstrap(), cluster.endpoints().registry());
+                CommandLine cli = commandLine();
+                List<String> connection = List.of("--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry());
+                List<String> deploy = new ArrayList<>(List.of("deploy", "hello", "--image", LocalImages.DEMO, "--memory", "32m", "--timeout", "10s"));
+                deploy.addAll(connection);
+                if (cli.execute(deploy.toArray(String[]::new)) != 0) {
+                    return 1;
+                }
+                int failures = 0;
+                try (WharfClient client = new WharfClient(cluster.endpoints())) {
+                    for (String who : List.of("Ada", "Grace", "Linus")) {
+                        JobResult r = client.invoke(client.event("hello", who.getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
+                        String out = StandardCharsets.UTF_8.decode(r.getBody()).toString().strip();
+                        System.out.println(line(r));
+                        System.out.println("    output: " + out);
+                        failures += r.getStatus() == JobStatus.SUCCEEDED ? 0 : 1;
+                    }
+                }
+                System.out.println(failures == 0 ? "All demo jobs SUCCEEDED." : failures + " demo job(s) did not succeed.");
+                return failures == 0 ? 0 : 1;
+            }
+        }
+    }
+}

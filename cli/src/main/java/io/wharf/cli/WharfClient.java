@@ -1,0 +1,148 @@
+package io.wharf.cli;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.wharf.records.Event;
+import io.wharf.records.EventSource;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.AvroSerializer;
+import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.topics.Topics;
+
+/** What the CLI does against a Wharf installation: deploy functions, send events, read results. Plain Kafka clients. */
+public final class WharfClient implements AutoCloseable {
+    private final Endpoints endpoints;
+    private final HttpSchemaRegistryClient registry;
+    private final KafkaProducer<String, byte[]> producer;
+
+    public WharfClient(Endpoints endpoints) {
+        this.endpoints = endpoints;
+        this.registry = new HttpSchemaRegistryClient(endpoints.registry());
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Registers or updates a function, creating its pool's job topic if needed. */
+    public void deploy(FunctionSpec spec) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap()))) {
+            int partitions = admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames().get().get(Topics.EVENTS).partitions().size();
+            Topics.ensure(admin, List.of(new org.apache.kafka.clients.admin.NewTopic(Topics.jobs(spec.getPool()), partitions, (short) -1)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Wharf's topics are missing on " + endpoints.bootstrap() + " (" + e.getCause().getMessage()
+                    + "): is this a Wharf installation? `wharf dev` creates them", e);
+        }
+        send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
+    }
+
+    public Event event(String function, byte[] payload, String contentType) {
+        return Event.newBuilder()
+                .setId(UUID.randomUUID().toString())
+                .setFunction(function)
+                .setSource(EventSource.MANUAL)
+                .setPayload(ByteBuffer.wrap(payload))
+                .setContentType(contentType)
+                .setCreatedAt(Instant.now())
+                .build();
+    }
+
+    /** Sends the event and waits for its job's final result. */
+    public JobResult invoke(Event event, Duration timeout) throws TimeoutException {
+        try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
+            // Position at the current end first, so the result cannot slip past before we look.
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (PartitionInfo info : results.partitionsFor(Topics.RESULTS)) {
+                partitions.add(new TopicPartition(info.topic(), info.partition()));
+            }
+            results.assign(partitions);
+            results.seekToEnd(partitions);
+            partitions.forEach(results::position);
+            send(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, JobResult> record : results.poll(Duration.ofMillis(100))) {
+                    if (event.getId().equals(record.key())) {
+                        return record.value();
+                    }
+                }
+            }
+            throw new TimeoutException("No result for job " + event.getId() + " within " + timeout.toSeconds()
+                    + " s: is a worker running for the function's pool? (`wharf results --follow` shows results as they arrive)");
+        }
+    }
+
+    /** Calls {@code sink} with each result, from the end of the topic (or its beginning), until interrupted. */
+    public void follow(boolean fromBeginning, Consumer<JobResult> sink) {
+        try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
+            List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            results.assign(partitions);
+            if (fromBeginning) {
+                results.seekToBeginning(partitions);
+            } else {
+                results.seekToEnd(partitions);
+            }
+            while (!Thread.currentThread().isInterrupted()) {
+                results.poll(Duration.ofMillis(200)).forEach(r -> sink.accept(r.value()));
+            }
+        }
+    }
+
+    private KafkaConsumer<String, JobResult> resultsConsumer() {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
+    }
+
+    private void send(String topic, String key, byte[] value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while sending to " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Could not write to " + topic + " on " + endpoints.bootstrap() + ": " + e.getCause().getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}

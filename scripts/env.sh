@@ -1,0 +1,58 @@
+# Shared by ./wharf and .ci/run: pick a JDK >= 21 and make sure a Docker engine answers.
+# Sourced, not executed.
+
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1; }
+
+pick_jdk() {
+  local candidate
+  for candidate in "${JAVA_HOME:-}" $(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")" 2>/dev/null) /usr/lib/jvm/*; do
+    [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/javac" ] || continue
+    if [ "$(java_major "$candidate/bin/java")" -ge 21 ] 2>/dev/null; then
+      export JAVA_HOME="$candidate"
+      return 0
+    fi
+  done
+  echo "wharf: no JDK 21 or newer found (looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*). Install one, e.g. apt-get install openjdk-21-jdk-headless or Temurin 21+, and set JAVA_HOME." >&2
+  return 1
+}
+
+# Starts dockerd the way this kind of machine allows (no bridge, no iptables) when none answers.
+ensure_docker() {
+  if docker info >/dev/null 2>&1; then return 0; fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "wharf: installing the Docker engine (docker.io)..." >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io) >/dev/null 2>&1 || {
+        echo "wharf: could not install docker.io with apt-get" >&2; return 1; }
+    else
+      echo "wharf: no Docker engine answers and none is installed. Install Docker (https://docs.docker.com/engine/install/) and start it, then retry." >&2
+      return 1
+    fi
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "wharf: the Docker engine is installed but not running, and starting it needs root: start it (e.g. sudo systemctl start docker) and retry." >&2
+    return 1
+  fi
+  echo "wharf: starting dockerd (--bridge=none --iptables=false --ip-masq=false)..." >&2
+  mkdir -p /var/log
+  nohup dockerd --bridge=none --iptables=false --ip-masq=false >/var/log/wharf-dockerd.log 2>&1 &
+  local i
+  for i in $(seq 1 120); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "wharf: dockerd did not answer within 60 s; see /var/log/wharf-dockerd.log" >&2
+  return 1
+}
+
+# Local job images are built from a static busybox; Debian ships one in busybox-static.
+ensure_busybox() {
+  local bb="${WHARF_BUSYBOX:-/bin/busybox}"
+  if [ -x "$bb" ] && ! grep -q "ld-linux" "$bb" 2>/dev/null; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "wharf: installing busybox-static (job images are built from it)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static) >/dev/null 2>&1 && return 0
+  fi
+  echo "wharf: a static busybox is needed at $bb to build local job images: install busybox-static or set WHARF_BUSYBOX." >&2
+  return 1
+}

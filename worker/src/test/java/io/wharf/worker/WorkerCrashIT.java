@@ -1,0 +1,73 @@
+package io.wharf.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.worker.docker.DockerContainerRunner;
+
+/** A worker killed (SIGKILL) mid-job: the job runs again on another worker and exactly one result arrives. */
+class WorkerCrashIT {
+    private final WorkerHarness harness = new WorkerHarness(1);
+    private Process doomed;
+
+    @AfterEach
+    void tearDown() {
+        if (doomed != null) {
+            doomed.destroyForcibly();
+        }
+        harness.close();
+        // The killed worker could not remove its container; this is what its replacement's cleanup does.
+        harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, "doomed-" + harness.pool)).exec()
+                .forEach(c -> harness.docker.removeContainerCmd(c.getId()).withForce(true).exec());
+    }
+
+    @Test
+    void shouldRunTheJobOfAKilledWorkerAgainElsewhereAndPublishExactlyOneResult() throws Exception {
+        String doomedId = "doomed-" + harness.pool;
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
+        harness.workerSettings(doomedId, 2).forEach((k, v) -> command.add(k + "=" + v));
+        doomed = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), doomedId + ".log")).start();
+
+        FunctionSpec fn = harness.function(harness.pool + "-slowecho").setCommand(List.of("sh", "-c", "sleep 2; cat")).build();
+        harness.submit(harness.job(harness.pool + "-only", fn, "survives".getBytes(StandardCharsets.UTF_8)));
+
+        // Kill the worker process once its container runs the job.
+        await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, doomedId)).exec().isEmpty());
+        doomed.destroyForcibly().waitFor();
+
+        harness.startWorker("survivor-" + harness.pool, 2);
+        List<JobResult> results = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            results.addAll(harness.poll());
+            return !results.isEmpty();
+        });
+        // A duplicate would arrive within seconds; the count must stay at one meanwhile.
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> {
+            results.addAll(harness.poll());
+            return results.size() == 1;
+        });
+        assertThat(results).hasSize(1);
+        JobResult result = results.getFirst();
+        assertThat(result.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(result.getWorkerId()).isEqualTo("survivor-" + harness.pool);
+        assertThat(StandardCharsets.UTF_8.decode(result.getBody()).toString()).isEqualTo("survives");
+    }
+}
