@@ -36,6 +36,8 @@ ensure_docker() {
   echo "wharf: starting dockerd (--bridge=none --iptables=false --ip-masq=false)..." >&2
   mkdir -p /var/log
   nohup dockerd --bridge=none --iptables=false --ip-masq=false >/var/log/wharf-dockerd.log 2>&1 &
+  WHARF_DOCKERD_PID=$!
+  export WHARF_DOCKERD_PID
   local i
   for i in $(seq 1 120); do
     docker info >/dev/null 2>&1 && return 0
