@@ -33,7 +33,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code wharf} command. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
-        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Demo.class})
+        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Demo.class, Bench.class})
 public final class Wharf {
 
     public static void main(String[] args) {

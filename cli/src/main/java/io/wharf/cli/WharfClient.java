@@ -104,6 +104,29 @@ public final class WharfClient implements AutoCloseable {
         }
     }
 
+    /** Sends all events at once and waits until each has a result; returns how many arrived. */
+    public int invokeAll(List<Event> events, Duration timeout) {
+        java.util.Set<String> waiting = new java.util.HashSet<>();
+        events.forEach(e -> waiting.add(e.getId()));
+        try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
+            List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            results.assign(partitions);
+            results.seekToEnd(partitions);
+            partitions.forEach(results::position);
+            AvroSerializer<Event> serializer = new AvroSerializer<>(registry);
+            for (Event event : events) {
+                producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), serializer.serialize(Topics.EVENTS, event)));
+            }
+            producer.flush();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+                results.poll(Duration.ofMillis(100)).forEach(r -> waiting.remove(r.key()));
+            }
+        }
+        return events.size() - waiting.size();
+    }
+
     /** Calls {@code sink} with each result, from the end of the topic (or its beginning), until interrupted. */
     public void follow(boolean fromBeginning, Consumer<JobResult> sink) {
         try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
