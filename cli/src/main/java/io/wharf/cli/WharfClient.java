@@ -40,6 +40,7 @@ public final class WharfClient implements AutoCloseable {
     private final Endpoints endpoints;
     private final HttpSchemaRegistryClient registry;
     private final KafkaProducer<String, byte[]> producer;
+    private KafkaConsumer<String, JobResult> tail;
 
     public WharfClient(Endpoints endpoints) {
         this.endpoints = endpoints;
@@ -79,50 +80,53 @@ public final class WharfClient implements AutoCloseable {
                 .build();
     }
 
-    /** Sends the event and waits for its job's final result. */
+    /**
+     * Sends the event and waits for its job's final result. The results consumer is kept between calls and
+     * positioned at the end before the first send, so no result can slip past and no call pays for a new
+     * consumer.
+     */
     public JobResult invoke(Event event, Duration timeout) throws TimeoutException {
-        try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
-            // Position at the current end first, so the result cannot slip past before we look.
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (PartitionInfo info : results.partitionsFor(Topics.RESULTS)) {
-                partitions.add(new TopicPartition(info.topic(), info.partition()));
-            }
-            results.assign(partitions);
-            results.seekToEnd(partitions);
-            partitions.forEach(results::position);
-            send(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, JobResult> record : results.poll(Duration.ofMillis(100))) {
-                    if (event.getId().equals(record.key())) {
-                        return record.value();
-                    }
+        KafkaConsumer<String, JobResult> results = tail();
+        send(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, JobResult> record : results.poll(Duration.ofMillis(100))) {
+                if (event.getId().equals(record.key())) {
+                    return record.value();
                 }
             }
-            throw new TimeoutException("No result for job " + event.getId() + " within " + timeout.toSeconds()
-                    + " s: is a worker running for the function's pool? (`wharf results --follow` shows results as they arrive)");
         }
+        throw new TimeoutException("No result for job " + event.getId() + " within " + timeout.toSeconds()
+                + " s: is a worker running for the function's pool? (`wharf results --follow` shows results as they arrive)");
+    }
+
+    private KafkaConsumer<String, JobResult> tail() {
+        if (tail == null) {
+            tail = resultsConsumer();
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (PartitionInfo info : tail.partitionsFor(Topics.RESULTS)) {
+                partitions.add(new TopicPartition(info.topic(), info.partition()));
+            }
+            tail.assign(partitions);
+            tail.seekToEnd(partitions);
+            partitions.forEach(tail::position);
+        }
+        return tail;
     }
 
     /** Sends all events at once and waits until each has a result; returns how many arrived. */
     public int invokeAll(List<Event> events, Duration timeout) {
         java.util.Set<String> waiting = new java.util.HashSet<>();
         events.forEach(e -> waiting.add(e.getId()));
-        try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
-            List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            results.assign(partitions);
-            results.seekToEnd(partitions);
-            partitions.forEach(results::position);
-            AvroSerializer<Event> serializer = new AvroSerializer<>(registry);
-            for (Event event : events) {
-                producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), serializer.serialize(Topics.EVENTS, event)));
-            }
-            producer.flush();
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!waiting.isEmpty() && System.nanoTime() < deadline) {
-                results.poll(Duration.ofMillis(100)).forEach(r -> waiting.remove(r.key()));
-            }
+        KafkaConsumer<String, JobResult> results = tail();
+        AvroSerializer<Event> serializer = new AvroSerializer<>(registry);
+        for (Event event : events) {
+            producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), serializer.serialize(Topics.EVENTS, event)));
+        }
+        producer.flush();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+            results.poll(Duration.ofMillis(100)).forEach(r -> waiting.remove(r.key()));
         }
         return events.size() - waiting.size();
     }
@@ -166,6 +170,9 @@ public final class WharfClient implements AutoCloseable {
 
     @Override
     public void close() {
+        if (tail != null) {
+            tail.close(Duration.ofSeconds(5));
+        }
         producer.close(Duration.ofSeconds(5));
     }
 }
