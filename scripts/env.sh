@@ -50,7 +50,7 @@ ensure_docker() {
 # Local job images are built from a static busybox; Debian ships one in busybox-static.
 ensure_busybox() {
   local bb="${WHARF_BUSYBOX:-/bin/busybox}"
-  if [ -x "$bb" ] && ! grep -q "ld-linux" "$bb" 2>/dev/null; then return 0; fi
+  if [ -x "$bb" ] && ! head -c 4096 "$bb" | grep -aq "ld-linux"; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "wharf: installing busybox-static (job images are built from it)..." >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static) >/dev/null 2>&1 && return 0
