@@ -103,15 +103,20 @@ public final class WharfClient implements AutoCloseable {
     private KafkaConsumer<String, JobResult> tail() {
         if (tail == null) {
             tail = resultsConsumer();
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (PartitionInfo info : tail.partitionsFor(Topics.RESULTS)) {
-                partitions.add(new TopicPartition(info.topic(), info.partition()));
-            }
-            tail.assign(partitions);
-            tail.seekToEnd(partitions);
-            partitions.forEach(tail::position);
+            assignAll(tail).forEach(tail::position);
         }
         return tail;
+    }
+
+    /** Assigns every partition of wharf.results, positioned at the end. */
+    private static List<TopicPartition> assignAll(KafkaConsumer<String, JobResult> consumer) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (PartitionInfo info : consumer.partitionsFor(Topics.RESULTS)) {
+            partitions.add(new TopicPartition(info.topic(), info.partition()));
+        }
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        return partitions;
     }
 
     /** Sends all events at once and waits until each has a result; returns how many arrived. */
@@ -134,13 +139,9 @@ public final class WharfClient implements AutoCloseable {
     /** Calls {@code sink} with each result, from the end of the topic (or its beginning), until interrupted. */
     public void follow(boolean fromBeginning, Consumer<JobResult> sink) {
         try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
-            List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            results.assign(partitions);
+            List<TopicPartition> partitions = assignAll(results);
             if (fromBeginning) {
                 results.seekToBeginning(partitions);
-            } else {
-                results.seekToEnd(partitions);
             }
             while (!Thread.currentThread().isInterrupted()) {
                 results.poll(Duration.ofMillis(200)).forEach(r -> sink.accept(r.value()));

@@ -200,16 +200,17 @@ public final class Worker implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             PartitionTracker tracker = trackers.get(tp);
-            if (tracker != null) {
+            // While stopping, records are left untaken: their offsets stay uncommitted for the next owner.
+            if (tracker != null && !stopping) {
                 tracker.taken(record.offset());
                 backlog.add(record);
             }
         }
-        while (inFlight < slots && !backlog.isEmpty()) {
+        while (inFlight < slots && !backlog.isEmpty() && !stopping) {
             launch(backlog.poll());
         }
         publish(false);
-        if (inFlight + backlog.size() >= slots) {
+        if (stopping || inFlight + backlog.size() >= slots) {
             consumer.pause(consumer.assignment());
         } else if (!consumer.paused().isEmpty()) {
             consumer.resume(consumer.paused());
