@@ -24,10 +24,11 @@ import io.wharf.records.NetworkMode;
  * env: {QUALITY: "80"}
  * pool: default
  * network: none
+ * user: "65534:65534"
  * </pre>
  */
 final class FunctionFiles {
-    private static final List<String> KEYS = List.of("name", "image", "cmd", "memory", "cpus", "timeout", "env", "pool", "network");
+    private static final List<String> KEYS = List.of("name", "image", "cmd", "memory", "cpus", "timeout", "env", "pool", "network", "user");
 
     private FunctionFiles() {
     }
@@ -52,7 +53,16 @@ final class FunctionFiles {
         if (node.hasNonNull("timeout")) spec.setTimeoutMillis(Units.duration("timeout", node.get("timeout").asText()).toMillis());
         if (node.has("env")) spec.setEnv(mapper.convertValue(node.get("env"), mapper.getTypeFactory().constructMapType(Map.class, String.class, String.class)));
         if (node.hasNonNull("pool")) spec.setPool(node.get("pool").asText());
-        if (node.hasNonNull("network")) spec.setNetwork(NetworkMode.valueOf(node.get("network").asText().toUpperCase()));
+        if (node.hasNonNull("user")) spec.setUser(node.get("user").asText());
+        if (node.hasNonNull("network")) spec.setNetwork(network("network", node.get("network").asText()));
         return spec;
+    }
+
+    static NetworkMode network(String option, String value) {
+        try {
+            return NetworkMode.valueOf(value.strip().toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + " '" + value + "' is not a network mode: use none or host");
+        }
     }
 }

@@ -21,7 +21,6 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.records.NetworkMode;
 import io.wharf.records.Timings;
 import io.wharf.testkit.LocalImages;
 import io.wharf.worker.docker.DockerClients;
@@ -108,6 +107,8 @@ public final class Wharf {
         String pool;
         @Option(names = "--network", description = "none (default) or host.")
         String network;
+        @Option(names = "--user", description = "uid[:gid] or name to run as (default: the image's user).")
+        String user;
         @Option(names = {"-f", "--file"}, description = "Read the function from a YAML or JSON file; flags override it.")
         Path file;
         @CommandLine.Mixin
@@ -149,7 +150,10 @@ public final class Wharf {
                 spec.setPool(pool);
             }
             if (network != null) {
-                spec.setNetwork(NetworkMode.valueOf(network.toUpperCase()));
+                spec.setNetwork(FunctionFiles.network("--network", network));
+            }
+            if (user != null) {
+                spec.setUser(user);
             }
             spec.setImageDigest(pin(spec.getImage()));
             spec.setUpdatedAt(Instant.now());

@@ -170,6 +170,10 @@ public final class Worker implements AutoCloseable {
 
     private void runLoop() {
         try {
+            int stale = runner.removeStale(workerId);
+            if (stale > 0) {
+                log.info("Worker {} removed {} containers an earlier run of it left behind", workerId, stale);
+            }
             producer.initTransactions();
             consumer.subscribe(List.of(topic), new Rebalance());
             log.info("Worker {} started", workerId);
@@ -269,7 +273,7 @@ public final class Worker implements AutoCloseable {
         String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
         RunRequest request = new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(),
                 env, fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST,
-                payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG));
+                fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG));
         RunOutcome outcome = runner.run(request);
 
         JobStatus status;

@@ -180,6 +180,9 @@ public final class DockerContainerRunner implements ContainerRunner {
         if (request.entrypoint() != null) {
             create.withEntrypoint(request.entrypoint());
         }
+        if (request.user() != null && !request.user().isBlank()) {
+            create.withUser(request.user());
+        }
         return create.exec().getId();
     }
 

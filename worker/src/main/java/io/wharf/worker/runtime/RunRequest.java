@@ -16,12 +16,13 @@ import java.util.Objects;
  * @param cpus         CPU quota in cores
  * @param timeout      wall-clock limit; the container is killed after it
  * @param hostNetwork  true for the host's network, false for none
+ * @param user         uid[:gid] or name to run as, null for the image's user
  * @param payload      written to stdin and to the file named by {@code $PAYLOAD_FILE}
  * @param labels       put on the container, for cleanup and cancel
  * @param maxBodyBytes stdout beyond this is dropped and the outcome flagged truncated
  */
 public record RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
-                         Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, byte[] payload,
+                         Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, String user, byte[] payload,
                          Map<String, String> labels, int maxBodyBytes) {
     public RunRequest {
         Objects.requireNonNull(jobId, "jobId");
