@@ -53,6 +53,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
+import io.wharf.records.LogLine;
 import io.wharf.records.NetworkMode;
 import io.wharf.records.Timings;
 import io.wharf.serde.AvroDeserializer;
@@ -61,6 +62,7 @@ import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.Topics;
 import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.internals.LogShipper;
 import io.wharf.worker.internals.PartitionTracker;
 import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
@@ -69,6 +71,9 @@ import io.wharf.worker.runtime.RunRequest;
 /**
  * A worker of one pool: consumes {@code wharf.jobs.<pool>}, runs each job in a container, and publishes its
  * result to {@code wharf.results}.
+ *
+ * <p>Container output is streamed line by line to {@code wharf.logs} while the job runs (capped per attempt,
+ * with a marker saying what was dropped); the result body keeps the first {@code max.body.bytes} of stdout.
  *
  * <p>One thread owns the consumer and the transactional producer (neither is shared); jobs run on virtual
  * threads and hand their results back through a queue. Results and the offsets they free are committed in
@@ -88,6 +93,9 @@ public final class Worker implements AutoCloseable {
     private final MeterRegistry meters;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
+    /** Logs are streamed outside the result transactions: they must flow while a job runs. */
+    private final KafkaProducer<String, byte[]> logProducer;
+    private final AvroSerializer<LogLine> logLines;
     private final AvroDeserializer<Job> jobs;
     private final AvroSerializer<JobResult> results;
     private final AvroSerializer<DeadLetter> deadLetters;
@@ -153,6 +161,15 @@ public final class Worker implements AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+
+        Properties l = new Properties();
+        l.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        l.put(ProducerConfig.CLIENT_ID_CONFIG, workerId + "-logs");
+        l.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        l.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        l.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        this.logProducer = new KafkaProducer<>(l, new StringSerializer(), new ByteArraySerializer());
+        this.logLines = new AvroSerializer<>(registry);
 
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
         this.loop = Thread.ofPlatform().name("wharf-worker-" + workerId).unstarted(this::runLoop);
@@ -274,7 +291,10 @@ public final class Worker implements AutoCloseable {
         RunRequest request = new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(),
                 env, fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST,
                 fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG));
-        RunOutcome outcome = runner.run(request);
+        LogShipper logs = new LogShipper(job.getJobId(), fn.getName(), job.getAttempt(), config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG),
+                logProducer, logLines);
+        RunOutcome outcome = runner.run(request, logs);
+        logs.onEnd();
 
         JobStatus status;
         String error = null;
@@ -292,6 +312,9 @@ public final class Worker implements AutoCloseable {
         } else {
             status = JobStatus.FAILED;
             error = "Exited with code " + outcome.exitCode();
+        }
+        if (error != null) {
+            logs.system("[wharf] " + status + ": " + error);
         }
         long now = System.currentTimeMillis();
         Timings timings = Timings.newBuilder()
@@ -443,6 +466,11 @@ public final class Worker implements AutoCloseable {
             producer.close(Duration.ofSeconds(5));
         } catch (RuntimeException e) {
             log.debug("Producer close failed", e);
+        }
+        try {
+            logProducer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.debug("Log producer close failed", e);
         }
         runner.close();
     }

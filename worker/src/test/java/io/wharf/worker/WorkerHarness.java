@@ -80,7 +80,13 @@ final class WorkerHarness implements AutoCloseable {
     }
 
     Worker startWorker(String id, int slots) {
-        Worker worker = new Worker(workerSettings(id, slots)).start();
+        return startWorker(id, slots, Map.of());
+    }
+
+    Worker startWorker(String id, int slots, Map<String, Object> extra) {
+        Map<String, Object> settings = new java.util.HashMap<>(workerSettings(id, slots));
+        settings.putAll(extra);
+        Worker worker = new Worker(settings).start();
         workers.add(worker);
         return worker;
     }

@@ -39,6 +39,7 @@ import com.github.dockerjava.api.model.StreamType;
 import com.github.dockerjava.api.model.Volume;
 
 import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
 
@@ -79,7 +80,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     @Override
-    public RunOutcome run(RunRequest request) throws InterruptedException {
+    public RunOutcome run(RunRequest request, OutputListener output) throws InterruptedException {
         String imageError = ensureImage(request.image());
         long pulledAt = System.currentTimeMillis();
         if (imageError != null) {
@@ -104,6 +105,10 @@ public final class DockerContainerRunner implements ContainerRunner {
             stdin.awaitStarted(10, TimeUnit.SECONDS);
             docker.startContainerCmd(containerId).exec();
             startedAt = System.currentTimeMillis();
+            // Follow the output from the start: lines reach the listener while the job runs, and the engine
+            // keeps them after an OOM kill or a timeout kill, so nothing written before the end is lost.
+            LiveOutput live = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
+                    .exec(new LiveOutput(output));
             payloadSent.await(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
             stdin.close();
 
@@ -120,8 +125,16 @@ public final class DockerContainerRunner implements ContainerRunner {
                 docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode(30, TimeUnit.SECONDS);
             }
             exitedAt = System.currentTimeMillis();
-
-            Logs logs = readLogs(containerId, request.maxBodyBytes());
+            if (!live.awaitCompletion(10, TimeUnit.SECONDS)) {
+                log.warn("Output of job {} did not end 10 s after its container exited; closing it", request.jobId());
+            }
+            live.close();
+            // The engine may end a follow before the last, unterminated line is delivered; a final read is
+            // complete. It yields the body and stderr tail, and hands the listener what the follow missed.
+            FinalOutput logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
+                    .exec(new FinalOutput(request.maxBodyBytes(), live, output));
+            logs.awaitCompletion();
+            output.onEnd();
             InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
             InspectContainerResponse.ContainerState state = inspect.getState();
             String imageId = inspect.getImageId();
@@ -230,37 +243,93 @@ public final class DockerContainerRunner implements ContainerRunner {
         log.info("Pulled image {} in {} ms", image, (System.nanoTime() - begin) / 1_000_000);
     }
 
-    private Logs readLogs(String containerId, int maxBody) throws InterruptedException {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        boolean[] truncated = {false};
-        docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
-                .exec(new ResultCallback.Adapter<Frame>() {
-                    @Override
-                    public void onNext(Frame frame) {
-                        byte[] bytes = frame.getPayload();
-                        if (frame.getStreamType() == StreamType.STDOUT || frame.getStreamType() == StreamType.RAW) {
-                            int room = maxBody - stdout.size();
-                            if (bytes.length > room) {
-                                truncated[0] = true;
-                            }
-                            stdout.write(bytes, 0, Math.max(0, Math.min(room, bytes.length)));
-                        } else if (frame.getStreamType() == StreamType.STDERR) {
-                            stderr.writeBytes(bytes);
-                            if (stderr.size() > 4 * STDERR_TAIL_BYTES) {
-                                byte[] all = stderr.toByteArray();
-                                stderr.reset();
-                                stderr.write(all, all.length - STDERR_TAIL_BYTES, STDERR_TAIL_BYTES);
-                            }
-                        }
-                    }
-                }).awaitCompletion();
-        byte[] err = stderr.toByteArray();
-        int from = Math.max(0, err.length - STDERR_TAIL_BYTES);
-        return new Logs(stdout.toByteArray(), truncated[0], new String(err, from, err.length - from, StandardCharsets.UTF_8));
+    /** Passes output on while the container runs, counting what it passed per stream. */
+    private static final class LiveOutput extends ResultCallback.Adapter<Frame> {
+        private final OutputListener listener;
+        private long stdoutBytes;
+        private long stderrBytes;
+
+        LiveOutput(OutputListener listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public synchronized void onNext(Frame frame) {
+            boolean isStderr = frame.getStreamType() == StreamType.STDERR;
+            byte[] bytes = frame.getPayload();
+            if (isStderr) {
+                stderrBytes += bytes.length;
+            } else {
+                stdoutBytes += bytes.length;
+            }
+            listener.onOutput(isStderr, bytes);
+        }
     }
 
-    private record Logs(byte[] stdout, boolean truncated, String stderrTail) {
+    /**
+     * Reads the whole output after the exit: keeps the start of stdout (the result body) and the end of stderr,
+     * and passes on whatever lies beyond what {@link LiveOutput} already passed.
+     */
+    private static final class FinalOutput extends ResultCallback.Adapter<Frame> {
+        private final int maxBody;
+        private final OutputListener listener;
+        private long stdoutSkip;
+        private long stderrSkip;
+        private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        private boolean truncated;
+
+        FinalOutput(int maxBody, LiveOutput live, OutputListener listener) {
+            this.maxBody = maxBody;
+            this.listener = listener;
+            synchronized (live) {
+                this.stdoutSkip = live.stdoutBytes;
+                this.stderrSkip = live.stderrBytes;
+            }
+        }
+
+        @Override
+        public synchronized void onNext(Frame frame) {
+            byte[] bytes = frame.getPayload();
+            if (frame.getStreamType() == StreamType.STDERR) {
+                stderr.writeBytes(bytes);
+                if (stderr.size() > 4 * STDERR_TAIL_BYTES) {
+                    byte[] all = stderr.toByteArray();
+                    stderr.reset();
+                    stderr.write(all, all.length - STDERR_TAIL_BYTES, STDERR_TAIL_BYTES);
+                }
+                stderrSkip = passBeyond(true, bytes, stderrSkip);
+            } else {
+                int room = maxBody - stdout.size();
+                if (bytes.length > room) {
+                    truncated = true;
+                }
+                stdout.write(bytes, 0, Math.max(0, Math.min(room, bytes.length)));
+                stdoutSkip = passBeyond(false, bytes, stdoutSkip);
+            }
+        }
+
+        private long passBeyond(boolean isStderr, byte[] bytes, long skip) {
+            if (skip >= bytes.length) {
+                return skip - bytes.length;
+            }
+            listener.onOutput(isStderr, java.util.Arrays.copyOfRange(bytes, (int) skip, bytes.length));
+            return 0;
+        }
+
+        synchronized byte[] stdout() {
+            return stdout.toByteArray();
+        }
+
+        synchronized boolean truncated() {
+            return truncated;
+        }
+
+        synchronized String stderrTail() {
+            byte[] err = stderr.toByteArray();
+            int from = Math.max(0, err.length - STDERR_TAIL_BYTES);
+            return new String(err, from, err.length - from, StandardCharsets.UTF_8);
+        }
     }
 
     private void kill(String containerId) {

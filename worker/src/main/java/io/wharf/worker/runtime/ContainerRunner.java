@@ -10,7 +10,8 @@ package io.wharf.worker.runtime;
  */
 public interface ContainerRunner extends AutoCloseable {
 
-    RunOutcome run(RunRequest request) throws InterruptedException;
+    /** Runs the attempt; {@code output} receives stdout and stderr while the container runs. */
+    RunOutcome run(RunRequest request, OutputListener output) throws InterruptedException;
 
     /** Removes containers this runner's owner left behind (by label), returning how many. */
     default int removeStale(String workerId) {
