@@ -5,11 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -55,6 +53,7 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.LogLine;
 import io.wharf.records.NetworkMode;
+import io.wharf.records.Ordering;
 import io.wharf.records.Timings;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
@@ -62,6 +61,7 @@ import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.Topics;
 import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.internals.JobQueue;
 import io.wharf.worker.internals.LogShipper;
 import io.wharf.worker.internals.PartitionTracker;
 import io.wharf.worker.runtime.ContainerRunner;
@@ -89,6 +89,7 @@ public final class Worker implements AutoCloseable {
     private final String workerId;
     private final String topic;
     private final int slots;
+    private final int prefetch;
     private final ContainerRunner runner;
     private final MeterRegistry meters;
     private final KafkaConsumer<String, byte[]> consumer;
@@ -103,7 +104,7 @@ public final class Worker implements AutoCloseable {
     private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final Map<TopicPartition, PartitionTracker> trackers = new HashMap<>();
     private final Map<TopicPartition, List<Future<?>>> running = new HashMap<>();
-    private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();
+    private final JobQueue<Taken> queue = new JobQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread loop;
     private volatile boolean stopping;
@@ -112,7 +113,12 @@ public final class Worker implements AutoCloseable {
 
     /** A job's outcome on its way back to the poll loop; {@code records} is empty for an abandoned job. */
     private record Completion(TopicPartition partition, PartitionTracker tracker, long offset, List<ProducerRecord<String, byte[]>> records,
-                              String jobId) {
+                              String jobId, String orderingKey) {
+    }
+
+    /** A job taken from its partition, decoded; {@code job} is null when the record could not be decoded. */
+    private record Taken(ConsumerRecord<String, byte[]> record, TopicPartition partition, PartitionTracker tracker, Job job,
+                         String decodeError, String orderingKey) {
     }
 
     public Worker(Map<String, ?> settings) {
@@ -131,6 +137,7 @@ public final class Worker implements AutoCloseable {
         this.workerId = config.workerId();
         this.topic = Topics.jobs(config.pool());
         this.slots = config.getInt(WorkerConfig.SLOTS_CONFIG);
+        this.prefetch = config.getInt(WorkerConfig.PREFETCH_CONFIG);
         this.runner = runner;
         this.meters = meters;
         this.jobs = new AvroDeserializer<>(registry, Job.class);
@@ -145,7 +152,7 @@ public final class Worker implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, slots);
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(prefetch, 500)));
         c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG));
         c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(300, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG) / 4));
         c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
@@ -224,34 +231,48 @@ public final class Worker implements AutoCloseable {
             // While stopping, records are left untaken: their offsets stay uncommitted for the next owner.
             if (tracker != null && !stopping) {
                 tracker.taken(record.offset());
-                backlog.add(record);
+                take(record, tp, tracker);
             }
         }
-        while (inFlight < slots && !backlog.isEmpty() && !stopping) {
-            launch(backlog.poll());
+        Taken next;
+        while (inFlight < slots && !stopping && (next = queue.next()) != null) {
+            launch(next);
         }
         publish(false);
-        if (stopping || inFlight + backlog.size() >= slots) {
+        if (stopping || queue.size() >= prefetch) {
             consumer.pause(consumer.assignment());
         } else if (!consumer.paused().isEmpty()) {
             consumer.resume(consumer.paused());
         }
     }
 
-    private void launch(ConsumerRecord<String, byte[]> record) {
-        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-        PartitionTracker tracker = trackers.get(tp);
-        long dequeuedAt = System.currentTimeMillis();
-        Job job;
+    private void take(ConsumerRecord<String, byte[]> record, TopicPartition tp, PartitionTracker tracker) {
         try {
-            job = jobs.deserialize(record.topic(), record.value());
+            Job job = jobs.deserialize(record.topic(), record.value());
+            String key = null;
+            if (job.getFunction().getOrdering() == Ordering.KEY) {
+                // Keys are per function: two functions may use the same key without waiting on each other.
+                key = job.getFunction().getName() + '\u0000' + (job.getKey() != null ? job.getKey() : record.key());
+            }
+            queue.add(new Taken(record, tp, tracker, job, null, key), key);
         } catch (RuntimeException e) {
+            queue.add(new Taken(record, tp, tracker, null, "Job could not be decoded: " + e.getMessage(), null), null);
+        }
+    }
+
+    private void launch(Taken taken) {
+        ConsumerRecord<String, byte[]> record = taken.record();
+        TopicPartition tp = taken.partition();
+        PartitionTracker tracker = taken.tracker();
+        String queueKey = taken.orderingKey();
+        long dequeuedAt = System.currentTimeMillis();
+        inFlight++;
+        if (taken.job() == null) {
             String id = record.topic() + "-" + record.partition() + "@" + record.offset();
-            completions.add(new Completion(tp, tracker, record.offset(), List.of(deadLetter(record, id, "Job could not be decoded: " + e.getMessage())), id));
-            inFlight++;
+            completions.add(new Completion(tp, tracker, record.offset(), List.of(deadLetter(record, id, taken.decodeError())), id, null));
             return;
         }
-        inFlight++;
+        Job job = taken.job();
         Future<?> future = executor.submit(() -> {
             List<ProducerRecord<String, byte[]>> out = List.of();
             try {
@@ -267,7 +288,7 @@ public final class Worker implements AutoCloseable {
                 out = List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result)));
             } finally {
                 MDC.clear();
-                completions.add(new Completion(tp, tracker, record.offset(), out, job.getJobId()));
+                completions.add(new Completion(tp, tracker, record.offset(), out, job.getJobId(), queueKey));
                 consumer.wakeup();
             }
         });
@@ -395,6 +416,7 @@ public final class Worker implements AutoCloseable {
         List<Completion> owned = new ArrayList<>();
         for (Completion completion : done) {
             inFlight--;
+            queue.finished(completion.orderingKey());
             if (trackers.get(completion.partition()) == completion.tracker()) {
                 owned.add(completion);
             }
@@ -434,7 +456,7 @@ public final class Worker implements AutoCloseable {
 
     /** Stops taking jobs, lets running ones finish up to the drain timeout, and publishes their results. */
     private void drain() {
-        backlog.clear();
+        queue.clear();
         long deadline = System.nanoTime() + config.getLong(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG) * 1_000_000L;
         if (inFlight > 0) {
             log.info("Worker {} draining {} running jobs", workerId, inFlight);
@@ -516,12 +538,7 @@ public final class Worker implements AutoCloseable {
             log.info("Worker {} {} {}", workerId, how, partitions);
             for (TopicPartition tp : partitions) {
                 trackers.remove(tp);
-                for (Iterator<ConsumerRecord<String, byte[]>> it = backlog.iterator(); it.hasNext(); ) {
-                    ConsumerRecord<String, byte[]> r = it.next();
-                    if (r.partition() == tp.partition() && r.topic().equals(tp.topic())) {
-                        it.remove();
-                    }
-                }
+                queue.removeIf(t -> t.partition().equals(tp));
                 List<Future<?>> futures = running.remove(tp);
                 if (futures != null) {
                     futures.forEach(f -> f.cancel(true));

@@ -18,6 +18,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String REGISTRY_URL_CONFIG = AvroSerdeConfig.REGISTRY_URL_CONFIG;
     public static final String POOL_CONFIG = "wharf.worker.pool";
     public static final String SLOTS_CONFIG = "wharf.worker.slots";
+    public static final String PREFETCH_CONFIG = "wharf.worker.prefetch";
     public static final String ID_CONFIG = "wharf.worker.id";
     public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.worker.session.timeout.ms";
     public static final String COMMIT_INTERVAL_MS_CONFIG = "wharf.worker.commit.interval.ms";
@@ -36,6 +37,9 @@ public final class WorkerConfig extends AbstractConfig {
                     "The pool this worker serves: it consumes " + Topics.JOBS_PREFIX + "<pool> in consumer group wharf-workers-<pool>.")
             .define(SLOTS_CONFIG, Type.INT, 4, Range.between(1, 1024), Importance.HIGH,
                     "Jobs this worker runs at once; when all slots are busy it pauses its partitions.")
+            .define(PREFETCH_CONFIG, Type.INT, 16, Range.between(1, 10_000), Importance.MEDIUM,
+                    "Jobs taken from Kafka but not yet running, at most; beyond it the worker pauses its partitions. "
+                            + "A larger window lets other ordering keys pass a key that is busy.")
             .define(ID_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "This worker's id, on its results and container labels; empty means a random one.")
             .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, Range.between(1_000, 300_000), Importance.MEDIUM,

@@ -102,7 +102,11 @@ final class WorkerHarness implements AutoCloseable {
     }
 
     void submit(Job job) {
-        producer.send(new ProducerRecord<>(Topics.jobs(pool), job.getJobId(), job));
+        submit(job, job.getJobId());
+    }
+
+    void submit(Job job, String recordKey) {
+        producer.send(new ProducerRecord<>(Topics.jobs(pool), recordKey, job));
         producer.flush();
     }
 
