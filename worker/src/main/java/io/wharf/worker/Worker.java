@@ -108,6 +108,7 @@ public final class Worker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread loop;
     private volatile boolean stopping;
+    private volatile java.util.Set<TopicPartition> assigned = java.util.Set.of();
     private int inFlight;
     private long lastCommitNanos;
 
@@ -184,6 +185,11 @@ public final class Worker implements AutoCloseable {
 
     public String workerId() {
         return workerId;
+    }
+
+    /** The job partitions this worker owns right now. */
+    public java.util.Set<TopicPartition> assignedPartitions() {
+        return assigned;
     }
 
     public Worker start() {
@@ -515,6 +521,7 @@ public final class Worker implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             partitions.forEach(tp -> trackers.put(tp, new PartitionTracker()));
+            assigned = java.util.Set.copyOf(trackers.keySet());
             if (!partitions.isEmpty()) {
                 log.info("Worker {} assigned {}", workerId, partitions);
             }
@@ -538,6 +545,7 @@ public final class Worker implements AutoCloseable {
             log.info("Worker {} {} {}", workerId, how, partitions);
             for (TopicPartition tp : partitions) {
                 trackers.remove(tp);
+                assigned = java.util.Set.copyOf(trackers.keySet());
                 queue.removeIf(t -> t.partition().equals(tp));
                 List<Future<?>> futures = running.remove(tp);
                 if (futures != null) {

@@ -131,8 +131,10 @@ class WorkerIT {
 
     @Test
     void shouldCompleteFiftyJobsOverTwoWorkersAndLeaveNoContainerBehind() {
-        harness.startWorker("w-a-" + harness.pool, 4);
-        harness.startWorker("w-b-" + harness.pool, 4);
+        Worker a = harness.startWorker("w-a-" + harness.pool, 4);
+        Worker b = harness.startWorker("w-b-" + harness.pool, 4);
+        await().atMost(Duration.ofSeconds(60)).until(() -> !a.assignedPartitions().isEmpty() && !b.assignedPartitions().isEmpty()
+                && a.assignedPartitions().size() + b.assignedPartitions().size() == 4);
         FunctionSpec fn = harness.function(harness.pool + "-count").setCommand(List.of("sh", "-c", "cat; echo \" done\"")).build();
         for (int i = 0; i < 50; i++) {
             harness.submit(harness.job(harness.pool + "-n" + i, fn, ("job " + i).getBytes(StandardCharsets.UTF_8)));
