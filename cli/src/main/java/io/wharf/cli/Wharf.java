@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code wharf} command. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
-        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Demo.class, Bench.class})
+        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, Wharf.Demo.class, Bench.class})
 public final class Wharf {
 
     public static void main(String[] args) {
@@ -241,6 +241,25 @@ public final class Wharf {
             try (WharfClient client = connection.client()) {
                 client.follow(fromBeginning, r -> System.out.println(line(r)));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "cancel", description = "Cancel a job: its container is killed if it runs, it is skipped if it waits; its result says CANCELLED.")
+    static final class Cancel implements Callable<Integer> {
+        @Parameters(index = "0", description = "Job id (the event id).")
+        String jobId;
+        @Option(names = "--reason", defaultValue = "cancelled by user", description = "Recorded in the result (default: ${DEFAULT-VALUE}).")
+        String reason;
+        @CommandLine.Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() {
+            try (WharfClient client = connection.client()) {
+                client.cancel(jobId, reason);
+            }
+            System.out.println("Cancel requested for job " + jobId);
             return 0;
         }
     }

@@ -26,6 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import io.wharf.records.Control;
+import io.wharf.records.ControlAction;
 import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
@@ -67,6 +69,13 @@ public final class WharfClient implements AutoCloseable {
                     + "): is this a Wharf installation? `wharf dev` creates them", e);
         }
         send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
+    }
+
+    /** Asks every worker to cancel the job: a running job's container is killed, a queued one skipped. */
+    public void cancel(String jobId, String reason) {
+        Control control = Control.newBuilder().setJobId(jobId).setAction(ControlAction.CANCEL).setReason(reason)
+                .setRequestedAt(Instant.now()).build();
+        send(Topics.CONTROL, jobId, new AvroSerializer<Control>(registry).serialize(Topics.CONTROL, control));
     }
 
     public Event event(String function, byte[] payload, String contentType) {

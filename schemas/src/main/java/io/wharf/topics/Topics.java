@@ -26,6 +26,9 @@ public final class Topics {
     public static final String RESULTS = "wharf.results";
     public static final String LOGS = "wharf.logs";
     public static final String DLQ = "wharf.dlq";
+    /** Cancel requests; every worker reads all of it, so it keeps only a day. */
+    public static final String CONTROL = "wharf.control";
+    public static final long CONTROL_RETENTION_MS = 24L * 60 * 60 * 1000;
     public static final String JOBS_PREFIX = "wharf.jobs.";
     public static final String DEFAULT_POOL = "default";
 
@@ -54,6 +57,7 @@ public final class Topics {
         topics.add(new NewTopic(RESULTS, partitions, replication));
         topics.add(new NewTopic(LOGS, partitions, replication));
         topics.add(new NewTopic(DLQ, partitions, replication));
+        topics.add(new NewTopic(CONTROL, 1, replication).configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(CONTROL_RETENTION_MS))));
         for (String pool : pools) {
             topics.add(new NewTopic(jobs(pool), partitions, replication));
         }

@@ -61,6 +61,7 @@ import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.Topics;
 import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.internals.CancelWatcher;
 import io.wharf.worker.internals.JobQueue;
 import io.wharf.worker.internals.LogShipper;
 import io.wharf.worker.internals.PartitionTracker;
@@ -107,6 +108,8 @@ public final class Worker implements AutoCloseable {
     private final JobQueue<Taken> queue = new JobQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread loop;
+    private final CancelWatcher cancels;
+    private final java.util.Set<String> runningJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private volatile java.util.Set<TopicPartition> assigned = java.util.Set.of();
     private int inFlight;
@@ -181,6 +184,12 @@ public final class Worker implements AutoCloseable {
 
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
         this.loop = Thread.ofPlatform().name("wharf-worker-" + workerId).unstarted(this::runLoop);
+        this.cancels = new CancelWatcher(bootstrap, workerId, registry, jobId -> {
+            if (runningJobs.contains(jobId)) {
+                log.info("Job {} cancelled while running: killing its container", jobId);
+                runner.kill(workerId, jobId);
+            }
+        });
     }
 
     public String workerId() {
@@ -204,6 +213,10 @@ public final class Worker implements AutoCloseable {
             if (stale > 0) {
                 log.info("Worker {} removed {} containers an earlier run of it left behind", workerId, stale);
             }
+            cancels.start();
+            if (!cancels.awaitCaughtUp(Duration.ofSeconds(30))) {
+                log.warn("Worker {} has not read all cancel requests after 30 s; starting anyway", workerId);
+            }
             producer.initTransactions();
             consumer.subscribe(List.of(topic), new Rebalance());
             log.info("Worker {} started", workerId);
@@ -213,9 +226,12 @@ public final class Worker implements AutoCloseable {
             drain();
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
             log.error("Worker {} cannot go on: {}", workerId, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.error("Worker {} failed", workerId, e);
         } finally {
+            cancels.close();
             abandonAll();
             closeQuietly();
             stopped.countDown();
@@ -279,6 +295,14 @@ public final class Worker implements AutoCloseable {
             return;
         }
         Job job = taken.job();
+        String cancelReason = cancels.reason(job.getJobId());
+        if (cancelReason != null) {
+            log.info("Job {} was cancelled before it started: skipped", job.getJobId());
+            JobResult result = cancelled(job, dequeuedAt, cancelReason, null);
+            completions.add(new Completion(tp, tracker, record.offset(),
+                    List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result))), job.getJobId(), queueKey));
+            return;
+        }
         Future<?> future = executor.submit(() -> {
             List<ProducerRecord<String, byte[]>> out = List.of();
             try {
@@ -320,8 +344,22 @@ public final class Worker implements AutoCloseable {
                 fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG));
         LogShipper logs = new LogShipper(job.getJobId(), fn.getName(), job.getAttempt(), config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG),
                 logProducer, logLines);
-        RunOutcome outcome = runner.run(request, logs);
+        RunOutcome outcome;
+        runningJobs.add(job.getJobId());
+        try {
+            if (cancels.reason(job.getJobId()) != null) {
+                return cancelled(job, dequeuedAt, cancels.reason(job.getJobId()), null);
+            }
+            outcome = runner.run(request, logs);
+        } finally {
+            runningJobs.remove(job.getJobId());
+        }
         logs.onEnd();
+        String cancelReason = cancels.reason(job.getJobId());
+        if (cancelReason != null) {
+            logs.system("[wharf] CANCELLED: " + cancelReason);
+            return cancelled(job, dequeuedAt, cancelReason, outcome);
+        }
 
         JobStatus status;
         String error = null;
@@ -374,6 +412,28 @@ public final class Worker implements AutoCloseable {
                 .setWorkerId(workerId)
                 .setImageDigest(outcome.imageId())
                 .setTimings(timings)
+                .setCompletedAt(Instant.ofEpochMilli(now))
+                .build();
+    }
+
+    private JobResult cancelled(Job job, long dequeuedAt, String reason, RunOutcome outcome) {
+        long now = System.currentTimeMillis();
+        meters.counter("wharf.jobs.completed", "function", job.getFunction().getName(), "status", JobStatus.CANCELLED.name()).increment();
+        Timings.Builder timings = Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli())
+                .setEnqueuedAt(job.getEnqueuedAt().toEpochMilli()).setDequeuedAt(dequeuedAt).setFinishedAt(now);
+        if (outcome != null) {
+            timings.setCreatedAt(nonZero(outcome.createdAt())).setStartedAt(nonZero(outcome.startedAt()))
+                    .setExitedAt(nonZero(outcome.exitedAt())).setRemovedAt(nonZero(outcome.removedAt()));
+        }
+        return JobResult.newBuilder()
+                .setJobId(job.getJobId())
+                .setFunction(job.getFunction().getName())
+                .setAttempt(job.getAttempt())
+                .setStatus(JobStatus.CANCELLED)
+                .setExitCode(outcome == null ? null : outcome.exitCode())
+                .setError("Cancelled: " + reason)
+                .setWorkerId(workerId)
+                .setTimings(timings.build())
                 .setCompletedAt(Instant.ofEpochMilli(now))
                 .build();
     }

@@ -351,6 +351,12 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     @Override
+    public void kill(String workerId, String jobId) {
+        docker.listContainersCmd().withLabelFilter(Map.of(LABEL_WORKER, workerId, LABEL_JOB, jobId)).exec()
+                .forEach(c -> kill(c.getId()));
+    }
+
+    @Override
     public int removeStale(String workerId) {
         List<Container> stale = docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(LABEL_WORKER, workerId)).exec();

@@ -13,6 +13,10 @@ public interface ContainerRunner extends AutoCloseable {
     /** Runs the attempt; {@code output} receives stdout and stderr while the container runs. */
     RunOutcome run(RunRequest request, OutputListener output) throws InterruptedException;
 
+    /** Kills the container of a running job attempt, so that its run ends now; no-op if none runs. */
+    default void kill(String workerId, String jobId) {
+    }
+
     /** Removes containers this runner's owner left behind (by label), returning how many. */
     default int removeStale(String workerId) {
         return 0;

@@ -1,0 +1,139 @@
+package io.wharf.worker.internals;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.wharf.records.Control;
+import io.wharf.records.ControlAction;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.Topics;
+
+/**
+ * Reads every cancel request on {@code wharf.control} (no consumer group: each worker sees all of them), from
+ * the topic's retention window on, so a job cancelled before this worker started is still recognised when it
+ * is taken. Remembers the most recent {@link #MAX_REMEMBERED} cancelled job ids.
+ */
+public final class CancelWatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CancelWatcher.class);
+    static final int MAX_REMEMBERED = 100_000;
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final AvroDeserializer<Control> deserializer;
+    private final Consumer<String> onCancel;
+    private final Map<String, String> cancelled = new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > MAX_REMEMBERED;
+        }
+    };
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean closed;
+
+    public CancelWatcher(String bootstrap, String workerId, SchemaRegistryClient registry, Consumer<String> onCancel) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, workerId + "-control");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        this.deserializer = new AvroDeserializer<>(registry, Control.class);
+        this.onCancel = onCancel;
+        this.thread = Thread.ofPlatform().daemon().name("wharf-control-" + workerId).unstarted(this::run);
+    }
+
+    public CancelWatcher start() {
+        thread.start();
+        return this;
+    }
+
+    /** Waits until the requests that existed at start have been read. */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Why the job was cancelled, or null if it was not. */
+    public synchronized String reason(String jobId) {
+        return cancelled.get(jobId);
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.CONTROL).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> since = new HashMap<>();
+            partitions.forEach(tp -> since.put(tp, System.currentTimeMillis() - Topics.CONTROL_RETENTION_MS));
+            Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(since);
+            for (TopicPartition tp : partitions) {
+                OffsetAndTimestamp at = start.get(tp);
+                if (at == null) {
+                    consumer.seekToEnd(List.of(tp));
+                } else {
+                    consumer.seek(tp, at.offset());
+                }
+            }
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (!closed) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    handle(record);
+                }
+                if (caughtUp.getCount() > 0 && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp.countDown();
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            log.error("Cancel requests can no longer be read; running jobs cannot be cancelled on this worker", e);
+        } finally {
+            caughtUp.countDown();
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> record) {
+        Control control;
+        try {
+            control = deserializer.deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            log.warn("Ignoring an undecodable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
+            return;
+        }
+        if (control.getAction() == ControlAction.CANCEL) {
+            synchronized (this) {
+                cancelled.put(control.getJobId(), control.getReason() == null ? "cancelled" : control.getReason());
+            }
+            onCancel.accept(control.getJobId());
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        consumer.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
