@@ -58,3 +58,14 @@ ensure_busybox() {
   echo "wharf: a static busybox is needed at $bb to build local job images: install busybox-static or set WHARF_BUSYBOX." >&2
   return 1
 }
+
+# The image tests run a real registry (Debian's docker-registry) with htpasswd auth (apache2-utils).
+ensure_registry_tools() {
+  if [ -x /usr/bin/docker-registry ] && command -v htpasswd >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "wharf: installing docker-registry and apache2-utils (used by the image tests)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry apache2-utils) >/dev/null 2>&1 && return 0
+  fi
+  echo "wharf: the image tests need /usr/bin/docker-registry and htpasswd: install docker-registry and apache2-utils." >&2
+  return 1
+}

@@ -15,15 +15,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.InspectImageResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
 
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
+import io.wharf.records.RegistryAuth;
 import io.wharf.records.Timings;
 import io.wharf.testkit.LocalImages;
 import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.docker.ImagePins;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -109,6 +109,10 @@ public final class Wharf {
         String network;
         @Option(names = "--user", description = "uid[:gid] or name to run as (default: the image's user).")
         String user;
+        @Option(names = "--registry-user", description = "User name for the image's registry (else the Docker config's credentials).")
+        String registryUser;
+        @Option(names = "--registry-password", description = "Password for the image's registry.", interactive = false)
+        String registryPassword;
         @Option(names = {"-f", "--file"}, description = "Read the function from a YAML or JSON file; flags override it.")
         Path file;
         @CommandLine.Mixin
@@ -155,7 +159,11 @@ public final class Wharf {
             if (user != null) {
                 spec.setUser(user);
             }
-            spec.setImageDigest(pin(spec.getImage()));
+            if (registryUser != null) {
+                spec.setRegistryAuth(RegistryAuth.newBuilder().setUsername(registryUser)
+                        .setPassword(registryPassword == null ? "" : registryPassword).build());
+            }
+            spec.setImageDigest(pin(spec));
             spec.setUpdatedAt(Instant.now());
             FunctionSpec built = spec.build();
             try (WharfClient client = connection.client()) {
@@ -167,18 +175,17 @@ public final class Wharf {
             return 0;
         }
 
-        /** The repo digest of a pulled image, or the local image id; an image the engine lacks stays as given. */
-        private static String pin(String image) {
+        /** The registry digest of the image (pulled now if absent), or the local image id. */
+        private static String pin(FunctionSpec.Builder spec) {
             try (DockerClient docker = DockerClients.fromEnvironment()) {
-                InspectImageResponse inspect = docker.inspectImageCmd(image).exec();
-                List<String> digests = inspect.getRepoDigests();
-                return digests != null && !digests.isEmpty() ? digests.getFirst() : inspect.getId();
-            } catch (NotFoundException e) {
-                System.err.println("Image " + image + " is not on this machine's engine; workers will pull it by tag.");
-                return null;
+                return ImagePins.pin(docker, spec.getImage(), spec.hasRegistryAuth() && spec.getRegistryAuth() != null ? spec.getRegistryAuth().getUsername() : null,
+                        spec.hasRegistryAuth() && spec.getRegistryAuth() != null ? spec.getRegistryAuth().getPassword() : null);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while pinning " + spec.getImage(), e);
             } catch (Exception e) {
-                System.err.println("Could not pin " + image + " (" + e.getMessage() + "); workers will run it by tag.");
-                return null;
+                throw new IllegalArgumentException("Cannot resolve image " + spec.getImage() + " to a digest: " + e.getMessage()
+                        + ". Check the name, that its registry is reachable, and credentials (--registry-user/--registry-password)", e);
             }
         }
     }

@@ -132,7 +132,8 @@ public final class Worker implements AutoCloseable {
     public Worker(WorkerConfig config) {
         this(config, new HttpSchemaRegistryClient(config.getString(WorkerConfig.REGISTRY_URL_CONFIG)),
                 new DockerContainerRunner(io.wharf.worker.docker.DockerClients.fromEnvironment(),
-                        Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)), config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG)),
+                        Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)), config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG),
+                        config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG)),
                 new SimpleMeterRegistry());
     }
 
@@ -341,7 +342,9 @@ public final class Worker implements AutoCloseable {
         String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
         RunRequest request = new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(),
                 env, fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST,
-                fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG));
+                fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG),
+                fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(),
+                fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword());
         LogShipper logs = new LogShipper(job.getJobId(), fn.getName(), job.getAttempt(), config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG),
                 logProducer, logLines);
         RunOutcome outcome;

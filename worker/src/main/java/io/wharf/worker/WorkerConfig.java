@@ -24,6 +24,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String COMMIT_INTERVAL_MS_CONFIG = "wharf.worker.commit.interval.ms";
     public static final String MAX_BODY_BYTES_CONFIG = "wharf.worker.max.body.bytes";
     public static final String MAX_LOG_BYTES_CONFIG = "wharf.worker.max.log.bytes";
+    public static final String IMAGE_CACHE_BYTES_CONFIG = "wharf.worker.image.cache.bytes";
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
@@ -52,6 +53,9 @@ public final class WorkerConfig extends AbstractConfig {
             .define(MAX_LOG_BYTES_CONFIG, Type.LONG, 8L * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,
                     "Output lines of one job attempt streamed to wharf.logs at most; beyond it lines are dropped and a "
                             + "final SYSTEM line says how many bytes were.")
+            .define(IMAGE_CACHE_BYTES_CONFIG, Type.LONG, 20L * 1024 * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,
+                    "Disk the images this worker pulled may use; beyond it the least recently used images no job is using "
+                            + "are removed. Images the worker did not pull are never removed.")
             .define(PULL_TIMEOUT_MS_CONFIG, Type.LONG, 300_000L, Range.atLeast(1_000), Importance.LOW,
                     "An image pull that takes longer fails the job with a clear reason.")
             .define(WORK_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-worker", Importance.LOW,

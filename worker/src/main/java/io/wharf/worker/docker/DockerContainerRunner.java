@@ -9,12 +9,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +19,6 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.command.WaitContainerResultCallback;
 import com.github.dockerjava.api.exception.DockerClientException;
 import com.github.dockerjava.api.exception.DockerException;
@@ -65,13 +60,17 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     private final DockerClient docker;
     private final Path workDir;
-    private final long pullTimeoutMillis;
-    private final Map<String, CompletableFuture<Void>> pulls = new ConcurrentHashMap<>();
+    private final ImageCache images;
 
     public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis) {
+        this(docker, workDir, pullTimeoutMillis, Long.MAX_VALUE);
+    }
+
+    /** {@code imageBudgetBytes} bounds the disk used by images this runner pulled (least recently used go first). */
+    public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis, long imageBudgetBytes) {
         this.docker = docker;
         this.workDir = workDir;
-        this.pullTimeoutMillis = pullTimeoutMillis;
+        this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
         try {
             Files.createDirectories(workDir);
         } catch (IOException e) {
@@ -81,11 +80,19 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     @Override
     public RunOutcome run(RunRequest request, OutputListener output) throws InterruptedException {
-        String imageError = ensureImage(request.image());
+        String imageError = images.acquire(request.image(), request.registryUsername(), request.registryPassword());
         long pulledAt = System.currentTimeMillis();
         if (imageError != null) {
             return RunOutcome.failedToRun(imageError, 0);
         }
+        try {
+            return runPresent(request, output, pulledAt);
+        } finally {
+            images.release(request.image());
+        }
+    }
+
+    private RunOutcome runPresent(RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
         Path payloadDir = null;
         String containerId = null;
         long createdAt = 0, startedAt = 0, exitedAt = 0;
@@ -205,42 +212,6 @@ public final class DockerContainerRunner implements ContainerRunner {
         Path file = Files.write(dir.resolve("payload"), request.payload());
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         return dir;
-    }
-
-    /** Makes sure the image is present, pulling it once if needed; returns an error message, or null. */
-    private String ensureImage(String image) throws InterruptedException {
-        try {
-            docker.inspectImageCmd(image).exec();
-            return null;
-        } catch (NotFoundException e) {
-            // pull below
-        }
-        CompletableFuture<Void> pull = pulls.computeIfAbsent(image, i -> CompletableFuture.runAsync(() -> pull(i)));
-        try {
-            pull.get(pullTimeoutMillis, TimeUnit.MILLISECONDS);
-            return null;
-        } catch (ExecutionException e) {
-            return "Image " + image + " is not present and could not be pulled: " + e.getCause().getMessage();
-        } catch (TimeoutException e) {
-            return "Image " + image + " could not be pulled within " + pullTimeoutMillis + " ms";
-        } finally {
-            if (pull.isDone()) {
-                pulls.remove(image, pull);
-            }
-        }
-    }
-
-    private void pull(String image) {
-        long begin = System.nanoTime();
-        log.info("Pulling image {}", image);
-        try {
-            docker.pullImageCmd(image).exec(new PullImageResultCallback()).awaitCompletion(pullTimeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        docker.inspectImageCmd(image).exec();
-        log.info("Pulled image {} in {} ms", image, (System.nanoTime() - begin) / 1_000_000);
     }
 
     /** Passes output on while the container runs, counting what it passed per stream. */

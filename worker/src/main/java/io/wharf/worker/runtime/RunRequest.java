@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param payload      written to stdin and to the file named by {@code $PAYLOAD_FILE}
  * @param labels       put on the container, for cleanup and cancel
  * @param maxBodyBytes stdout beyond this is dropped and the outcome flagged truncated
+ * @param registryUsername credentials for pulling the image, or null to use the engine host's Docker config
  */
 public record RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
                          Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, String user, byte[] payload,
-                         Map<String, String> labels, int maxBodyBytes) {
+                         Map<String, String> labels, int maxBodyBytes, String registryUsername, String registryPassword) {
     public RunRequest {
         Objects.requireNonNull(jobId, "jobId");
         Objects.requireNonNull(image, "image");
