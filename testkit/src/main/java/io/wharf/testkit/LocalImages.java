@@ -34,6 +34,9 @@ public final class LocalImages {
     /** The quick start's demo function: greets whoever is named on stdin. */
     public static final String DEMO = "wharf-local/hello:1";
 
+    /** A hot function: answers each job over the hot protocol with its payload, from one warm container. */
+    public static final String HOT_ECHO = "wharf-local/hot-echo:1";
+
     private static final Path HOST_BUSYBOX = Path.of(System.getenv().getOrDefault("WHARF_BUSYBOX", "/bin/busybox"));
 
     private LocalImages() {
@@ -51,6 +54,19 @@ public final class LocalImages {
                 echo "Hello, ${name:-world}! (job $WHARF_JOB_ID, attempt $WHARF_ATTEMPT, function $WHARF_FUNCTION)"
                 """;
         return ensure(docker, DEMO, Map.of("bin/hello", script.getBytes(StandardCharsets.UTF_8)), List.of("/bin/hello"));
+    }
+
+    public static String hotEcho(DockerClient docker) {
+        String script = """
+                #!/bin/sh
+                # The Wharf hot protocol in shell: one line in per job, one line out per answer.
+                #   in:  JOB_ID PAYLOAD_BASE64        out: JOB_ID EXIT_CODE STDOUT_BASE64
+                exec 3<"$WHARF_HOT_IN" 4>"$WHARF_HOT_OUT"
+                while read -r id payload <&3; do
+                  echo "$id 0 $payload" >&4
+                done
+                """;
+        return ensure(docker, HOT_ECHO, Map.of("bin/hot-echo", script.getBytes(StandardCharsets.UTF_8)), List.of("/bin/hot-echo"));
     }
 
     /**

@@ -344,7 +344,10 @@ public final class Worker implements AutoCloseable {
                 env, fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST,
                 fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG),
                 fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(),
-                fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword());
+                fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword(),
+                fn.getHot() == null ? null : new RunRequest.Hot(Duration.ofMillis(fn.getHot().getIdleTtlMillis()),
+                        fn.getHot().getMaxJobsPerContainer(), fn.getHot().getPrewarm(),
+                        fn.getMaxConcurrency() != null ? Math.min(fn.getMaxConcurrency(), slots) : slots));
         LogShipper logs = new LogShipper(job.getJobId(), fn.getName(), job.getAttempt(), config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG),
                 logProducer, logLines);
         RunOutcome outcome;

@@ -52,6 +52,8 @@ public final class DockerContainerRunner implements ContainerRunner {
     public static final String LABEL_JOB = "wharf.job";
     public static final String LABEL_FUNCTION = "wharf.function";
     public static final String LABEL_ATTEMPT = "wharf.attempt";
+    /** On warm containers, which serve many jobs and so carry no job label. */
+    public static final String LABEL_HOT = "wharf.hot";
 
     static final String PAYLOAD_DIR = "/wharf";
     static final String PAYLOAD_FILE = PAYLOAD_DIR + "/payload";
@@ -61,6 +63,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final DockerClient docker;
     private final Path workDir;
     private final ImageCache images;
+    private final HotContainers hot;
 
     public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis) {
         this(docker, workDir, pullTimeoutMillis, Long.MAX_VALUE);
@@ -71,6 +74,16 @@ public final class DockerContainerRunner implements ContainerRunner {
         this.docker = docker;
         this.workDir = workDir;
         this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
+        this.hot = new HotContainers(docker, workDir, (request, binds, env) -> {
+            Map<String, String> labels = new java.util.HashMap<>(request.labels());
+            labels.remove(LABEL_JOB);
+            labels.remove(LABEL_ATTEMPT);
+            labels.put(LABEL_HOT, "true");
+            RunRequest container = new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), request.command(),
+                    request.entrypoint(), withoutJobEnv(request.env()), request.memoryMb(), request.cpus(), request.timeout(),
+                    request.hostNetwork(), request.user(), new byte[0], labels, request.maxBodyBytes(), null, null, request.hot());
+            return createContainer(container, binds, env, false);
+        });
         try {
             Files.createDirectories(workDir);
         } catch (IOException e) {
@@ -86,7 +99,7 @@ public final class DockerContainerRunner implements ContainerRunner {
             return RunOutcome.failedToRun(imageError, 0);
         }
         try {
-            return runPresent(request, output, pulledAt);
+            return request.hot() != null ? hot.run(request, pulledAt) : runPresent(request, output, pulledAt);
         } finally {
             images.release(request.image());
         }
@@ -170,16 +183,22 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private String create(RunRequest request, Path payloadDir) {
+        return createContainer(request, List.of(new Bind(payloadDir.toString(), new Volume(PAYLOAD_DIR), AccessMode.ro)),
+                List.of("PAYLOAD_FILE=" + PAYLOAD_FILE), true);
+    }
+
+    /** Creates a container with the request's limits, the default hardening and labels; {@code stdin} opens it for the payload. */
+    String createContainer(RunRequest request, List<Bind> binds, List<String> extraEnv, boolean stdin) {
         List<String> env = new ArrayList<>();
         request.env().forEach((k, v) -> env.add(k + "=" + v));
-        env.add("PAYLOAD_FILE=" + PAYLOAD_FILE);
+        env.addAll(extraEnv);
         long memory = request.memoryMb() * 1024L * 1024L;
         HostConfig host = HostConfig.newHostConfig()
                 .withMemory(memory)
                 .withMemorySwap(memory)
                 .withNanoCPUs((long) (request.cpus() * 1_000_000_000L))
                 .withNetworkMode(request.hostNetwork() ? "host" : "none")
-                .withBinds(new Bind(payloadDir.toString(), new Volume(PAYLOAD_DIR), AccessMode.ro))
+                .withBinds(binds)
                 .withReadonlyRootfs(true)
                 .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
                 .withCapDrop(Capability.ALL)
@@ -190,10 +209,10 @@ public final class DockerContainerRunner implements ContainerRunner {
         CreateContainerCmd create = docker.createContainerCmd(request.image())
                 .withEnv(env)
                 .withLabels(request.labels())
-                .withStdinOpen(true)
-                .withStdInOnce(true)
-                .withAttachStdin(true)
                 .withHostConfig(host);
+        if (stdin) {
+            create.withStdinOpen(true).withStdInOnce(true).withAttachStdin(true);
+        }
         if (!request.command().isEmpty()) {
             create.withCmd(request.command());
         }
@@ -340,7 +359,18 @@ public final class DockerContainerRunner implements ContainerRunner {
         return s.length() > 60 ? s.substring(0, 60) : s;
     }
 
-    private static void deleteQuietly(Path dir) {
+    private static Map<String, String> withoutJobEnv(Map<String, String> env) {
+        Map<String, String> out = new java.util.HashMap<>(env);
+        out.keySet().removeIf(k -> k.equals("WHARF_JOB_ID") || k.equals("WHARF_ATTEMPT"));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        hot.close();
+    }
+
+    static void deleteQuietly(Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {

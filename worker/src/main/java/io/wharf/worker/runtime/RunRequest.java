@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param labels       put on the container, for cleanup and cancel
  * @param maxBodyBytes stdout beyond this is dropped and the outcome flagged truncated
  * @param registryUsername credentials for pulling the image, or null to use the engine host's Docker config
+ * @param hot          keep containers warm between jobs (the hot protocol), or null for a fresh container per job
  */
 public record RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
                          Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, String user, byte[] payload,
-                         Map<String, String> labels, int maxBodyBytes, String registryUsername, String registryPassword) {
+                         Map<String, String> labels, int maxBodyBytes, String registryUsername, String registryPassword,
+                         Hot hot) {
     public RunRequest {
         Objects.requireNonNull(jobId, "jobId");
         Objects.requireNonNull(image, "image");
@@ -39,5 +41,16 @@ public record RunRequest(String jobId, String function, int attempt, String imag
         if (cpus <= 0) {
             throw new IllegalArgumentException("cpus " + cpus + " must be positive");
         }
+    }
+
+    /**
+     * Warm-container settings of a hot function.
+     *
+     * @param idleTtl             an idle container is removed after this long
+     * @param maxJobsPerContainer a container is replaced after this many jobs
+     * @param prewarm             containers started ahead of need once the function is first seen
+     * @param maxContainers       containers of this function at most on this worker
+     */
+    public record Hot(Duration idleTtl, int maxJobsPerContainer, int prewarm, int maxContainers) {
     }
 }

@@ -1,0 +1,457 @@
+package io.wharf.worker.docker;
+
+import java.io.BufferedReader;
+import java.io.FileOutputStream;
+import java.io.FileReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Volume;
+
+import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.RunRequest;
+
+/**
+ * Warm containers of hot functions, spoken to through a FIFO pair in a bind-mounted directory (no
+ * {@code docker exec}, no attach: a round trip is a write and a read on local pipes).
+ *
+ * <p>The hot protocol, one line per message, binary-safe through base64:
+ * <pre>
+ *   /wharf/hot/in  (Wharf to the function): JOB_ID SP PAYLOAD_BASE64 LF
+ *   /wharf/hot/out (the function to Wharf): JOB_ID SP EXIT_CODE SP STDOUT_BASE64 LF
+ * </pre>
+ * The function opens {@code in} for reading first, then {@code out} for writing, and answers each job in turn.
+ * A container that dies (or whose pipe closes) is replaced and its in-flight job is tried once more on a new
+ * container; a job that outlives its timeout has its container killed.
+ */
+final class HotContainers implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HotContainers.class);
+    static final String HOT_DIR = "/wharf/hot";
+
+    private final DockerClient docker;
+    private final Path workDir;
+    private final ContainerSpecs specs;
+    private final Map<String, Pool> pools = new HashMap<>();
+    private static final java.util.concurrent.ExecutorService VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
+    private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("wharf-hot-janitor").factory());
+
+    /** How a container for a request is created; shared with the cold path so both get the same limits and hardening. */
+    interface ContainerSpecs {
+        String create(RunRequest request, List<Bind> binds, List<String> extraEnv);
+    }
+
+    HotContainers(DockerClient docker, Path workDir, ContainerSpecs specs) {
+        this.docker = docker;
+        this.workDir = workDir;
+        this.specs = specs;
+        janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
+    }
+
+    RunOutcome run(RunRequest request, long pulledAt) throws InterruptedException {
+        Pool pool;
+        synchronized (pools) {
+            pool = pools.computeIfAbsent(poolKey(request), k -> new Pool(request));
+        }
+        Container container = pool.acquire(request);
+        if (container == null) {
+            return RunOutcome.failedToRun("No warm container could be started for " + request.function() + ": " + pool.lastError, pulledAt);
+        }
+        RunOutcome outcome = container.call(request, pulledAt);
+        if (outcome == null) {
+            // The container died under the job: replace it and try the job once more.
+            pool.discard(container);
+            log.info("Warm container of {} died during job {}; retrying it on a new container", request.function(), request.jobId());
+            container = pool.acquire(request);
+            if (container == null) {
+                return RunOutcome.failedToRun("Warm container of " + request.function() + " died and none could replace it: " + pool.lastError, pulledAt);
+            }
+            outcome = container.call(request, pulledAt);
+            if (outcome == null) {
+                pool.discard(container);
+                return container.deathOutcome(pulledAt);
+            }
+        }
+        if (outcome.timedOut()) {
+            pool.discard(container);
+        } else {
+            pool.release(container);
+        }
+        return outcome;
+    }
+
+    /** Functions whose spec changed get new containers: the key covers everything a container is made from. */
+    private static String poolKey(RunRequest r) {
+        return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), r.env().entrySet().stream()
+                .filter(e -> !e.getKey().startsWith("WHARF_")).toList(), r.memoryMb(), r.cpus(), r.hostNetwork(), r.user(), r.hot());
+    }
+
+    private void retireIdle() {
+        List<Pool> all;
+        synchronized (pools) {
+            all = new ArrayList<>(pools.values());
+        }
+        all.forEach(Pool::retireIdle);
+    }
+
+    int containerCount() {
+        synchronized (pools) {
+            return pools.values().stream().mapToInt(p -> p.all.size()).sum();
+        }
+    }
+
+    @Override
+    public void close() {
+        janitor.shutdownNow();
+        List<Pool> all;
+        synchronized (pools) {
+            all = new ArrayList<>(pools.values());
+            pools.clear();
+        }
+        all.forEach(Pool::close);
+    }
+
+    /** The warm containers of one function version. */
+    private final class Pool {
+        private final RunRequest template;
+        private final ArrayDeque<Container> idle = new ArrayDeque<>();
+        private final List<Container> all = new ArrayList<>();
+        private int starting;
+        private volatile String lastError = "";
+
+        Pool(RunRequest template) {
+            this.template = template;
+            for (int i = 0; i < template.hot().prewarm(); i++) {
+                Thread.ofVirtual().start(() -> {
+                    Container c = start(template);
+                    if (c != null) {
+                        release(c);
+                    }
+                });
+            }
+        }
+
+        Container acquire(RunRequest request) throws InterruptedException {
+            synchronized (this) {
+                while (true) {
+                    Container c = idle.pollLast(); // most recently used: its caches are warm
+                    if (c != null) {
+                        return c;
+                    }
+                    if (all.size() + starting < request.hot().maxContainers()) {
+                        starting++;
+                        break;
+                    }
+                    wait();
+                }
+            }
+            Container c = null;
+            try {
+                c = start(request);
+                return c;
+            } finally {
+                synchronized (this) {
+                    starting--;
+                    if (c == null) {
+                        notifyAll();
+                    }
+                }
+            }
+        }
+
+        private Container start(RunRequest request) {
+            Container c = Container.start(HotContainers.this, request);
+            if (c == null) {
+                return null;
+            }
+            if (c.error != null) {
+                lastError = c.error;
+                return null;
+            }
+            synchronized (this) {
+                all.add(c);
+            }
+            return c;
+        }
+
+        synchronized void release(Container c) {
+            if (c.served >= template.hot().maxJobsPerContainer()) {
+                all.remove(c);
+                Thread.ofVirtual().start(c::remove);
+            } else {
+                c.lastUsedNanos = System.nanoTime();
+                idle.add(c);
+            }
+            notifyAll();
+        }
+
+        synchronized void discard(Container c) {
+            all.remove(c);
+            idle.remove(c);
+            Thread.ofVirtual().start(c::remove);
+            notifyAll();
+        }
+
+        void retireIdle() {
+            long ttl = template.hot().idleTtl().toNanos();
+            List<Container> expired = new ArrayList<>();
+            synchronized (this) {
+                for (Container c : idle) {
+                    if (System.nanoTime() - c.lastUsedNanos > ttl && all.size() - expired.size() > template.hot().prewarm()) {
+                        expired.add(c);
+                    }
+                }
+                idle.removeAll(expired);
+                all.removeAll(expired);
+            }
+            expired.forEach(Container::remove);
+        }
+
+        void close() {
+            List<Container> containers;
+            synchronized (this) {
+                containers = new ArrayList<>(all);
+                all.clear();
+                idle.clear();
+            }
+            containers.forEach(Container::remove);
+        }
+    }
+
+    /** One warm container and its pipe pair. */
+    private static final class Container {
+        private final HotContainers owner;
+        private final String id;
+        private final Path dir;
+        private OutputStream in;
+        private BufferedReader out;
+        private String error;
+        int served;
+        long lastUsedNanos = System.nanoTime();
+
+        private Container(HotContainers owner, String id, Path dir) {
+            this.owner = owner;
+            this.id = id;
+            this.dir = dir;
+        }
+
+        static Container start(HotContainers owner, RunRequest request) {
+            Path dir = null;
+            String id = null;
+            try {
+                dir = Files.createTempDirectory(owner.workDir, "hot-");
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+                mkfifo(dir.resolve("in"));
+                mkfifo(dir.resolve("out"));
+                id = owner.specs.create(request, List.of(new Bind(dir.toString(), new Volume(HOT_DIR), AccessMode.rw)),
+                        List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out"));
+                owner.docker.startContainerCmd(id).exec();
+                Container c = new Container(owner, id, dir);
+                Path inPath = dir.resolve("in");
+                Path outPath = dir.resolve("out");
+                // Opening a FIFO blocks until the other side opens it: do it aside, bounded by a deadline.
+                CompletableFuture<Void> open = CompletableFuture.runAsync(() -> {
+                    try {
+                        c.in = new FileOutputStream(inPath.toFile());
+                        c.out = new BufferedReader(new FileReader(outPath.toFile(), StandardCharsets.US_ASCII), 1 << 16);
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, VIRTUAL);
+                try {
+                    open.get(Math.max(5_000, Math.min(30_000, request.timeout().toMillis())), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    c.error = "its container did not open " + HOT_DIR + "/in and /out (the hot protocol) within the start deadline"
+                            + c.exitHint();
+                    unblock(inPath, outPath);
+                    c.remove();
+                    return c;
+                }
+                log.info("Warm container {} of {} ready", id.substring(0, 12), request.function());
+                return c;
+            } catch (IOException | DockerException e) {
+                Container failed = new Container(owner, id, dir);
+                failed.error = e.getMessage();
+                failed.remove();
+                return failed;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (id != null) {
+                    new Container(owner, id, dir).remove();
+                }
+                return null;
+            }
+        }
+
+        /** Runs one job; null if the container died or closed its pipe before answering. */
+        RunOutcome call(RunRequest request, long pulledAt) {
+            long started = System.currentTimeMillis();
+            CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String line = request.jobId() + ' ' + Base64.getEncoder().encodeToString(request.payload()) + '\n';
+                    in.write(line.getBytes(StandardCharsets.US_ASCII));
+                    in.flush();
+                    String reply;
+                    while ((reply = out.readLine()) != null) {
+                        if (reply.startsWith(request.jobId() + ' ')) {
+                            return reply;
+                        }
+                    }
+                    return null;
+                } catch (IOException e) {
+                    return null;
+                }
+            }, VIRTUAL);
+            String reply;
+            try {
+                reply = answer.get(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                kill();
+                long now = System.currentTimeMillis();
+                return new RunOutcome(null, true, false, new byte[0], false, null, null, request.image(), pulledAt, 0, started, now, 0);
+            } catch (ExecutionException e) {
+                reply = null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kill();
+                return null;
+            }
+            long exited = System.currentTimeMillis();
+            if (reply == null) {
+                return null;
+            }
+            served++;
+            String[] parts = reply.split(" ", 3);
+            int exitCode;
+            byte[] stdout;
+            try {
+                exitCode = Integer.parseInt(parts[1]);
+                stdout = parts.length > 2 ? Base64.getMimeDecoder().decode(parts[2]) : new byte[0];
+            } catch (RuntimeException e) {
+                return new RunOutcome(null, false, false, new byte[0], false, null,
+                        "The warm container answered job " + request.jobId() + " with a malformed line (expected JOB_ID EXIT_CODE STDOUT_BASE64): "
+                                + abbreviate(reply), request.image(), pulledAt, 0, started, exited, 0);
+            }
+            boolean truncated = stdout.length > request.maxBodyBytes();
+            if (truncated) {
+                stdout = java.util.Arrays.copyOf(stdout, request.maxBodyBytes());
+            }
+            return new RunOutcome(exitCode, false, false, stdout, truncated, null, null, request.image(), pulledAt, 0, started, exited, 0);
+        }
+
+        /** The outcome of a job whose container died twice under it: OOM if the kernel said so. */
+        RunOutcome deathOutcome(long pulledAt) {
+            boolean oom = false;
+            Integer exit = null;
+            try {
+                InspectContainerResponse.ContainerState state = owner.docker.inspectContainerCmd(id).exec().getState();
+                oom = Boolean.TRUE.equals(state.getOOMKilled());
+                exit = state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue();
+            } catch (DockerException e) {
+                // removed already
+            }
+            long now = System.currentTimeMillis();
+            return new RunOutcome(exit, false, oom, new byte[0], false, null,
+                    oom ? null : "The warm container died during the job twice (exit code " + exit + ")", null, pulledAt, 0, now, now, 0);
+        }
+
+        private String exitHint() {
+            try {
+                InspectContainerResponse.ContainerState state = owner.docker.inspectContainerCmd(id).exec().getState();
+                return Boolean.TRUE.equals(state.getRunning()) ? "" : " (it exited with code " + state.getExitCodeLong() + ")";
+            } catch (DockerException e) {
+                return "";
+            }
+        }
+
+        private void kill() {
+            try {
+                owner.docker.killContainerCmd(id).exec();
+            } catch (DockerException e) {
+                // already gone
+            }
+        }
+
+        void remove() {
+            closeQuietly();
+            if (id != null) {
+                try {
+                    owner.docker.removeContainerCmd(id).withForce(true).exec();
+                } catch (NotFoundException e) {
+                    // gone
+                } catch (DockerException e) {
+                    log.warn("Could not remove warm container {}: {}", id, e.getMessage());
+                }
+            }
+            if (dir != null) {
+                io.wharf.worker.docker.DockerContainerRunner.deleteQuietly(dir);
+            }
+        }
+
+        private void closeQuietly() {
+            try {
+                if (in != null) {
+                    in.close();
+                }
+                if (out != null) {
+                    out.close();
+                }
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+
+        private static void mkfifo(Path path) throws IOException {
+            try {
+                Process p = new ProcessBuilder("mkfifo", "-m", "0666", path.toString()).redirectErrorStream(true).start();
+                if (p.waitFor() != 0) {
+                    throw new IOException("mkfifo " + path + " failed: " + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+
+        /** Opens the far ends so that a blocked open on our side returns, then gives up on them. */
+        private static void unblock(Path in, Path out) {
+            try (var r = new java.io.FileInputStream(in.toFile()); var w = new FileOutputStream(out.toFile())) {
+                // nothing: opening was the point
+            } catch (IOException e) {
+                // the pipes are being torn down anyway
+            }
+        }
+
+        private static String abbreviate(String s) {
+            return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        }
+    }
+}

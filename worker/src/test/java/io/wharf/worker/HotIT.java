@@ -1,0 +1,127 @@
+package io.wharf.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.HotSettings;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.testkit.LocalImages;
+import io.wharf.worker.docker.DockerContainerRunner;
+
+/** Hot functions: warm containers reused across jobs over the FIFO protocol, replaced when they die or age. */
+class HotIT {
+    /** Answers with its container's hostname; exits (crashes) on payload "boom" once it has served a job. */
+    private static final String WHO_AM_I = """
+            exec 3<"$WHARF_HOT_IN" 4>"$WHARF_HOT_OUT"
+            n=0
+            while read -r id payload <&3; do
+              if [ "$payload" = "Ym9vbQ==" ] && [ $n -ge 1 ]; then exit 3; fi
+              if [ "$payload" = "c2xvdw==" ]; then sleep 30; fi
+              n=$((n+1))
+              echo "$id 0 $(printf %s "$HOSTNAME" | base64 -w0)" >&4
+            done
+            """;
+
+    private WorkerHarness harness;
+    private final Map<String, JobResult> seen = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void setUp() {
+        harness = new WorkerHarness(2);
+        LocalImages.hotEcho(harness.docker);
+    }
+
+    @AfterEach
+    void tearDown() {
+        harness.close();
+        assertThat(harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_HOT, "true", DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec())
+                .as("warm containers removed when the worker stops").isEmpty();
+    }
+
+    private FunctionSpec hot(HotSettings settings, String script) {
+        return harness.function(harness.pool + "-hot").setHot(settings).setTimeoutMillis(5000)
+                .setCommand(List.of("sh", "-c", script)).build();
+    }
+
+    private JobResult result(String jobId) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ZERO).until(() -> {
+            harness.poll().forEach(r -> seen.put(r.getJobId(), r));
+            return seen.containsKey(jobId);
+        });
+        return seen.get(jobId);
+    }
+
+    private static String body(JobResult r) {
+        return StandardCharsets.UTF_8.decode(r.getBody().duplicate()).toString();
+    }
+
+    @Test
+    void shouldRunTwoHundredJobsInAFewWarmContainers() {
+        harness.startWorker("w-hot-" + harness.pool, 4);
+        FunctionSpec fn = harness.function(harness.pool + "-hot").setImage(LocalImages.HOT_ECHO).setCommand(List.of())
+                .setHot(HotSettings.newBuilder().build()).build();
+        for (int i = 0; i < 200; i++) {
+            harness.submit(harness.job(harness.pool + "-h" + i, fn, ("job " + i + " ✓").getBytes(StandardCharsets.UTF_8)));
+        }
+        for (int i = 0; i < 200; i++) {
+            JobResult r = result(harness.pool + "-h" + i);
+            assertThat(r.getStatus()).as(r.getError()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(body(r)).isEqualTo("job " + i + " ✓");
+        }
+        assertThat(harness.docker.listContainersCmd().withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec())
+                .as("warm containers").hasSizeBetween(1, 4);
+    }
+
+    @Test
+    void shouldReplaceACrashedContainerAndCompleteItsJob() {
+        harness.startWorker("w-crash-" + harness.pool, 1);
+        FunctionSpec fn = hot(HotSettings.newBuilder().build(), WHO_AM_I);
+        harness.submit(harness.job(harness.pool + "-first", fn, "hi".getBytes()));
+        String firstHost = body(result(harness.pool + "-first"));
+        harness.submit(harness.job(harness.pool + "-boom", fn, "boom".getBytes()));
+        JobResult boom = result(harness.pool + "-boom");
+        assertThat(boom.getStatus()).as(boom.getError()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(body(boom)).as("answered by a new container").isNotEqualTo(firstHost).isNotEmpty();
+    }
+
+    @Test
+    void shouldKillAJobPastItsTimeoutAndGoOnWithANewContainer() {
+        harness.startWorker("w-slow-" + harness.pool, 1);
+        FunctionSpec fn = hot(HotSettings.newBuilder().build(), WHO_AM_I);
+        harness.submit(harness.job(harness.pool + "-slow", fn, "slow".getBytes()));
+        harness.submit(harness.job(harness.pool + "-after", fn, "hi".getBytes()));
+        assertThat(result(harness.pool + "-slow").getStatus()).isEqualTo(JobStatus.TIMED_OUT);
+        assertThat(result(harness.pool + "-after").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
+    void shouldRetireContainersAfterMaxJobsAndWhenIdle() {
+        harness.startWorker("w-age-" + harness.pool, 1);
+        FunctionSpec fn = hot(HotSettings.newBuilder().setMaxJobsPerContainer(5).setIdleTtlMillis(1000).build(), WHO_AM_I);
+        Set<String> hosts = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            harness.submit(harness.job(harness.pool + "-a" + i, fn, "hi".getBytes()));
+        }
+        for (int i = 0; i < 20; i++) {
+            hosts.add(body(result(harness.pool + "-a" + i)));
+        }
+        assertThat(hosts).as("a new container every 5 jobs").hasSize(4);
+        await().atMost(Duration.ofSeconds(15)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec().isEmpty());
+    }
+}
