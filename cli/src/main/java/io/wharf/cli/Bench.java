@@ -1,42 +1,83 @@
 package io.wharf.cli;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import com.github.dockerjava.api.DockerClient;
 
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.HotSettings;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Timings;
 import io.wharf.testkit.LocalImages;
+import io.wharf.testkit.TempDirs;
+import io.wharf.worker.WorkerConfig;
 import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.OutputListener;
+import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.RunRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Figures, not a test: cold-job latency through Wharf beside {@code docker run --rm -i --network none} of the
- * same image, where Wharf's time goes, and throughput with the worker's slots.
+ * Figures, not a test. Cold: a job through Wharf beside {@code docker run --rm -i --network none} and beside
+ * the worker's docker-java runner alone (no Kafka), and throughput at several slot counts beside the runner
+ * alone at the same parallelism. Hot: warm jobs through Wharf beside a bare Kafka relay over the same hops
+ * with the same delivery settings.
  */
-@Command(name = "bench", description = "Measure cold-job latency and throughput on the embedded default beside bare `docker run`.")
+@Command(name = "bench", description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 final class Bench implements Callable<Integer> {
-    @Option(names = "--jobs", defaultValue = "20", description = "Sequential jobs for the latency figures (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "all", description = "cold, hot or all (default ${DEFAULT-VALUE}).")
+    String mode;
+    @Option(names = "--jobs", defaultValue = "20", description = "Sequential cold jobs for latency (default ${DEFAULT-VALUE}).")
     int jobs;
-    @Option(names = "--burst", defaultValue = "40", description = "Jobs submitted at once for the throughput figure (default ${DEFAULT-VALUE}).")
+    @Option(names = "--burst", defaultValue = "48", description = "Cold jobs at once for throughput (default ${DEFAULT-VALUE}).")
     int burst;
-    @Option(names = "--slots", defaultValue = "4", description = "Worker slots (default ${DEFAULT-VALUE}).")
-    int slots;
+    @Option(names = "--hot-jobs", defaultValue = "500", description = "Sequential warm jobs for latency (default ${DEFAULT-VALUE}).")
+    int hotJobs;
+    @Option(names = "--hot-burst", defaultValue = "5000", description = "Warm jobs at once for throughput (default ${DEFAULT-VALUE}).")
+    int hotBurst;
 
     @Override
     public Integer call() throws Exception {
         try (DockerClient docker = DockerClients.fromEnvironment()) {
             LocalImages.busybox(docker);
+            LocalImages.hotEcho(docker);
         }
+        if (mode.equals("cold") || mode.equals("all")) {
+            cold();
+        }
+        if (mode.equals("hot") || mode.equals("all")) {
+            hot();
+        }
+        return 0;
+    }
+
+    private void cold() throws Exception {
         List<Double> cli = new ArrayList<>();
         for (int i = 0; i < jobs; i++) {
             long t = System.nanoTime();
@@ -48,9 +89,21 @@ final class Bench implements Callable<Integer> {
             if (p.waitFor() != 0) {
                 throw new IllegalStateException("docker run failed");
             }
-            cli.add((System.nanoTime() - t) / 1e6);
+            cli.add(ms(t));
         }
-        try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
+        Path work = Files.createTempDirectory("wharf-bench-");
+        List<Double> bare = new ArrayList<>();
+        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000)) {
+            for (int i = 0; i < jobs; i++) {
+                long t = System.nanoTime();
+                RunOutcome o = runner.run(request("bare-" + i), OutputListener.NONE);
+                if (o.exitCode() == null || o.exitCode() != 0) {
+                    throw new IllegalStateException("bare run failed: " + o.error());
+                }
+                bare.add(ms(t));
+            }
+        }
+        try (DevCluster cluster = DevCluster.start(4, false); WharfClient client = new WharfClient(cluster.endpoints())) {
             client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
                     .setCommand(List.of("cat")).build());
             client.invoke(client.event("bench-cat", new byte[0], "text/plain"), Duration.ofSeconds(60)); // warm the path
@@ -60,47 +113,194 @@ final class Bench implements Callable<Integer> {
                 Event event = client.event("bench-cat", "ping".getBytes(StandardCharsets.UTF_8), "text/plain");
                 long t = System.nanoTime();
                 JobResult r = client.invoke(event, Duration.ofSeconds(60));
-                e2e.add((System.nanoTime() - t) / 1e6);
-                if (r.getStatus() != JobStatus.SUCCEEDED) {
-                    throw new IllegalStateException("bench job " + r.getStatus() + ": " + r.getError());
-                }
+                e2e.add(ms(t));
+                check(r);
                 Timings x = r.getTimings();
                 parts.add(new long[] {
                         x.getEnqueuedAt() - x.getEventCreatedAt(), x.getDequeuedAt() - x.getEnqueuedAt(),
                         x.getCreatedAt() - x.getDequeuedAt(), x.getStartedAt() - x.getCreatedAt(),
                         x.getExitedAt() - x.getStartedAt(), x.getRemovedAt() - x.getExitedAt(), x.getFinishedAt() - x.getRemovedAt()});
             }
-            System.out.printf("cold job, median of %d: docker run CLI %.0f ms | wharf end-to-end %.0f ms (p90 %.0f ms) = %.2fx%n",
-                    jobs, median(cli), median(e2e), percentile(e2e, 0.9), median(e2e) / median(cli));
+            System.out.printf("COLD job latency, median of %d (p90):%n", jobs);
+            System.out.printf("  docker run --rm -i CLI          %5.0f ms (%4.0f)%n", median(cli), p(cli, 0.9));
+            System.out.printf("  docker-java runner, no Kafka    %5.0f ms (%4.0f)%n", median(bare), p(bare, 0.9));
+            System.out.printf("  Wharf event -> result           %5.0f ms (%4.0f)  = %.2fx the CLI, %.2fx docker-java%n",
+                    median(e2e), p(e2e, 0.9), median(e2e) / median(cli), median(e2e) / median(bare));
             String[] names = {"event->job (dispatcher)", "job->worker", "image check + create", "attach + start",
                     "run", "wait + logs + inspect + remove", "result + commit"};
             for (int k = 0; k < names.length; k++) {
                 List<Double> values = new ArrayList<>();
-                for (long[] p : parts) {
-                    values.add((double) p[k]);
+                for (long[] part : parts) {
+                    values.add((double) part[k]);
                 }
-                System.out.printf("  %-32s median %4.0f ms%n", names[k], median(values));
+                System.out.printf("    %-32s %4.0f ms%n", names[k], median(values));
             }
-            // Throughput: a burst of jobs at once, from the first send to the last result.
-            List<Event> events = new ArrayList<>();
-            for (int i = 0; i < burst; i++) {
-                events.add(client.event("bench-cat", ("n" + i).getBytes(StandardCharsets.UTF_8), "text/plain"));
-            }
-            long t = System.nanoTime();
-            int done = client.invokeAll(events, Duration.ofMinutes(5));
-            double seconds = (System.nanoTime() - t) / 1e9;
-            System.out.printf("throughput: %d cold jobs with %d slots in %.1f s = %.1f jobs/s%n", done, slots, seconds, done / seconds);
         }
-        return 0;
+        for (int slots : new int[] {4, 8}) {
+            double bareRate = bareThroughput(work, slots);
+            double rate;
+            try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
+                client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
+                        .setCommand(List.of("cat")).build());
+                client.invoke(client.event("bench-cat", new byte[0], "text/plain"), Duration.ofSeconds(60));
+                rate = throughput(client, "bench-cat", burst);
+            }
+            System.out.printf("COLD throughput, %d slots: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
+                    slots, rate, bareRate, 100 * rate / bareRate);
+        }
+        TempDirs.delete(work);
+    }
+
+    private double bareThroughput(Path work, int parallelism) throws Exception {
+        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
+             ExecutorService pool = Executors.newFixedThreadPool(parallelism)) {
+            runner.run(request("warm"), OutputListener.NONE);
+            long t = System.nanoTime();
+            List<Future<RunOutcome>> futures = new ArrayList<>();
+            for (int i = 0; i < burst; i++) {
+                String id = "bare-par-" + i;
+                futures.add(pool.submit(() -> runner.run(request(id), OutputListener.NONE)));
+            }
+            for (Future<RunOutcome> f : futures) {
+                f.get();
+            }
+            return burst / ((System.nanoTime() - t) / 1e9);
+        }
+    }
+
+    private static RunRequest request(String id) {
+        return new RunRequest(id, "bench", 1, LocalImages.BUSYBOX, List.of("cat"), null, Map.of(), 32, 1.0, Duration.ofSeconds(30), false, null,
+                "ping".getBytes(StandardCharsets.UTF_8), Map.of(DockerContainerRunner.LABEL_WORKER, "bench"), 1 << 20, null, null, null);
+    }
+
+    private void hot() throws Exception {
+        Map<String, Object> worker = Map.of(WorkerConfig.PREFETCH_CONFIG, 1000);
+        try (DevCluster cluster = DevCluster.start(8, false, worker); WharfClient client = new WharfClient(cluster.endpoints())) {
+            // The bare relay first, on the same broker, same hops and delivery settings.
+            Path state = Files.createTempDirectory("wharf-relay-");
+            List<Double> relay;
+            double relayRate;
+            try (Relay r = new Relay(cluster.endpoints().bootstrap(), DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state)) {
+                if (!r.awaitRunning(Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("relay did not start");
+                }
+                relay = relayLatencies(cluster.endpoints().bootstrap(), r, hotJobs);
+                relayRate = relayThroughput(cluster.endpoints().bootstrap(), r, hotBurst);
+            }
+            TempDirs.delete(state);
+
+            client.deploy(FunctionSpec.newBuilder().setName("bench-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
+                    .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(0).build()).build());
+            for (int i = 0; i < 20; i++) {
+                client.invoke(client.event("bench-hot", "warm".getBytes(), "text/plain"), Duration.ofSeconds(60));
+            }
+            List<Double> e2e = new ArrayList<>();
+            List<Double> run = new ArrayList<>();
+            for (int i = 0; i < hotJobs; i++) {
+                long t = System.nanoTime();
+                JobResult r = client.invoke(client.event("bench-hot", ("n" + i).getBytes(), "text/plain"), Duration.ofSeconds(60));
+                e2e.add(ms(t));
+                check(r);
+                run.add((double) (r.getTimings().getExitedAt() - r.getTimings().getStartedAt()));
+            }
+            double rate = throughput(client, "bench-hot", hotBurst);
+            System.out.printf("HOT job latency, %d sequential (p50 / p99):%n", hotJobs);
+            System.out.printf("  bare Kafka relay (Streams EOS %d ms commit + transactional consume-produce)  %5.1f / %5.1f ms%n",
+                    DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, median(relay), p(relay, 0.99));
+            System.out.printf("  Wharf hot job, event -> result                                            %5.1f / %5.1f ms%n", median(e2e), p(e2e, 0.99));
+            System.out.printf("    container's own run time (hot protocol round trip)                       %5.1f / %5.1f ms%n", median(run), p(run, 0.99));
+            System.out.printf("  ratio to (relay + run): p50 %.2fx, p99 %.2fx%n", median(e2e) / (median(relay) + median(run)),
+                    p(e2e, 0.99) / (p(relay, 0.99) + p(run, 0.99)));
+            System.out.printf("HOT throughput, %d jobs at once, 8 slots: Wharf %.0f jobs/s, bare relay %.0f msgs/s%n", hotBurst, rate, relayRate);
+        }
+    }
+
+    private static List<Double> relayLatencies(String bootstrap, Relay relay, int n) {
+        List<Double> out = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap); KafkaConsumer<byte[], byte[]> consumer = tail(bootstrap, relay.c)) {
+            for (int i = 0; i < n + 20; i++) {
+                byte[] key = ("k" + i).getBytes();
+                long t = System.nanoTime();
+                producer.send(new ProducerRecord<>(relay.a, key, "ping".getBytes()));
+                boolean got = false;
+                while (!got) {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                        got |= java.util.Arrays.equals(r.key(), key);
+                    }
+                }
+                if (i >= 20) {
+                    out.add(ms(t));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static double relayThroughput(String bootstrap, Relay relay, int n) {
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap); KafkaConsumer<byte[], byte[]> consumer = tail(bootstrap, relay.c)) {
+            long t = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                producer.send(new ProducerRecord<>(relay.a, ("b" + i).getBytes(), "ping".getBytes()));
+            }
+            producer.flush();
+            int seen = 0;
+            while (seen < n) {
+                seen += consumer.poll(Duration.ofMillis(100)).count();
+            }
+            return n / ((System.nanoTime() - t) / 1e9);
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> tail(String bootstrap, String topic) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
+        return consumer;
+    }
+
+    private static double throughput(WharfClient client, String function, int n) {
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            events.add(client.event(function, ("n" + i).getBytes(StandardCharsets.UTF_8), "text/plain"));
+        }
+        long t = System.nanoTime();
+        int done = client.invokeAll(events, Duration.ofMinutes(10));
+        if (done != n) {
+            throw new IllegalStateException("only " + done + " of " + n + " results arrived");
+        }
+        return n / ((System.nanoTime() - t) / 1e9);
+    }
+
+    private static void check(JobResult r) {
+        if (r.getStatus() != JobStatus.SUCCEEDED) {
+            throw new IllegalStateException("bench job " + r.getStatus() + ": " + r.getError());
+        }
+    }
+
+    private static double ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e6;
     }
 
     private static double median(List<Double> values) {
-        return percentile(values, 0.5);
+        return p(values, 0.5);
     }
 
-    private static double percentile(List<Double> values, double p) {
+    private static double p(List<Double> values, double q) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(p * sorted.size())));
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(q * sorted.size())));
     }
 }

@@ -49,6 +49,11 @@ public final class DevCluster implements AutoCloseable {
 
     /** Starts everything; {@code slots} is the worker's parallelism. */
     public static DevCluster start(int slots, boolean writeEndpoints) {
+        return start(slots, writeEndpoints, Map.of());
+    }
+
+    /** As {@link #start(int, boolean)}, with extra worker settings (keys of {@link WorkerConfig}). */
+    public static DevCluster start(int slots, boolean writeEndpoints, Map<String, Object> workerSettings) {
         EmbeddedKafka kafka = EmbeddedKafka.start();
         SchemaRegistryProcess registry = null;
         Dispatcher dispatcher = null;
@@ -62,12 +67,14 @@ public final class DevCluster implements AutoCloseable {
                     DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     DispatcherConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
                     DispatcherConfig.STATE_DIR_CONFIG, stateDir.toString(),
-                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 20L)).start();
-            Worker worker = new Worker(Map.of(
+                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, DISPATCHER_COMMIT_INTERVAL_MS)).start();
+            Map<String, Object> settings = new java.util.HashMap<>(Map.of(
                     WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     WorkerConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
                     WorkerConfig.SLOTS_CONFIG, slots,
-                    WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8))).start();
+                    WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8)));
+            settings.putAll(workerSettings);
+            Worker worker = new Worker(settings).start();
             if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");
             }
@@ -91,6 +98,9 @@ public final class DevCluster implements AutoCloseable {
     public Endpoints endpoints() {
         return new Endpoints(kafka.bootstrapServers(), registry.confluentUrl());
     }
+
+    /** The dispatcher's exactly-once commit interval here, which a fair relay baseline must share. */
+    public static final long DISPATCHER_COMMIT_INTERVAL_MS = 20L;
 
     public String workerId() {
         return worker.workerId();

@@ -172,12 +172,17 @@ public final class DockerContainerRunner implements ContainerRunner {
         } catch (IOException e) {
             return RunOutcome.failedToRun("Could not write the payload file for job " + request.jobId() + ": " + e, pulledAt);
         } finally {
+            // An abandoned attempt arrives here interrupted; engine calls would fail at once, so clean up first
+            // and restore the flag after: the container must not outlive the attempt.
+            boolean interrupted = Thread.interrupted();
             if (containerId != null) {
-                // Abandoned (interrupted) or failed midway: the container must not outlive the attempt.
                 remove(containerId);
             }
             if (payloadDir != null) {
                 deleteQuietly(payloadDir);
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -86,6 +86,10 @@ final class HotContainers implements AutoCloseable {
             return RunOutcome.failedToRun("No warm container could be started for " + request.function() + ": " + pool.lastError, pulledAt);
         }
         RunOutcome outcome = container.call(request, pulledAt);
+        if (outcome == null && Thread.currentThread().isInterrupted()) {
+            pool.discard(container); // abandoned: its container was killed mid-job
+            throw new InterruptedException("job " + request.jobId() + " abandoned");
+        }
         if (outcome == null) {
             // The container died under the job: replace it and try the job once more.
             pool.discard(container);

@@ -42,6 +42,9 @@ final class ImageCache {
     private final Map<String, Long> sizes = new HashMap<>();
     private final Map<String, Long> lastUsed = new HashMap<>();
     private final Map<String, Integer> inUse = new HashMap<>();
+    /** Images seen present lately: warm paths skip the engine round trip of an inspect. */
+    private final Map<String, Long> verifiedAt = new ConcurrentHashMap<>();
+    private static final long VERIFIED_FOR_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     ImageCache(DockerClient docker, long pullTimeoutMillis, long budgetBytes) {
         this.docker = docker;
@@ -58,11 +61,16 @@ final class ImageCache {
             inUse.merge(image, 1, Integer::sum);
             lastUsed.put(image, System.nanoTime());
         }
+        Long verified = verifiedAt.get(image);
+        if (verified != null && System.nanoTime() - verified < VERIFIED_FOR_NANOS) {
+            return null;
+        }
         try {
             docker.inspectImageCmd(image).exec();
+            verifiedAt.put(image, System.nanoTime());
             return null;
         } catch (NotFoundException e) {
-            // pull below
+            verifiedAt.remove(image);
         }
         CompletableFuture<Void> pull = pulls.computeIfAbsent(image, i -> CompletableFuture.runAsync(() -> pull(i, username, password)));
         try {
@@ -135,6 +143,7 @@ final class ImageCache {
                     break;
                 }
                 victims.add(image);
+                verifiedAt.remove(image);
                 total -= sizes.remove(image);
                 lastUsed.remove(image);
             }
