@@ -63,6 +63,7 @@ final class Relay implements AutoCloseable {
         sp.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         sp.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         sp.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, streamsCommitIntervalMs);
+        sp.put(StreamsConfig.POLL_MS_CONFIG, Math.min(100L, streamsCommitIntervalMs)); // as the dispatcher
         sp.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         sp.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
         streams = new KafkaStreams(builder.build(), sp);
@@ -70,14 +71,14 @@ final class Relay implements AutoCloseable {
 
         Properties cp = new Properties();
         cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        cp.put(ConsumerConfig.GROUP_ID_CONFIG, "relay-" + id);
+        cp.put(ConsumerConfig.GROUP_ID_CONFIG, "relay-loop-" + id);
         cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         cp.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties pp = new Properties();
         pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "relay-" + id);
+        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "relay-loop-" + id);
         pp.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
         loop = Thread.ofPlatform().name("relay-" + id).start(() -> {

@@ -52,6 +52,9 @@ public final class DispatcherConfig extends AbstractConfig {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, getLong(COMMIT_INTERVAL_MS_CONFIG));
+        // A stream thread checks for a due commit only between polls: an idle poll longer than the commit
+        // interval would hold finished work back (Streams' default poll.ms of 100 adds up to 100 ms per hop).
+        props.put(StreamsConfig.POLL_MS_CONFIG, Math.min(100L, getLong(COMMIT_INTERVAL_MS_CONFIG)));
         props.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR_CONFIG));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(THREADS_CONFIG));
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 16 * 1024 * 1024);

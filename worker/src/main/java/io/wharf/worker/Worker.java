@@ -114,6 +114,10 @@ public final class Worker implements AutoCloseable {
     private volatile java.util.Set<TopicPartition> assigned = java.util.Set.of();
     private int inFlight;
     private long lastCommitNanos;
+    /** Finished jobs of owned partitions whose results are not yet in a transaction (loop thread only). */
+    private final List<Completion> uncommitted = new ArrayList<>();
+    private Future<CommitResult> commitInFlight;
+    private final ExecutorService committer;
 
     /** A job's outcome on its way back to the poll loop; {@code records} is empty for an abandoned job. */
     private record Completion(TopicPartition partition, PartitionTracker tracker, long offset, List<ProducerRecord<String, byte[]>> records,
@@ -183,6 +187,7 @@ public final class Worker implements AutoCloseable {
         this.logProducer = new KafkaProducer<>(l, new StringSerializer(), new ByteArraySerializer());
         this.logLines = new AvroSerializer<>(registry);
 
+        this.committer = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("wharf-commit-" + workerId).factory());
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
         this.loop = Thread.ofPlatform().name("wharf-worker-" + workerId).unstarted(this::runLoop);
         this.cancels = new CancelWatcher(bootstrap, workerId, registry, jobId -> {
@@ -475,55 +480,127 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Sends finished results and the offsets they free in one transaction. Completions of partitions this
-     * worker no longer owns are dropped: their jobs belong to the new owner now.
+     * Hands finished results, and the offsets they free, to the committer thread as one transaction. While a
+     * transaction is in flight the loop goes on polling and starting jobs, and finished results gather for the
+     * next one: a commit's latency bounds how often results become visible, not how many jobs run. With
+     * {@code sync} (rebalance, shutdown) it waits until everything finished so far is committed. Completions of
+     * partitions this worker no longer owns are dropped: their jobs belong to the new owner now.
      */
-    private void publish(boolean force) {
-        long interval = config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L;
-        if (!force && interval > 0 && System.nanoTime() - lastCommitNanos < interval) {
-            return;
-        }
+    private void publish(boolean sync) {
         List<Completion> done = new ArrayList<>();
         completions.drainTo(done);
-        List<Completion> owned = new ArrayList<>();
         for (Completion completion : done) {
             inFlight--;
             queue.finished(completion.orderingKey());
             if (trackers.get(completion.partition()) == completion.tracker()) {
-                owned.add(completion);
+                completion.tracker().done(completion.offset());
+                uncommitted.add(completion);
             }
         }
         running.values().forEach(list -> list.removeIf(Future::isDone));
-        if (owned.isEmpty()) {
+        collectCommit(false);
+        if (commitInFlight != null) {
+            if (!sync) {
+                return;
+            }
+            collectCommit(true);
+        }
+        uncommitted.removeIf(c -> trackers.get(c.partition()) != c.tracker());
+        if (uncommitted.isEmpty()) {
             return;
         }
-        owned.forEach(c -> c.tracker().done(c.offset()));
+        long interval = config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L;
+        if (!sync && interval > 0 && System.nanoTime() - lastCommitNanos < interval) {
+            return;
+        }
+        List<Completion> batch = new ArrayList<>(uncommitted);
+        uncommitted.clear();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, PartitionTracker> committedTrackers = new HashMap<>();
         trackers.forEach((tp, tracker) -> {
             if (tracker.hasUncommitted()) {
                 offsets.put(tp, new OffsetAndMetadata(tracker.committable()));
+                committedTrackers.put(tp, tracker);
             }
         });
+        var groupMetadata = consumer.groupMetadata();
+        lastCommitNanos = System.nanoTime();
+        commitInFlight = committer.submit(() -> commit(batch, offsets, groupMetadata, committedTrackers));
+        if (sync) {
+            collectCommit(true);
+        }
+    }
+
+    /** What the committer thread did with one batch. */
+    private record CommitResult(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets,
+                                Map<TopicPartition, PartitionTracker> trackers, RuntimeException error) {
+    }
+
+    /** Runs on the committer thread: the only user of the producer while a commit is in flight. */
+    private CommitResult commit(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets,
+                                org.apache.kafka.clients.consumer.ConsumerGroupMetadata groupMetadata,
+                                Map<TopicPartition, PartitionTracker> committedTrackers) {
         try {
             producer.beginTransaction();
-            for (Completion completion : owned) {
+            for (Completion completion : batch) {
                 completion.records().forEach(producer::send);
             }
             if (!offsets.isEmpty()) {
-                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                producer.sendOffsetsToTransaction(offsets, groupMetadata);
             }
             producer.commitTransaction();
-            offsets.forEach((tp, offset) -> trackers.get(tp).committed(offset.offset()));
-            lastCommitNanos = System.nanoTime();
+            return new CommitResult(batch, offsets, committedTrackers, null);
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-            throw e;
+            return new CommitResult(batch, offsets, committedTrackers, e);
         } catch (KafkaException e) {
-            log.warn("Worker {} could not commit {} results, will retry: {}", workerId, owned.size(), e.toString());
-            producer.abortTransaction();
-            owned.forEach(c -> c.tracker().undone(c.offset()));
-            inFlight += owned.size();
-            completions.addAll(owned);
+            try {
+                producer.abortTransaction();
+            } catch (KafkaException abortFailed) {
+                return new CommitResult(batch, offsets, committedTrackers, abortFailed);
+            }
+            return new CommitResult(batch, offsets, committedTrackers, new RetriableCommitException(e));
+        } finally {
+            consumer.wakeup(); // the loop may have more to commit now
         }
+    }
+
+    /** An aborted transaction whose results are tried again in the next one. */
+    private static final class RetriableCommitException extends RuntimeException {
+        RetriableCommitException(KafkaException cause) {
+            super(cause);
+        }
+    }
+
+    /** Applies the outcome of the in-flight commit, if it is done (or, with {@code wait}, once it is). */
+    private void collectCommit(boolean wait) {
+        if (commitInFlight == null || (!wait && !commitInFlight.isDone())) {
+            return;
+        }
+        CommitResult result;
+        try {
+            result = commitInFlight.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while committing results", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("Commit failed", e.getCause());
+        } finally {
+            commitInFlight = null;
+        }
+        if (result.error() == null) {
+            result.offsets().forEach((tp, offset) -> result.trackers().get(tp).committed(offset.offset()));
+            return;
+        }
+        if (!(result.error() instanceof RetriableCommitException retry)) {
+            throw result.error();
+        }
+        log.warn("Worker {} could not commit {} results, will retry: {}", workerId, result.batch().size(), retry.getCause().toString());
+        // Back in line for the next transaction, unless their partition moved meanwhile.
+        result.batch().forEach(c -> {
+            if (trackers.get(c.partition()) == c.tracker()) {
+                uncommitted.add(c);
+            }
+        });
     }
 
     /** Stops taking jobs, lets running ones finish up to the drain timeout, and publishes their results. */
@@ -551,6 +628,12 @@ public final class Worker implements AutoCloseable {
     }
 
     private void closeQuietly() {
+        committer.shutdown();
+        try {
+            committer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             consumer.close(Duration.ofSeconds(5));
         } catch (RuntimeException e) {
