@@ -31,7 +31,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     private final URI baseUrl;
     private final HttpClient http;
     private final Duration timeout;
-    private final Map<String, Integer> registered = new ConcurrentHashMap<>();
+    /** By subject, then schema: generated classes hand over the same Schema instance, so lookups skip rendering it. */
+    private final Map<String, Map<Schema, Integer>> registered = new ConcurrentHashMap<>();
     private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
 
     public HttpSchemaRegistryClient(String baseUrl) {
@@ -54,8 +55,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
     @Override
     public int register(String subject, Schema schema) {
-        String cacheKey = subject + '\n' + schema.toString();
-        Integer cached = registered.get(cacheKey);
+        Map<Schema, Integer> ofSubject = registered.computeIfAbsent(subject, k -> new ConcurrentHashMap<>());
+        Integer cached = ofSubject.get(schema);
         if (cached != null) {
             return cached;
         }
@@ -77,7 +78,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             throw new SchemaRegistryException("Schema registry at " + baseUrl + " answered a registration under subject '" + subject
                     + "' without an id: " + response);
         }
-        registered.put(cacheKey, id);
+        ofSubject.put(schema, id);
         byId.putIfAbsent(id, schema);
         return id;
     }

@@ -111,6 +111,7 @@ public final class Worker implements AutoCloseable {
     private final CancelWatcher cancels;
     private final java.util.Set<String> runningJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicBoolean wakeupPending = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile java.util.Set<TopicPartition> assigned = java.util.Set.of();
     private int inFlight;
     private long lastCommitNanos;
@@ -245,6 +246,13 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    /** Interrupts the loop's poll, once per turn however many jobs finish meanwhile. */
+    private void wakeLoop() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            consumer.wakeup();
+        }
+    }
+
     /** One turn of the loop: poll, start what fits in the slots, publish what finished, pause or resume. */
     private void turn(Duration pollTimeout) {
         ConsumerRecords<String, byte[]> records;
@@ -253,6 +261,7 @@ public final class Worker implements AutoCloseable {
         } catch (WakeupException e) {
             records = ConsumerRecords.empty();
         }
+        wakeupPending.set(false);
         for (ConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             PartitionTracker tracker = trackers.get(tp);
@@ -325,7 +334,7 @@ public final class Worker implements AutoCloseable {
             } finally {
                 MDC.clear();
                 completions.add(new Completion(tp, tracker, record.offset(), out, job.getJobId(), queueKey));
-                consumer.wakeup();
+                wakeLoop();
             }
         });
         running.computeIfAbsent(tp, k -> new ArrayList<>()).add(future);
@@ -560,7 +569,7 @@ public final class Worker implements AutoCloseable {
             }
             return new CommitResult(batch, offsets, committedTrackers, new RetriableCommitException(e));
         } finally {
-            consumer.wakeup(); // the loop may have more to commit now
+            wakeLoop(); // the loop may have more to commit now
         }
     }
 

@@ -34,6 +34,22 @@ public final class EventProcessor implements Processor<String, byte[], String, O
         this.specs = new AvroDeserializer<>(registry, FunctionSpec.class);
     }
 
+    /** The last decoded spec per function, reused while the stored bytes are unchanged (decoding is the costlier part). */
+    private final Map<String, Map.Entry<byte[], FunctionSpec>> decoded = new HashMap<>();
+
+    private FunctionSpec decodeSpec(String function, byte[] bytes) {
+        Map.Entry<byte[], FunctionSpec> cached = decoded.get(function);
+        if (cached != null && java.util.Arrays.equals(cached.getKey(), bytes)) {
+            return cached.getValue();
+        }
+        FunctionSpec spec = specs.deserialize(Topics.FUNCTIONS, bytes);
+        if (decoded.size() > 10_000) {
+            decoded.clear();
+        }
+        decoded.put(function, Map.entry(bytes, spec));
+        return spec;
+    }
+
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
@@ -71,7 +87,7 @@ public final class EventProcessor implements Processor<String, byte[], String, O
                     "Unknown function '" + function + "': deploy it first (./wharf deploy " + function + " --image IMAGE)", createdAt);
             return;
         }
-        FunctionSpec spec = specs.deserialize(Topics.FUNCTIONS, specBytes);
+        FunctionSpec spec = decodeSpec(function, specBytes);
         if (!spec.getEnabled()) {
             DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED,
                     "Function '" + function + "' is disabled: enable it to run jobs", createdAt);
