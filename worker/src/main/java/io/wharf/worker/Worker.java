@@ -138,7 +138,8 @@ public final class Worker implements AutoCloseable {
         this(config, new HttpSchemaRegistryClient(config.getString(WorkerConfig.REGISTRY_URL_CONFIG)),
                 new DockerContainerRunner(io.wharf.worker.docker.DockerClients.fromEnvironment(),
                         Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)), config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG),
-                        config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG)),
+                        config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG), config.getInt(WorkerConfig.PRESTART_CONFIG),
+                        Path.of(config.getString(WorkerConfig.SHIM_PATH_CONFIG))),
                 new SimpleMeterRegistry());
     }
 

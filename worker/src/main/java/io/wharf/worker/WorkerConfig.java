@@ -25,6 +25,8 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String MAX_BODY_BYTES_CONFIG = "wharf.worker.max.body.bytes";
     public static final String MAX_LOG_BYTES_CONFIG = "wharf.worker.max.log.bytes";
     public static final String IMAGE_CACHE_BYTES_CONFIG = "wharf.worker.image.cache.bytes";
+    public static final String PRESTART_CONFIG = "wharf.worker.prestart";
+    public static final String SHIM_PATH_CONFIG = "wharf.worker.shim.path";
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
@@ -56,6 +58,13 @@ public final class WorkerConfig extends AbstractConfig {
             .define(IMAGE_CACHE_BYTES_CONFIG, Type.LONG, 20L * 1024 * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,
                     "Disk the images this worker pulled may use; beyond it the least recently used images no job is using "
                             + "are removed. Images the worker did not pull are never removed.")
+            .define(PRESTART_CONFIG, Type.INT, 0, Range.between(0, 64), Importance.MEDIUM,
+                    "Fresh containers per recently used function started ahead of need, so a cold job skips the engine's "
+                            + "create and start; each still serves one job. Such containers are named after their job "
+                            + "(wharf-job-<id>) when it arrives, as labels cannot change. 0 (default) turns this off.")
+            .define(SHIM_PATH_CONFIG, Type.STRING, "/bin/busybox", Importance.LOW,
+                    "A static busybox on the worker's host, bind-mounted read-only into pre-started containers to wait for "
+                            + "their job (Debian: busybox-static). Without one, containers are not pre-started.")
             .define(PULL_TIMEOUT_MS_CONFIG, Type.LONG, 300_000L, Range.atLeast(1_000), Importance.LOW,
                     "An image pull that takes longer fails the job with a clear reason.")
             .define(WORK_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-worker", Importance.LOW,

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,8 @@ public final class DockerContainerRunner implements ContainerRunner {
     public static final String LABEL_JOB = "wharf.job";
     public static final String LABEL_FUNCTION = "wharf.function";
     public static final String LABEL_ATTEMPT = "wharf.attempt";
+    /** On containers started ahead of their job (see {@link Prestarter}); they carry no job label either. */
+    public static final String LABEL_PRESTARTED = "wharf.prestarted";
     /** On warm containers, which serve many jobs and so carry no job label. */
     public static final String LABEL_HOT = "wharf.hot";
 
@@ -64,6 +67,9 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final Path workDir;
     private final ImageCache images;
     private final HotContainers hot;
+    private final Prestarter prestarter;
+    /** Job id to container, for runs on pre-started containers (which carry no job label). */
+    private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis) {
         this(docker, workDir, pullTimeoutMillis, Long.MAX_VALUE);
@@ -71,6 +77,15 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     /** {@code imageBudgetBytes} bounds the disk used by images this runner pulled (least recently used go first). */
     public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis, long imageBudgetBytes) {
+        this(docker, workDir, pullTimeoutMillis, imageBudgetBytes, 0, null);
+    }
+
+    /**
+     * With {@code prestartPerFunction} > 0 and a static busybox at {@code shim}, that many fresh containers per
+     * recently used function are started ahead of need (see {@link Prestarter}).
+     */
+    public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis, long imageBudgetBytes, int prestartPerFunction,
+                                 Path shim) {
         this.docker = docker;
         this.workDir = workDir;
         this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
@@ -84,6 +99,9 @@ public final class DockerContainerRunner implements ContainerRunner {
                     request.hostNetwork(), request.user(), new byte[0], labels, request.maxBodyBytes(), null, null, request.hot());
             return createContainer(container, binds, env, false);
         });
+        this.prestarter = prestartPerFunction > 0 && usableShim(shim)
+                ? new Prestarter(docker, workDir, shim, prestartPerFunction, Duration.ofSeconds(60), (r, binds, env) -> createContainer(r, binds, env, false))
+                : null;
         try {
             Files.createDirectories(workDir);
         } catch (IOException e) {
@@ -106,6 +124,13 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private RunOutcome runPresent(RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
+        Prestarter.Ready ready = prestarter == null ? null : prestarter.take(request);
+        if (ready != null) {
+            RunOutcome outcome = runPrestarted(ready, request, output, pulledAt);
+            if (outcome != null) {
+                return outcome;
+            }
+        }
         Path payloadDir = null;
         String containerId = null;
         long createdAt = 0, startedAt = 0, exitedAt = 0;
@@ -131,39 +156,9 @@ public final class DockerContainerRunner implements ContainerRunner {
                     .exec(new LiveOutput(output));
             payloadSent.await(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
             stdin.close();
-
-            boolean timedOut = false;
-            try {
-                docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback())
-                        .awaitStatusCode(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (DockerClientException e) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new InterruptedException("interrupted while waiting for the container");
-                }
-                timedOut = true;
-                kill(containerId);
-                docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode(30, TimeUnit.SECONDS);
-            }
-            exitedAt = System.currentTimeMillis();
-            if (!live.awaitCompletion(10, TimeUnit.SECONDS)) {
-                log.warn("Output of job {} did not end 10 s after its container exited; closing it", request.jobId());
-            }
-            live.close();
-            // The engine may end a follow before the last, unterminated line is delivered; a final read is
-            // complete. It yields the body and stderr tail, and hands the listener what the follow missed.
-            FinalOutput logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
-                    .exec(new FinalOutput(request.maxBodyBytes(), live, output));
-            logs.awaitCompletion();
-            output.onEnd();
-            InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
-            InspectContainerResponse.ContainerState state = inspect.getState();
-            String imageId = inspect.getImageId();
-            remove(containerId);
-            containerId = null;
-            long removedAt = System.currentTimeMillis();
-            return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
-                    Boolean.TRUE.equals(state.getOOMKilled()), logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
-                    pulledAt, createdAt, startedAt, exitedAt, removedAt);
+            String id = containerId;
+            containerId = null; // finish() removes it
+            return finish(id, request, output, live, pulledAt, createdAt, startedAt);
         } catch (DockerException | DockerClientException e) {
             log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
             return new RunOutcome(null, false, false, new byte[0], false, null,
@@ -230,6 +225,108 @@ public final class DockerContainerRunner implements ContainerRunner {
         return create.exec().getId();
     }
 
+    /** Runs the job on a container started ahead of it; null if that container would not take it. */
+    private RunOutcome runPrestarted(Prestarter.Ready ready, RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
+        LiveOutput live = docker.logContainerCmd(ready.containerId()).withStdOut(true).withStdErr(true).withFollowStream(true)
+                .exec(new LiveOutput(output));
+        active.put(request.jobId(), ready.containerId());
+        try {
+            if (!prestarter.go(ready, request)) {
+                closeQuietly(live);
+                return null;
+            }
+            // Labels are fixed at create time; the name shows which job a pre-started container runs.
+            String name = "wharf-job-" + safe(request.jobId()) + "-" + request.attempt();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    docker.renameContainerCmd(ready.containerId()).withName(name).exec();
+                } catch (DockerException e) {
+                    log.debug("Could not name container {} {}: {}", ready.containerId(), name, e.getMessage());
+                }
+            });
+            return finish(ready.containerId(), request, output, live, pulledAt, ready.createdAt(), System.currentTimeMillis());
+        } finally {
+            active.remove(request.jobId());
+            deleteQuietly(ready.ctlDir());
+        }
+    }
+
+    private static boolean usableShim(Path shim) {
+        try {
+            byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(shim), 8192);
+            String text = new String(head, StandardCharsets.ISO_8859_1);
+            if (!text.contains("ld-linux") && !text.contains("ld-musl")) {
+                return true;
+            }
+            log.warn("{} is not a static busybox: containers will not be started ahead of need (set wharf.worker.shim.path)", shim);
+        } catch (IOException | NullPointerException e) {
+            log.warn("No static busybox at {}: containers will not be started ahead of need (set wharf.worker.shim.path)", shim);
+        }
+        return false;
+    }
+
+    /**
+     * Waits for a started container up to the job's timeout (killing it after), collects its output and state,
+     * and removes it, whatever happens on the way.
+     */
+    RunOutcome finish(String containerId, RunRequest request, OutputListener output, LiveOutput live, long pulledAt, long createdAt,
+                      long startedAt) throws InterruptedException {
+        long exitedAt = 0;
+        try {
+            boolean timedOut = false;
+            try {
+                docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback())
+                        .awaitStatusCode(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (DockerClientException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("interrupted while waiting for the container");
+                }
+                timedOut = true;
+                kill(containerId);
+                docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode(30, TimeUnit.SECONDS);
+            }
+            exitedAt = System.currentTimeMillis();
+            if (!live.awaitCompletion(10, TimeUnit.SECONDS)) {
+                log.warn("Output of job {} did not end 10 s after its container exited; closing it", request.jobId());
+            }
+            closeQuietly(live);
+            // The engine may end a follow before the last, unterminated line is delivered; a final read is
+            // complete. It yields the body and stderr tail, and hands the listener what the follow missed.
+            FinalOutput logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
+                    .exec(new FinalOutput(request.maxBodyBytes(), live, output));
+            logs.awaitCompletion();
+            output.onEnd();
+            InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
+            InspectContainerResponse.ContainerState state = inspect.getState();
+            String imageId = inspect.getImageId();
+            remove(containerId);
+            long removedAt = System.currentTimeMillis();
+            return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
+                    Boolean.TRUE.equals(state.getOOMKilled()), logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
+                    pulledAt, createdAt, startedAt, exitedAt, removedAt);
+        } catch (DockerException | DockerClientException e) {
+            closeQuietly(live);
+            log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
+            return new RunOutcome(null, false, false, new byte[0], false, null,
+                    "The container engine failed to run image " + request.image() + ": " + e.getMessage(), null,
+                    pulledAt, createdAt, startedAt, exitedAt, 0);
+        } finally {
+            boolean interrupted = Thread.interrupted();
+            remove(containerId);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable closeable) {
+        try {
+            closeable.close();
+        } catch (IOException e) {
+            // a log stream of a container that is going away
+        }
+    }
+
     private Path writePayload(RunRequest request) throws IOException {
         Path dir = Files.createTempDirectory(workDir, safe(request.jobId()) + "-" + request.attempt() + "-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -239,7 +336,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     /** Passes output on while the container runs, counting what it passed per stream. */
-    private static final class LiveOutput extends ResultCallback.Adapter<Frame> {
+    static final class LiveOutput extends ResultCallback.Adapter<Frame> {
         private final OutputListener listener;
         private long stdoutBytes;
         private long stderrBytes;
@@ -347,6 +444,11 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     @Override
     public void kill(String workerId, String jobId) {
+        String prestarted = active.get(jobId);
+        if (prestarted != null) {
+            kill(prestarted);
+            return;
+        }
         docker.listContainersCmd().withLabelFilter(Map.of(LABEL_WORKER, workerId, LABEL_JOB, jobId)).exec()
                 .forEach(c -> kill(c.getId()));
     }
@@ -373,6 +475,9 @@ public final class DockerContainerRunner implements ContainerRunner {
     @Override
     public void close() {
         hot.close();
+        if (prestarter != null) {
+            prestarter.close();
+        }
     }
 
     static void deleteQuietly(Path dir) {

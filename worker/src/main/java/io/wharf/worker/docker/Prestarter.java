@@ -1,0 +1,291 @@
+package io.wharf.worker.docker;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.ContainerConfig;
+import com.github.dockerjava.api.model.Volume;
+
+import io.wharf.worker.runtime.RunRequest;
+
+/**
+ * Fresh containers started ahead of need, so a cold job skips the engine's create and start (most of a cold
+ * job's time). Each container still serves exactly one job and is removed after it: only its start moved
+ * earlier. A pre-started container runs a small shim (the host's static busybox, bind-mounted read-only) that
+ * waits on a FIFO for the job id and attempt, then {@code exec}s the function's own entrypoint and command with
+ * the payload file on stdin, so the function's process is PID 1 of its container exactly as on the plain path.
+ *
+ * <p>Functions are served this way once they have had a job in the last idle TTL; up to {@code perFunction}
+ * containers each wait ready, and are removed when the function goes idle.
+ */
+final class Prestarter implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Prestarter.class);
+    static final String CTL_DIR = "/wharf/ctl";
+    static final String SHIM = "/wharf/shim/sh";
+    /** Resolves argv[0] on PATH itself: busybox's shell would otherwise prefer its own applets to the image's programs. */
+    private static final String SHIM_SCRIPT = """
+            read -r WHARF_JOB_ID WHARF_ATTEMPT < /wharf/ctl/go || exit 125
+            export WHARF_JOB_ID WHARF_ATTEMPT
+            p="$1"; shift
+            case "$p" in */*) ;; *) IFS=:; for d in $PATH; do if [ -x "$d/$p" ]; then p="$d/$p"; break; fi; done; unset IFS;; esac
+            exec "$p" "$@" < /wharf/ctl/payload
+            """;
+
+    /** A started container whose shim waits for its job. */
+    record Ready(String containerId, Path ctlDir, long createdAt, long startedAt) {
+    }
+
+    interface Creator {
+        String create(RunRequest request, List<Bind> binds, List<String> extraEnv);
+    }
+
+    private final DockerClient docker;
+    private final Path workDir;
+    private final Path shim;
+    private final int perFunction;
+    private final Duration idleTtl;
+    private final Creator creator;
+    private final Map<String, Pool> pools = new HashMap<>();
+    private final Map<String, List<String>> argvByImage = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("wharf-prestart-janitor").factory());
+    private volatile boolean closed;
+    /** Containers being started right now; close() waits for them so none outlives the worker. */
+    private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
+
+    Prestarter(DockerClient docker, Path workDir, Path shim, int perFunction, Duration idleTtl, Creator creator) {
+        this.docker = docker;
+        this.workDir = workDir;
+        this.shim = shim;
+        this.perFunction = perFunction;
+        this.idleTtl = idleTtl;
+        this.creator = creator;
+        janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** A ready container for this request, or null (then the caller starts one itself); asks for replacements either way. */
+    Ready take(RunRequest request) {
+        if (closed || perFunction <= 0) {
+            return null;
+        }
+        Pool pool;
+        synchronized (pools) {
+            pool = pools.computeIfAbsent(key(request), k -> new Pool());
+        }
+        Ready ready;
+        synchronized (pool) {
+            pool.lastDemand = System.nanoTime();
+            ready = pool.ready.poll();
+            int missing = perFunction - pool.ready.size() - pool.starting;
+            pool.starting += Math.max(0, missing);
+            for (int i = 0; i < missing; i++) {
+                Thread.ofVirtual().name("wharf-prestart").start(() -> fill(pool, request));
+            }
+        }
+        return ready;
+    }
+
+    /** Hands the job to a ready container: payload file first, then the line its shim waits for. */
+    boolean go(Ready ready, RunRequest request) {
+        try {
+            Path payload = ready.ctlDir().resolve("payload");
+            Files.write(payload, request.payload());
+            Files.setPosixFilePermissions(payload, PosixFilePermissions.fromString("rw-r--r--"));
+            byte[] line = (request.jobId().replace(' ', '_') + " " + request.attempt() + "\n").getBytes(StandardCharsets.UTF_8);
+            // Opening a FIFO for writing blocks until its reader is there; a dead shim must not hold the job.
+            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+                try (FileOutputStream out = new FileOutputStream(ready.ctlDir().resolve("go").toFile())) {
+                    out.write(line);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, Executors.newVirtualThreadPerTaskExecutor());
+            write.get(5, TimeUnit.SECONDS);
+            return true;
+        } catch (Exception e) {
+            log.info("Pre-started container {} did not take job {} ({}); running it on a new container", ready.containerId(), request.jobId(),
+                    e.toString());
+            discard(ready);
+            return false;
+        }
+    }
+
+    private void fill(Pool pool, RunRequest request) {
+        Ready ready = null;
+        starting.incrementAndGet();
+        try {
+            ready = start(request);
+        } finally {
+            boolean keep;
+            synchronized (pool) {
+                pool.starting--;
+                keep = ready != null && !closed && !pool.retired;
+                if (keep) {
+                    pool.ready.add(ready);
+                }
+            }
+            if (ready != null && !keep) {
+                remove(ready.containerId(), ready.ctlDir());
+            }
+            starting.decrementAndGet();
+        }
+    }
+
+    private Ready start(RunRequest request) {
+        List<String> argv = argv(request);
+        if (argv.isEmpty()) {
+            return null;
+        }
+        Path dir = null;
+        String id = null;
+        try {
+            dir = Files.createTempDirectory(workDir, "pre-");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Process mkfifo = new ProcessBuilder("mkfifo", "-m", "0666", dir.resolve("go").toString()).redirectErrorStream(true).start();
+            if (mkfifo.waitFor() != 0) {
+                throw new IOException("mkfifo failed");
+            }
+            Map<String, String> labels = new HashMap<>(request.labels());
+            labels.remove(DockerContainerRunner.LABEL_JOB);
+            labels.remove(DockerContainerRunner.LABEL_ATTEMPT);
+            labels.put(DockerContainerRunner.LABEL_PRESTARTED, "true");
+            Map<String, String> env = new HashMap<>(request.env());
+            env.remove("WHARF_JOB_ID");
+            env.remove("WHARF_ATTEMPT");
+            List<String> entrypoint = List.of(SHIM, "-c", SHIM_SCRIPT, "wharf-shim");
+            RunRequest shimmed = new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), argv, entrypoint, env,
+                    request.memoryMb(), request.cpus(), request.timeout(), request.hostNetwork(), request.user(), new byte[0], labels,
+                    request.maxBodyBytes(), null, null, null);
+            long createdAt = System.currentTimeMillis();
+            id = creator.create(shimmed, List.of(new Bind(dir.toString(), new Volume(CTL_DIR), AccessMode.ro),
+                    new Bind(shim.toString(), new Volume(SHIM), AccessMode.ro)), List.of("PAYLOAD_FILE=" + CTL_DIR + "/payload"));
+            docker.startContainerCmd(id).exec();
+            return new Ready(id, dir, createdAt, System.currentTimeMillis());
+        } catch (IOException | DockerException e) {
+            log.info("Could not pre-start a container for {}: {}", request.function(), e.getMessage());
+            remove(id, dir);
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            remove(id, dir);
+            return null;
+        }
+    }
+
+    /** What the container would run without the shim: the function's overrides, else the image's entrypoint and cmd. */
+    private List<String> argv(RunRequest request) {
+        return argvByImage.computeIfAbsent(request.image() + '\n' + request.entrypoint() + '\n' + request.command(), k -> {
+            List<String> entrypoint = request.entrypoint();
+            List<String> cmd = request.command();
+            if (entrypoint == null) {
+                // As Docker does: an overridden entrypoint drops the image's cmd; otherwise both come from the image.
+                ContainerConfig config = docker.inspectImageCmd(request.image()).exec().getConfig();
+                entrypoint = config == null || config.getEntrypoint() == null ? List.of() : List.of(config.getEntrypoint());
+                if (cmd.isEmpty()) {
+                    cmd = config == null || config.getCmd() == null ? List.of() : List.of(config.getCmd());
+                }
+            }
+            List<String> argv = new ArrayList<>(entrypoint);
+            argv.addAll(cmd);
+            return List.copyOf(argv);
+        });
+    }
+
+    void discard(Ready ready) {
+        Thread.ofVirtual().start(() -> remove(ready.containerId(), ready.ctlDir()));
+    }
+
+    private void remove(String id, Path dir) {
+        if (id != null) {
+            try {
+                docker.removeContainerCmd(id).withForce(true).exec();
+            } catch (DockerException e) {
+                log.debug("Could not remove pre-started container {}: {}", id, e.getMessage());
+            }
+        }
+        if (dir != null) {
+            DockerContainerRunner.deleteQuietly(dir);
+        }
+    }
+
+    private void retireIdle() {
+        List<Ready> expired = new ArrayList<>();
+        synchronized (pools) {
+            pools.values().removeIf(pool -> {
+                synchronized (pool) {
+                    if (System.nanoTime() - pool.lastDemand > idleTtl.toNanos()) {
+                        pool.retired = true;
+                        expired.addAll(pool.ready);
+                        pool.ready.clear();
+                        return true;
+                    }
+                    return false;
+                }
+            });
+        }
+        expired.forEach(r -> remove(r.containerId(), r.ctlDir()));
+    }
+
+    static String key(RunRequest r) {
+        return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), r.env().entrySet().stream()
+                .filter(e -> !e.getKey().equals("WHARF_JOB_ID") && !e.getKey().equals("WHARF_ATTEMPT")).toList(), r.memoryMb(), r.cpus(),
+                r.hostNetwork(), r.user());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        janitor.shutdownNow();
+        List<Ready> all = new ArrayList<>();
+        synchronized (pools) {
+            for (Pool pool : pools.values()) {
+                synchronized (pool) {
+                    pool.retired = true;
+                    all.addAll(pool.ready);
+                    pool.ready.clear();
+                }
+            }
+            pools.clear();
+        }
+        all.forEach(r -> remove(r.containerId(), r.ctlDir()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (starting.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final class Pool {
+        final ArrayDeque<Ready> ready = new ArrayDeque<>();
+        int starting;
+        long lastDemand = System.nanoTime();
+        boolean retired;
+    }
+}

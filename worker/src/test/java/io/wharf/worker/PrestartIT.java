@@ -1,0 +1,109 @@
+package io.wharf.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.worker.docker.DockerContainerRunner;
+
+/** Containers started ahead of need keep the cold contract: a fresh container per job, same payload, env, limits. */
+class PrestartIT {
+    private WorkerHarness harness;
+    private String workerId;
+    private final Map<String, JobResult> seen = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void setUp() {
+        harness = new WorkerHarness(1);
+        workerId = "w-pre-" + harness.pool;
+        harness.startWorker(workerId, 2, Map.of(WorkerConfig.PRESTART_CONFIG, 1));
+    }
+
+    @AfterEach
+    void tearDown() {
+        harness.close();
+        assertThat(harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, workerId)).exec())
+                .as("pre-started containers removed with the worker").isEmpty();
+    }
+
+    private JobResult run(String jobId, FunctionSpec fn, byte[] payload) {
+        harness.submit(harness.job(jobId, fn, payload));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO).until(() -> {
+            harness.poll().forEach(r -> seen.put(r.getJobId(), r));
+            return seen.containsKey(jobId);
+        });
+        return seen.get(jobId);
+    }
+
+    private static String body(JobResult r) {
+        return StandardCharsets.UTF_8.decode(r.getBody().duplicate()).toString();
+    }
+
+    @Test
+    void shouldKeepTheJobContractOnAFreshPrestartedContainerPerJob() {
+        FunctionSpec fn = harness.function(harness.pool + "-pre").setEnv(Map.of("GREETING", "ahoy"))
+                .setCommand(List.of("sh", "-c", "cat > /tmp/in; cmp -s /tmp/in \"$PAYLOAD_FILE\" || exit 3; "
+                        + "echo \"$WHARF_JOB_ID $WHARF_ATTEMPT $WHARF_FUNCTION $GREETING $$ $HOSTNAME\"; touch /tmp/dirty; cat /tmp/in")).build();
+        byte[] binary = new byte[300_000];
+        new Random(3).nextBytes(binary);
+        Set<String> hosts = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            String jobId = harness.pool + "-pre-" + i;
+            JobResult r = run(jobId, fn, binary);
+            assertThat(r.getStatus()).as(r.getError() + " " + r.getStderrTail()).isEqualTo(JobStatus.SUCCEEDED);
+            byte[] out = new byte[r.getBody().remaining()];
+            r.getBody().duplicate().get(out);
+            String header = new String(out, 0, indexOf(out, (byte) '\n'), StandardCharsets.UTF_8);
+            String[] f = header.split(" ");
+            assertThat(f[0]).isEqualTo(jobId);
+            assertThat(f[1]).isEqualTo("1");
+            assertThat(f[2]).isEqualTo(harness.pool + "-pre");
+            assertThat(f[3]).isEqualTo("ahoy");
+            assertThat(f[4]).as("the function's process is PID 1").isEqualTo("1");
+            hosts.add(f[5]);
+            if (i > 0) {
+                assertThat(r.getTimings().getCreatedAt()).as("job %d ran on a container created before it was taken", i)
+                        .isLessThan(r.getTimings().getDequeuedAt());
+            }
+            assertThat(ByteBuffer.wrap(out, header.length() + 1, out.length - header.length() - 1)).isEqualTo(ByteBuffer.wrap(binary));
+        }
+        assertThat(hosts).as("a fresh container for every job").hasSize(4);
+    }
+
+    @Test
+    void shouldApplyTimeoutsAndMemoryLimits() {
+        FunctionSpec slow = harness.function(harness.pool + "-slow").setTimeoutMillis(1000).setCommand(List.of("sleep", "60")).build();
+        FunctionSpec hungry = harness.function(harness.pool + "-hungry").setMemoryMb(16)
+                .setCommand(List.of("sh", "-c", "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}")).build();
+        for (int i = 0; i < 2; i++) { // the second of each runs on a pre-started container
+            assertThat(run(harness.pool + "-slow-" + i, slow, new byte[0]).getStatus()).isEqualTo(JobStatus.TIMED_OUT);
+            assertThat(run(harness.pool + "-hungry-" + i, hungry, new byte[0]).getStatus()).isEqualTo(JobStatus.OOM_KILLED);
+        }
+    }
+
+    private static int indexOf(byte[] bytes, byte b) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return bytes.length;
+    }
+}
