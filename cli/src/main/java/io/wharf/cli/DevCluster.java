@@ -72,7 +72,7 @@ public final class DevCluster implements AutoCloseable {
                     WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     WorkerConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
                     WorkerConfig.SLOTS_CONFIG, slots,
-                    WorkerConfig.PRESTART_CONFIG, 1,
+                    WorkerConfig.PRESTART_CONFIG, 2,
                     WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8)));
             settings.putAll(workerSettings);
             Worker worker = new Worker(settings).start();

@@ -32,7 +32,7 @@ class PrestartIT {
     void setUp() {
         harness = new WorkerHarness(1);
         workerId = "w-pre-" + harness.pool;
-        harness.startWorker(workerId, 2, Map.of(WorkerConfig.PRESTART_CONFIG, 1));
+        harness.startWorker(workerId, 2, Map.of(WorkerConfig.PRESTART_CONFIG, 2));
     }
 
     @AfterEach

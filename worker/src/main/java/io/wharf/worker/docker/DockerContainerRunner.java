@@ -62,6 +62,8 @@ public final class DockerContainerRunner implements ContainerRunner {
     static final String PAYLOAD_FILE = PAYLOAD_DIR + "/payload";
     private static final int STDERR_TAIL_BYTES = 4096;
     private static final long PIDS_LIMIT = 256;
+    /** A container start under way for the function is awaited this long before starting another for the job. */
+    private static final Duration PRESTART_WAIT = Duration.ofMillis(300);
 
     private final DockerClient docker;
     private final Path workDir;
@@ -124,7 +126,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private RunOutcome runPresent(RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
-        Prestarter.Ready ready = prestarter == null ? null : prestarter.take(request);
+        Prestarter.Ready ready = prestarter == null ? null : prestarter.take(request, PRESTART_WAIT);
         if (ready != null) {
             RunOutcome outcome = runPrestarted(ready, request, output, pulledAt);
             if (outcome != null) {

@@ -86,8 +86,12 @@ final class Prestarter implements AutoCloseable {
         janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** A ready container for this request, or null (then the caller starts one itself); asks for replacements either way. */
-    Ready take(RunRequest request) {
+    /**
+     * A ready container for this request, or null (then the caller starts one itself); asks for replacements
+     * either way. When none is ready but one is being started, it waits for that one up to {@code maxWait}:
+     * a start already under way finishes sooner than a new one.
+     */
+    Ready take(RunRequest request, Duration maxWait) throws InterruptedException {
         if (closed || perFunction <= 0) {
             return null;
         }
@@ -95,17 +99,20 @@ final class Prestarter implements AutoCloseable {
         synchronized (pools) {
             pool = pools.computeIfAbsent(key(request), k -> new Pool());
         }
-        Ready ready;
         synchronized (pool) {
             pool.lastDemand = System.nanoTime();
-            ready = pool.ready.poll();
+            long deadline = System.nanoTime() + maxWait.toNanos();
+            while (pool.ready.isEmpty() && pool.starting > 0 && System.nanoTime() < deadline) {
+                pool.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
+            Ready ready = pool.ready.poll();
             int missing = perFunction - pool.ready.size() - pool.starting;
             pool.starting += Math.max(0, missing);
             for (int i = 0; i < missing; i++) {
                 Thread.ofVirtual().name("wharf-prestart").start(() -> fill(pool, request));
             }
+            return ready;
         }
-        return ready;
     }
 
     /** Hands the job to a ready container: payload file first, then the line its shim waits for. */
@@ -146,6 +153,7 @@ final class Prestarter implements AutoCloseable {
                 if (keep) {
                     pool.ready.add(ready);
                 }
+                pool.notifyAll();
             }
             if (ready != null && !keep) {
                 remove(ready.containerId(), ready.ctlDir());
