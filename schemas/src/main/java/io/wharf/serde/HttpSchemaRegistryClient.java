@@ -111,6 +111,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             send("PUT", "config/" + encode(subject), Map.of("compatibility", COMPATIBILITY),
                     "set compatibility " + COMPATIBILITY + " on subject '" + subject + "'");
         } catch (SchemaRegistryException e) {
+            if (String.valueOf(e.getMessage()).contains("already exists")) {
+                return; // another client set it at the same moment
+            }
             log.warn("Could not set {} compatibility on subject {} (the registry's global level applies): {}", COMPATIBILITY, subject, e.getMessage());
         }
     }

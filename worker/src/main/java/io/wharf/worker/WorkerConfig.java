@@ -60,8 +60,8 @@ public final class WorkerConfig extends AbstractConfig {
                             + "are removed. Images the worker did not pull are never removed.")
             .define(PRESTART_CONFIG, Type.INT, 0, Range.between(0, 64), Importance.MEDIUM,
                     "Fresh containers per recently used function started ahead of need, so a cold job skips the engine's "
-                            + "create and start; each still serves one job. Such containers are named after their job "
-                            + "(wharf-job-<id>) when it arrives, as labels cannot change. 0 (default) turns this off.")
+                            + "create and start; each still serves one job. Their labels cannot name a job they did not know "
+                            + "yet: the worker keeps which job each runs. 0 (default) turns this off.")
             .define(SHIM_PATH_CONFIG, Type.STRING, "/bin/busybox", Importance.LOW,
                     "A static busybox on the worker's host, bind-mounted read-only into pre-started containers to wait for "
                             + "their job (Debian: busybox-static). Without one, containers are not pre-started.")

@@ -237,15 +237,6 @@ public final class DockerContainerRunner implements ContainerRunner {
                 closeQuietly(live);
                 return null;
             }
-            // Labels are fixed at create time; the name shows which job a pre-started container runs.
-            String name = "wharf-job-" + safe(request.jobId()) + "-" + request.attempt();
-            Thread.ofVirtual().start(() -> {
-                try {
-                    docker.renameContainerCmd(ready.containerId()).withName(name).exec();
-                } catch (DockerException e) {
-                    log.debug("Could not name container {} {}: {}", ready.containerId(), name, e.getMessage());
-                }
-            });
             return finish(ready.containerId(), request, output, live, pulledAt, ready.createdAt(), System.currentTimeMillis());
         } finally {
             active.remove(request.jobId());

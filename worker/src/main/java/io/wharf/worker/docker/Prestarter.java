@@ -102,8 +102,14 @@ final class Prestarter implements AutoCloseable {
         synchronized (pool) {
             pool.lastDemand = System.nanoTime();
             long deadline = System.nanoTime() + maxWait.toNanos();
-            while (pool.ready.isEmpty() && pool.starting > 0 && System.nanoTime() < deadline) {
-                pool.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            // Wait only for a start no other waiting job has claimed; beyond those, start one for this job at once.
+            pool.waiters++;
+            try {
+                while (pool.ready.isEmpty() && pool.starting >= pool.waiters && System.nanoTime() < deadline) {
+                    pool.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                }
+            } finally {
+                pool.waiters--;
             }
             Ready ready = pool.ready.poll();
             int missing = perFunction - pool.ready.size() - pool.starting;
@@ -293,6 +299,7 @@ final class Prestarter implements AutoCloseable {
     private static final class Pool {
         final ArrayDeque<Ready> ready = new ArrayDeque<>();
         int starting;
+        int waiters;
         long lastDemand = System.nanoTime();
         boolean retired;
     }
