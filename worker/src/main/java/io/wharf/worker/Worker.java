@@ -195,7 +195,18 @@ public final class Worker implements AutoCloseable {
         this.cancels = new CancelWatcher(bootstrap, workerId, registry, jobId -> {
             if (runningJobs.contains(jobId)) {
                 log.info("Job {} cancelled while running: killing its container", jobId);
-                runner.kill(workerId, jobId);
+                // Kill until the run ends: a cancel that lands between a container's create and start (or before a
+                // warm container got the job) finds nothing to kill on the first try.
+                Thread.ofVirtual().name("wharf-cancel-" + jobId).start(() -> {
+                    while (runningJobs.contains(jobId)) {
+                        runner.kill(workerId, jobId);
+                        try {
+                            Thread.sleep(200);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
             }
         });
     }

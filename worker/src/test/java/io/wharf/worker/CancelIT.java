@@ -74,6 +74,21 @@ class CancelIT {
     }
 
     @Test
+    void shouldCancelAJobRunningInAWarmContainer() {
+        harness.startWorker("w-hotcancel-" + harness.pool, 2);
+        FunctionSpec fn = harness.function(harness.pool + "-hotslow").setTimeoutMillis(120_000)
+                .setHot(io.wharf.records.HotSettings.newBuilder().build())
+                .setCommand(List.of("sh", "-c", "exec 3<\"$WHARF_HOT_IN\" 4>\"$WHARF_HOT_OUT\"; while read -r id p <&3; do sleep 600; done")).build();
+        String jobId = harness.pool + "-hotrunning";
+        harness.submit(harness.job(jobId, fn, new byte[0]));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, fn.getName())).exec().isEmpty());
+        cancel(jobId);
+        JobResult result = awaitResult(jobId, Duration.ofSeconds(30));
+        assertThat(result.getStatus()).isEqualTo(JobStatus.CANCELLED);
+    }
+
+    @Test
     void shouldSkipAWaitingJobAndOneCancelledBeforeAnyWorkerSawIt() {
         String early = harness.pool + "-early";
         cancel(early);

@@ -437,6 +437,9 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     @Override
     public void kill(String workerId, String jobId) {
+        if (hot.kill(jobId)) {
+            return;
+        }
         String prestarted = active.get(jobId);
         if (prestarted != null) {
             kill(prestarted);

@@ -60,6 +60,10 @@ final class HotContainers implements AutoCloseable {
     private final Path workDir;
     private final ContainerSpecs specs;
     private final Map<String, Pool> pools = new HashMap<>();
+    /** Job id to the warm container answering it right now, so a cancel can kill that container. */
+    private final Map<String, Container> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Jobs whose container was killed on purpose (cancel): not retried. */
+    private final java.util.Set<String> killed = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final java.util.concurrent.ExecutorService VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("wharf-hot-janitor").factory());
@@ -85,10 +89,15 @@ final class HotContainers implements AutoCloseable {
         if (container == null) {
             return RunOutcome.failedToRun("No warm container could be started for " + request.function() + ": " + pool.lastError, pulledAt);
         }
-        RunOutcome outcome = container.call(request, pulledAt);
+        RunOutcome outcome = call(container, request, pulledAt);
         if (outcome == null && Thread.currentThread().isInterrupted()) {
             pool.discard(container); // abandoned: its container was killed mid-job
             throw new InterruptedException("job " + request.jobId() + " abandoned");
+        }
+        if (outcome == null && killed.remove(request.jobId())) {
+            pool.discard(container);
+            long now = System.currentTimeMillis();
+            return new RunOutcome(null, false, false, new byte[0], false, null, "Its warm container was killed", null, pulledAt, 0, now, now, 0);
         }
         if (outcome == null) {
             // The container died under the job: replace it and try the job once more.
@@ -98,7 +107,7 @@ final class HotContainers implements AutoCloseable {
             if (container == null) {
                 return RunOutcome.failedToRun("Warm container of " + request.function() + " died and none could replace it: " + pool.lastError, pulledAt);
             }
-            outcome = container.call(request, pulledAt);
+            outcome = call(container, request, pulledAt);
             if (outcome == null) {
                 pool.discard(container);
                 return container.deathOutcome(pulledAt);
@@ -110,6 +119,26 @@ final class HotContainers implements AutoCloseable {
             pool.release(container);
         }
         return outcome;
+    }
+
+    private RunOutcome call(Container container, RunRequest request, long pulledAt) {
+        calls.put(request.jobId(), container);
+        try {
+            return container.call(request, pulledAt);
+        } finally {
+            calls.remove(request.jobId());
+        }
+    }
+
+    /** Kills the warm container running this job (it is replaced for later jobs); false if none runs it. */
+    boolean kill(String jobId) {
+        Container container = calls.get(jobId);
+        if (container == null) {
+            return false;
+        }
+        killed.add(jobId);
+        container.kill();
+        return true;
     }
 
     /** Functions whose spec changed get new containers: the key covers everything a container is made from. */
