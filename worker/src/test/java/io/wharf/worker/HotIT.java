@@ -59,8 +59,10 @@ class HotIT {
     }
 
     private JobResult result(String jobId) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ZERO).until(() -> {
-            harness.poll().forEach(r -> seen.put(r.getJobId(), r));
+        await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).until(() -> {
+            if (!seen.containsKey(jobId)) {
+                harness.poll().forEach(r -> seen.put(r.getJobId(), r));
+            }
             return seen.containsKey(jobId);
         });
         return seen.get(jobId);
@@ -123,5 +125,15 @@ class HotIT {
         assertThat(hosts).as("a new container every 5 jobs").hasSize(4);
         await().atMost(Duration.ofSeconds(15)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec().isEmpty());
+    }
+
+    @Test
+    void shouldKeepPrewarmedContainersReady() {
+        harness.startWorker("w-prewarm-" + harness.pool, 4);
+        FunctionSpec fn = hot(HotSettings.newBuilder().setPrewarm(3).setIdleTtlMillis(60_000).build(), WHO_AM_I);
+        harness.submit(harness.job(harness.pool + "-p0", fn, "hi".getBytes()));
+        assertThat(result(harness.pool + "-p0").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd()
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec().size() >= 3);
     }
 }

@@ -114,8 +114,10 @@ class ImagesIT {
     private final Map<String, JobResult> seen = new java.util.concurrent.ConcurrentHashMap<>();
 
     private JobResult awaitResult(String jobId) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ZERO).until(() -> {
-            harness.poll().forEach(r -> seen.put(r.getJobId(), r));
+        await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).until(() -> {
+            if (!seen.containsKey(jobId)) {
+                harness.poll().forEach(r -> seen.put(r.getJobId(), r));
+            }
             return seen.containsKey(jobId);
         });
         return seen.get(jobId);
