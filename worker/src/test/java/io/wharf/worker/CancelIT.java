@@ -69,8 +69,8 @@ class CancelIT {
         assertThat(result.getStatus()).isEqualTo(JobStatus.CANCELLED);
         assertThat(result.getError()).contains("test says stop");
         assertThat(result.getTimings().getExitedAt() - requested).as("killed promptly").isLessThan(10_000);
-        assertThat(harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_JOB, jobId)).exec()).isEmpty();
+        await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_JOB, jobId)).exec().isEmpty());
     }
 
     @Test

@@ -147,7 +147,7 @@ class WorkerIT {
         }
         assertThat(results.values().stream().map(JobResult::getWorkerId).collect(Collectors.toSet()))
                 .as("both workers ran jobs").hasSize(2);
-        assertThat(harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, fn.getName())).exec()).isEmpty();
+        await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, fn.getName())).exec().isEmpty());
     }
 }

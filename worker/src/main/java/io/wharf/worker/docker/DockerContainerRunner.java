@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +71,8 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final ImageCache images;
     private final HotContainers hot;
     private final Prestarter prestarter;
+    private static final java.util.concurrent.ExecutorService REMOVERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Job id to container, for runs on pre-started containers (which carry no job label). */
     private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -292,11 +295,12 @@ public final class DockerContainerRunner implements ContainerRunner {
             InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
             InspectContainerResponse.ContainerState state = inspect.getState();
             String imageId = inspect.getImageId();
-            remove(containerId);
-            long removedAt = System.currentTimeMillis();
+            // Everything the result needs is read: the removal need not delay it (close() waits for removals).
+            removeLater(containerId);
+            containerId = null;
             return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
                     Boolean.TRUE.equals(state.getOOMKilled()), logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
-                    pulledAt, createdAt, startedAt, exitedAt, removedAt);
+                    pulledAt, createdAt, startedAt, exitedAt, 0);
         } catch (DockerException | DockerClientException e) {
             closeQuietly(live);
             log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
@@ -304,12 +308,20 @@ public final class DockerContainerRunner implements ContainerRunner {
                     "The container engine failed to run image " + request.image() + ": " + e.getMessage(), null,
                     pulledAt, createdAt, startedAt, exitedAt, 0);
         } finally {
-            boolean interrupted = Thread.interrupted();
-            remove(containerId);
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+            if (containerId != null) {
+                boolean interrupted = Thread.interrupted();
+                remove(containerId);
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
+    }
+
+    private void removeLater(String containerId) {
+        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> remove(containerId), REMOVERS);
+        pendingRemovals.add(removal);
+        removal.whenComplete((ok, error) -> pendingRemovals.remove(removal));
     }
 
     private static void closeQuietly(java.io.Closeable closeable) {
@@ -473,6 +485,13 @@ public final class DockerContainerRunner implements ContainerRunner {
         hot.close();
         if (prestarter != null) {
             prestarter.close();
+        }
+        try {
+            CompletableFuture.allOf(pendingRemovals.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("Some finished containers could not be removed: {}", e.toString());
         }
     }
 
