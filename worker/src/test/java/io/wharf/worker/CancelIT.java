@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -45,12 +44,7 @@ class CancelIT {
     }
 
     private JobResult awaitResult(String jobId, Duration within) {
-        List<JobResult> found = new ArrayList<>();
-        await().atMost(within).pollInterval(Duration.ZERO).until(() -> {
-            harness.poll().stream().filter(r -> r.getJobId().equals(jobId)).forEach(found::add);
-            return !found.isEmpty();
-        });
-        return found.getFirst();
+        return harness.awaitResult(jobId, within);
     }
 
     @Test

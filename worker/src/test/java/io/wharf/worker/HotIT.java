@@ -9,7 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +36,6 @@ class HotIT {
             """;
 
     private WorkerHarness harness;
-    private final Map<String, JobResult> seen = new ConcurrentHashMap<>();
 
     @BeforeEach
     void setUp() {
@@ -59,13 +57,7 @@ class HotIT {
     }
 
     private JobResult result(String jobId) {
-        await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).until(() -> {
-            if (!seen.containsKey(jobId)) {
-                harness.poll().forEach(r -> seen.put(r.getJobId(), r));
-            }
-            return seen.containsKey(jobId);
-        });
-        return seen.get(jobId);
+        return harness.awaitResult(jobId, Duration.ofSeconds(90));
     }
 
     private static String body(JobResult r) {

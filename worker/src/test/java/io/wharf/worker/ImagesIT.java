@@ -110,17 +110,8 @@ class ImagesIT {
         return awaitResult(jobId);
     }
 
-    /** Results seen so far by job id; every poll keeps what it read, whichever job it was waiting for. */
-    private final Map<String, JobResult> seen = new java.util.concurrent.ConcurrentHashMap<>();
-
     private JobResult awaitResult(String jobId) {
-        await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).until(() -> {
-            if (!seen.containsKey(jobId)) {
-                harness.poll().forEach(r -> seen.put(r.getJobId(), r));
-            }
-            return seen.containsKey(jobId);
-        });
-        return seen.get(jobId);
+        return harness.awaitResult(jobId, Duration.ofSeconds(90));
     }
 
     private static String body(JobResult r) {

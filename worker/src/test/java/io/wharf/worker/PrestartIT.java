@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,7 +25,6 @@ import io.wharf.worker.docker.DockerContainerRunner;
 class PrestartIT {
     private WorkerHarness harness;
     private String workerId;
-    private final Map<String, JobResult> seen = new ConcurrentHashMap<>();
 
     @BeforeEach
     void setUp() {
@@ -45,13 +43,7 @@ class PrestartIT {
 
     private JobResult run(String jobId, FunctionSpec fn, byte[] payload) {
         harness.submit(harness.job(jobId, fn, payload));
-        await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).until(() -> {
-            if (!seen.containsKey(jobId)) {
-                harness.poll().forEach(r -> seen.put(r.getJobId(), r));
-            }
-            return seen.containsKey(jobId);
-        });
-        return seen.get(jobId);
+        return harness.awaitResult(jobId, Duration.ofSeconds(60));
     }
 
     private static String body(JobResult r) {

@@ -3,9 +3,7 @@ package io.wharf.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,11 +35,7 @@ class WorkerChaosIT {
     }
 
     private Process startWorker(String id) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        harness.workerSettings(id, 3).forEach((k, v) -> command.add(k + "=" + v));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), id + ".log")).start();
+        Process p = harness.startWorkerProcess(id, 3);
         processes.add(p);
         ids.add(id);
         return p;

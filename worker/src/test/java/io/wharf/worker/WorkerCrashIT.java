@@ -3,9 +3,7 @@ package io.wharf.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,11 +37,7 @@ class WorkerCrashIT {
     @Test
     void shouldRunTheJobOfAKilledWorkerAgainElsewhereAndPublishExactlyOneResult() throws Exception {
         String doomedId = "doomed-" + harness.pool;
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        harness.workerSettings(doomedId, 2).forEach((k, v) -> command.add(k + "=" + v));
-        doomed = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), doomedId + ".log")).start();
+        doomed = harness.startWorkerProcess(doomedId, 2);
 
         FunctionSpec fn = harness.function(harness.pool + "-slowecho").setCommand(List.of("sh", "-c", "sleep 2; cat")).build();
         harness.submit(harness.job(harness.pool + "-only", fn, "survives".getBytes(StandardCharsets.UTF_8)));

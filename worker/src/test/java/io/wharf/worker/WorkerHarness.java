@@ -121,6 +121,29 @@ final class WorkerHarness implements AutoCloseable {
         return out;
     }
 
+    /** Results seen by {@link #awaitResult}, by job id, whichever job each poll was waiting for. */
+    private final Map<String, JobResult> seen = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The committed result of {@code jobId}, waiting for it up to {@code timeout}. */
+    JobResult awaitResult(String jobId, Duration timeout) {
+        org.awaitility.Awaitility.await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).until(() -> {
+            if (!seen.containsKey(jobId)) {
+                poll().forEach(r -> seen.put(r.getJobId(), r));
+            }
+            return seen.containsKey(jobId);
+        });
+        return seen.get(jobId);
+    }
+
+    /** A worker in a child JVM (so a test can SIGTERM or SIGKILL it), logging to a temp file named after it. */
+    Process startWorkerProcess(String id, int slots) throws java.io.IOException {
+        List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
+        workerSettings(id, slots).forEach((k, v) -> command.add(k + "=" + v));
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(new java.io.File(System.getProperty("java.io.tmpdir"), id + ".log")).start();
+    }
+
     @Override
     public void close() {
         workers.forEach(Worker::close);

@@ -3,9 +3,7 @@ package io.wharf.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +31,7 @@ class WorkerLifecycleIT {
     }
 
     private Process workerProcess(String id) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        harness.workerSettings(id, 2).forEach((k, v) -> command.add(k + "=" + v));
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), id + ".log")).start();
+        return harness.startWorkerProcess(id, 2);
     }
 
     @Test

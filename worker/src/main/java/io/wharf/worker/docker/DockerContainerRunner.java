@@ -73,6 +73,13 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final Prestarter prestarter;
     private static final java.util.concurrent.ExecutorService REMOVERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Containers the engine reported an OOM kill for. The engine sets {@code State.OOMKilled} only if it learns
+     * of the kill before the exit; when the two race, it still emits an {@code oom} event, caught here.
+     */
+    private final java.util.Set<String> oomReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile java.io.Closeable oomEvents;
+    private volatile boolean closing;
     /** Job id to container, for runs on pre-started containers (which carry no job label). */
     private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -104,6 +111,7 @@ public final class DockerContainerRunner implements ContainerRunner {
                     request.hostNetwork(), request.user(), new byte[0], labels, request.maxBodyBytes(), null, null, request.hot());
             return createContainer(container, binds, env, false);
         });
+        watchOomEvents();
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
                 ? new Prestarter(docker, workDir, shim, prestartPerFunction, Duration.ofSeconds(60), (r, binds, env) -> createContainer(r, binds, env, false))
                 : null;
@@ -295,11 +303,19 @@ public final class DockerContainerRunner implements ContainerRunner {
             InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
             InspectContainerResponse.ContainerState state = inspect.getState();
             String imageId = inspect.getImageId();
+            boolean oomKilled = Boolean.TRUE.equals(state.getOOMKilled()) | oomReported.remove(containerId);
+            Long exit = state.getExitCodeLong();
+            if (!oomKilled && !timedOut && exit != null && exit == 137) {
+                // Killed, and not by us: most likely the kernel, whose report may trail the exit. Look once more.
+                Thread.sleep(100);
+                oomKilled = oomReported.remove(containerId)
+                        || Boolean.TRUE.equals(docker.inspectContainerCmd(containerId).exec().getState().getOOMKilled());
+            }
             // Everything the result needs is read: the removal need not delay it (close() waits for removals).
             removeLater(containerId);
             containerId = null;
             return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
-                    Boolean.TRUE.equals(state.getOOMKilled()), logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
+                    oomKilled, logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
                     pulledAt, createdAt, startedAt, exitedAt, 0);
         } catch (DockerException | DockerClientException e) {
             closeQuietly(live);
@@ -316,6 +332,46 @@ public final class DockerContainerRunner implements ContainerRunner {
                 }
             }
         }
+    }
+
+    private void watchOomEvents() {
+        if (closing) {
+            return;
+        }
+        oomEvents = docker.eventsCmd().withEventTypeFilter(com.github.dockerjava.api.model.EventType.CONTAINER).withEventFilter("oom")
+                .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.Event event) {
+                        if (event.getId() != null) {
+                            if (oomReported.size() > 10_000) {
+                                oomReported.clear(); // ids of containers that were not ours
+                            }
+                            oomReported.add(event.getId());
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        log.debug("Engine event stream ended ({}); watching again", error.toString());
+                        watchAgainSoon();
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        watchAgainSoon();
+                    }
+                });
+    }
+
+    private void watchAgainSoon() {
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(1000);
+                watchOomEvents();
+            } catch (InterruptedException | RuntimeException e) {
+                log.debug("Could not watch engine events again: {}", e.toString());
+            }
+        });
     }
 
     private void removeLater(String containerId) {
@@ -482,6 +538,14 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     @Override
     public void close() {
+        closing = true;
+        if (oomEvents != null) {
+            try {
+                oomEvents.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
         hot.close();
         if (prestarter != null) {
             prestarter.close();
