@@ -71,6 +71,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final ImageCache images;
     private final HotContainers hot;
     private final Prestarter prestarter;
+    /** Engine calls made aside: removals after the result, inspections alongside the log read. */
     private static final java.util.concurrent.ExecutorService REMOVERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
@@ -296,11 +297,19 @@ public final class DockerContainerRunner implements ContainerRunner {
             closeQuietly(live);
             // The engine may end a follow before the last, unterminated line is delivered; a final read is
             // complete. It yields the body and stderr tail, and hands the listener what the follow missed.
+            String id = containerId;
+            CompletableFuture<InspectContainerResponse> inspecting = CompletableFuture.supplyAsync(
+                    () -> docker.inspectContainerCmd(id).exec(), REMOVERS); // alongside the log read
             FinalOutput logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
                     .exec(new FinalOutput(request.maxBodyBytes(), live, output));
             logs.awaitCompletion();
             output.onEnd();
-            InspectContainerResponse inspect = docker.inspectContainerCmd(containerId).exec();
+            InspectContainerResponse inspect;
+            try {
+                inspect = inspecting.get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new DockerClientException("Could not inspect container " + id + ": " + e.getMessage(), e);
+            }
             InspectContainerResponse.ContainerState state = inspect.getState();
             String imageId = inspect.getImageId();
             boolean oomKilled = Boolean.TRUE.equals(state.getOOMKilled()) | oomReported.remove(containerId);
