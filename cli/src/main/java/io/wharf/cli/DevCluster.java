@@ -101,7 +101,7 @@ public final class DevCluster implements AutoCloseable {
     }
 
     /** The dispatcher's exactly-once commit interval here, which a fair relay baseline must share. */
-    public static final long DISPATCHER_COMMIT_INTERVAL_MS = 10L;
+    public static final long DISPATCHER_COMMIT_INTERVAL_MS = 20L;
 
     public String workerId() {
         return worker.workerId();
