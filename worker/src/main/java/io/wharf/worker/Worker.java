@@ -279,8 +279,11 @@ public final class Worker implements AutoCloseable {
             PartitionTracker tracker = trackers.get(tp);
             // While stopping, records are left untaken: their offsets stay uncommitted for the next owner.
             if (tracker != null && !stopping) {
-                tracker.taken(record.offset());
-                take(record, tp, tracker);
+                if (tracker.taken(record.offset())) {
+                    take(record, tp, tracker);
+                } else {
+                    log.info("Job at {}@{} was finished by this partition's previous owner: not run again", tp, record.offset());
+                }
             }
         }
         Taken next;
@@ -534,16 +537,30 @@ public final class Worker implements AutoCloseable {
         if (!sync && interval > 0 && System.nanoTime() - lastCommitNanos < interval) {
             return;
         }
-        List<Completion> batch = new ArrayList<>(uncommitted);
-        uncommitted.clear();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, PartitionTracker> committedTrackers = new HashMap<>();
+        Map<TopicPartition, java.util.Set<Long>> listed = new HashMap<>();
         trackers.forEach((tp, tracker) -> {
-            if (tracker.hasUncommitted()) {
-                offsets.put(tp, new OffsetAndMetadata(tracker.committable()));
+            if (tracker.hasUncommitted() && tracker.committable() >= 0) {
+                List<Long> finishedAbove = tracker.encodable();
+                listed.put(tp, new java.util.HashSet<>(finishedAbove));
+                offsets.put(tp, new OffsetAndMetadata(tracker.committable(), tracker.metadata(finishedAbove)));
                 committedTrackers.put(tp, tracker);
             }
         });
+        // A result goes out only with a commit that covers its offset, below the committed position or listed in
+        // its metadata: a new owner then knows the job is done. The rest waits for a later commit.
+        List<Completion> batch = new ArrayList<>();
+        for (java.util.Iterator<Completion> it = uncommitted.iterator(); it.hasNext(); ) {
+            Completion c = it.next();
+            if (c.offset() < c.tracker().committable() || listed.getOrDefault(c.partition(), java.util.Set.of()).contains(c.offset())) {
+                batch.add(c);
+                it.remove();
+            }
+        }
+        if (batch.isEmpty() && offsets.isEmpty()) {
+            return;
+        }
         var groupMetadata = consumer.groupMetadata();
         lastCommitNanos = System.nanoTime();
         commitInFlight = committer.submit(() -> commit(batch, offsets, groupMetadata, committedTrackers));
@@ -609,7 +626,7 @@ public final class Worker implements AutoCloseable {
             commitInFlight = null;
         }
         if (result.error() == null) {
-            result.offsets().forEach((tp, offset) -> result.trackers().get(tp).committed(offset.offset()));
+            result.offsets().forEach((tp, offset) -> result.trackers().get(tp).committed(offset.offset(), offset.metadata()));
             return;
         }
         if (!(result.error() instanceof RetriableCommitException retry)) {
@@ -690,7 +707,14 @@ public final class Worker implements AutoCloseable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            partitions.forEach(tp -> trackers.put(tp, new PartitionTracker()));
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, OffsetAndMetadata> committedOffsets = consumer.committed(new java.util.HashSet<>(partitions));
+            for (TopicPartition tp : partitions) {
+                OffsetAndMetadata c = committedOffsets.get(tp);
+                trackers.put(tp, c == null ? new PartitionTracker() : PartitionTracker.skipping(c.offset(), c.metadata()));
+            }
             assigned = java.util.Set.copyOf(trackers.keySet());
             if (!partitions.isEmpty()) {
                 log.info("Worker {} assigned {}", workerId, partitions);

@@ -48,7 +48,8 @@ class WorkerChaosIT {
     @Test
     void shouldPublishExactlyOneResultPerJobWhileWorkersAreKilledRepeatedly() throws Exception {
         int jobs = 30;
-        FunctionSpec fn = harness.function(harness.pool + "-chaos").setCommand(List.of("sh", "-c", "sleep 1; cat")).build();
+        FunctionSpec fn = harness.function(harness.pool + "-chaos").setCommand(List.of("sh", "-c", "read word n; sleep $((n % 3)); echo \"$word $n\"")).build();
+        // 0 to 2 s per job: jobs of one partition finish out of order, so kills land between such completions.
         for (int i = 0; i < jobs; i++) {
             harness.submit(harness.job(harness.pool + "-j" + i, fn, ("payload " + i).getBytes(StandardCharsets.UTF_8)));
         }
@@ -84,7 +85,7 @@ class WorkerChaosIT {
             List<JobResult> ofJob = results.get(harness.pool + "-j" + i);
             assertThat(ofJob).as("job %d", i).hasSize(1);
             assertThat(ofJob.getFirst().getStatus()).isEqualTo(JobStatus.SUCCEEDED);
-            assertThat(StandardCharsets.UTF_8.decode(ofJob.getFirst().getBody()).toString()).isEqualTo("payload " + i);
+            assertThat(StandardCharsets.UTF_8.decode(ofJob.getFirst().getBody()).toString()).isEqualTo("payload " + i + "\n");
         }
     }
 }

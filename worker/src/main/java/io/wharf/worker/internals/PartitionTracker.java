@@ -1,28 +1,65 @@
 package io.wharf.worker.internals;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableSet;
 import java.util.TreeSet;
 
 /**
- * Offsets of one partition that are taken but not finished. The committable offset is one past the highest
- * offset below which every job is done, so a commit never skips an unfinished job, however the jobs of a
- * partition overtake each other. Used by the poll-loop thread only.
+ * Offsets of one partition that are taken but not finished, and those finished above the lowest unfinished
+ * one. The committable offset is one past the highest offset below which every job is done, so a commit never
+ * skips an unfinished job. Jobs that finish out of order, above that point, are listed in the commit's metadata
+ * ({@link #metadata}); a new owner reads that list ({@link #skipping}) and does not run them again, so their
+ * results, committed in the same transaction, stay the only ones. Used by the poll-loop thread only.
  */
 public final class PartitionTracker {
+    /** Offset metadata is limited by the broker (offset.metadata.max.bytes, 4096 by default). */
+    static final int MAX_METADATA_CHARS = 3500;
+    private static final String PREFIX = "wharf1:";
+
     private final TreeSet<Long> pending = new TreeSet<>();
+    private final TreeSet<Long> doneAbove = new TreeSet<>();
     private long next = -1;
     private long committed = -1;
+    private String committedMetadata = "";
 
-    public void taken(long offset) {
-        pending.add(offset);
+    /** A tracker for a partition whose committed position is {@code position} with that commit's {@code metadata}. */
+    public static PartitionTracker skipping(long position, String metadata) {
+        PartitionTracker tracker = new PartitionTracker();
+        tracker.next = position;
+        tracker.committed = position;
+        tracker.committedMetadata = metadata == null ? "" : metadata;
+        if (metadata != null && metadata.startsWith(PREFIX) && metadata.length() > PREFIX.length()) {
+            for (String delta : metadata.substring(PREFIX.length()).split(",")) {
+                try {
+                    tracker.doneAbove.add(position + Long.parseLong(delta, Character.MAX_RADIX));
+                } catch (NumberFormatException e) {
+                    // not ours: ignore
+                }
+            }
+        }
+        return tracker;
+    }
+
+    /** Records that the job at {@code offset} was taken; false if it is already done (finished by an earlier owner). */
+    public boolean taken(long offset) {
         next = Math.max(next, offset + 1);
+        if (doneAbove.contains(offset)) {
+            return false;
+        }
+        pending.add(offset);
+        return true;
     }
 
     public void done(long offset) {
         pending.remove(offset);
+        doneAbove.add(offset);
+        prune();
     }
 
     /** Undoes {@link #done} after a transaction that carried it was aborted. */
     public void undone(long offset) {
+        doneAbove.remove(offset);
         pending.add(offset);
     }
 
@@ -31,16 +68,49 @@ public final class PartitionTracker {
         return pending.isEmpty() ? next : pending.first();
     }
 
-    public boolean hasUncommitted() {
-        long c = committable();
-        return c > committed;
+    /** Finished offsets at or above the committable one that fit in the commit metadata. */
+    public List<Long> encodable() {
+        long base = committable();
+        List<Long> out = new ArrayList<>();
+        int chars = PREFIX.length();
+        for (long offset : doneAbove.tailSet(base, true)) {
+            int len = Long.toString(offset - base, Character.MAX_RADIX).length() + 1;
+            if (chars + len > MAX_METADATA_CHARS) {
+                break;
+            }
+            chars += len;
+            out.add(offset);
+        }
+        return out;
     }
 
-    public void committed(long offset) {
-        committed = Math.max(committed, offset);
+    /** The commit metadata listing {@code done} offsets (from {@link #encodable}) relative to the committable offset. */
+    public String metadata(List<Long> done) {
+        long base = committable();
+        StringBuilder s = new StringBuilder(PREFIX);
+        for (int i = 0; i < done.size(); i++) {
+            s.append(i == 0 ? "" : ",").append(Long.toString(done.get(i) - base, Character.MAX_RADIX));
+        }
+        return s.toString();
+    }
+
+    public boolean hasUncommitted() {
+        return committable() > committed || !metadata(encodable()).equals(committedMetadata);
+    }
+
+    public void committed(long offset, String metadata) {
+        if (offset >= committed) {
+            committed = offset;
+            committedMetadata = metadata == null ? "" : metadata;
+        }
     }
 
     public int inFlight() {
         return pending.size();
+    }
+
+    private void prune() {
+        NavigableSet<Long> below = doneAbove.headSet(committable(), false);
+        below.clear();
     }
 }

@@ -2,6 +2,8 @@ package io.wharf.worker.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 class PartitionTrackerTest {
@@ -20,15 +22,43 @@ class PartitionTrackerTest {
     }
 
     @Test
+    void shouldListJobsFinishedAboveTheCommittableOffsetSoANewOwnerSkipsThem() {
+        PartitionTracker owner = new PartitionTracker();
+        for (long o = 100; o < 105; o++) {
+            owner.taken(o);
+        }
+        owner.done(103);
+        owner.done(101);
+        List<Long> done = owner.encodable();
+        assertThat(done).containsExactly(101L, 103L);
+        String metadata = owner.metadata(done);
+
+        PartitionTracker next = PartitionTracker.skipping(owner.committable(), metadata);
+        assertThat(next.taken(100)).isTrue();
+        assertThat(next.taken(101)).as("finished before").isFalse();
+        assertThat(next.taken(102)).isTrue();
+        assertThat(next.taken(103)).as("finished before").isFalse();
+        assertThat(next.taken(104)).isTrue();
+        next.done(100);
+        next.done(102);
+        assertThat(next.committable()).as("past the skipped ones").isEqualTo(104);
+        next.done(104);
+        assertThat(next.committable()).isEqualTo(105);
+        assertThat(next.encodable()).isEmpty();
+    }
+
+    @Test
     void shouldReportUncommittedProgressOnce() {
         PartitionTracker tracker = new PartitionTracker();
         tracker.taken(0);
-        assertThat(tracker.hasUncommitted()).as("offset 0 is not done, but 0 is committable").isTrue();
         tracker.done(0);
-        tracker.committed(tracker.committable());
+        assertThat(tracker.hasUncommitted()).isTrue();
+        tracker.committed(tracker.committable(), tracker.metadata(tracker.encodable()));
         assertThat(tracker.hasUncommitted()).isFalse();
         tracker.taken(1);
-        assertThat(tracker.hasUncommitted()).isFalse();
+        tracker.taken(2);
+        tracker.done(2);
+        assertThat(tracker.hasUncommitted()).as("2 is done above 1: the metadata changed").isTrue();
     }
 
     @Test
