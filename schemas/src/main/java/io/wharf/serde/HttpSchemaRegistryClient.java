@@ -61,17 +61,17 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             return cached;
         }
         ensureCompatibility(subject);
-        JsonNode response;
-        try {
-            response = send("POST", "subjects/" + encode(subject) + "/versions",
-                    Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
-        } catch (SchemaRegistryException e) {
-            if (!String.valueOf(e.getMessage()).contains("already exists")) {
-                throw e;
+        JsonNode response = null;
+        // Twice at most: a subject another client creates at the same moment fails the first try with "already exists".
+        for (int attempt = 1; response == null; attempt++) {
+            try {
+                response = send("POST", "subjects/" + encode(subject) + "/versions",
+                        Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
+            } catch (SchemaRegistryException e) {
+                if (attempt > 1 || !String.valueOf(e.getMessage()).contains("already exists")) {
+                    throw e;
+                }
             }
-            // Another client created the subject at the same moment; registering again now finds it.
-            response = send("POST", "subjects/" + encode(subject) + "/versions",
-                    Map.of("schema", schema.toString(), "schemaType", "AVRO"), "register a schema under subject '" + subject + "'");
         }
         int id = response.path("id").asInt(-1);
         if (id < 0) {

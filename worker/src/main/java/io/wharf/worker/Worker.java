@@ -1,7 +1,6 @@
 package io.wharf.worker;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,6 +58,7 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 import io.wharf.worker.docker.DockerContainerRunner;
 import io.wharf.worker.internals.CancelWatcher;
@@ -382,8 +382,9 @@ public final class Worker implements AutoCloseable {
         RunOutcome outcome;
         runningJobs.add(job.getJobId());
         try {
-            if (cancels.reason(job.getJobId()) != null) {
-                return cancelled(job, dequeuedAt, cancels.reason(job.getJobId()), null);
+            String cancelledEarly = cancels.reason(job.getJobId());
+            if (cancelledEarly != null) {
+                return cancelled(job, dequeuedAt, cancelledEarly, null);
             }
             outcome = runner.run(request, logs);
         } finally {
@@ -417,89 +418,63 @@ public final class Worker implements AutoCloseable {
             logs.system("[wharf] " + status + ": " + error);
         }
         long now = System.currentTimeMillis();
-        Timings timings = Timings.newBuilder()
-                .setEventCreatedAt(job.getEventCreatedAt().toEpochMilli())
-                .setEnqueuedAt(job.getEnqueuedAt().toEpochMilli())
-                .setDequeuedAt(dequeuedAt)
-                .setPulledAt(nonZero(outcome.pulledAt()))
-                .setCreatedAt(nonZero(outcome.createdAt()))
-                .setStartedAt(nonZero(outcome.startedAt()))
-                .setExitedAt(nonZero(outcome.exitedAt()))
-                .setRemovedAt(nonZero(outcome.removedAt()))
-                .setFinishedAt(now)
-                .build();
+        Timings timings = timings(job, dequeuedAt, outcome, now).setPulledAt(nonZero(outcome.pulledAt())).build();
         if (outcome.startedAt() > 0 && outcome.exitedAt() > 0) {
             Timer.builder("wharf.container.lifetime").tag("function", fn.getName()).register(meters)
                     .record(outcome.exitedAt() - outcome.startedAt(), TimeUnit.MILLISECONDS);
         }
         meters.counter("wharf.jobs.completed", "function", fn.getName(), "status", status.name()).increment();
         log.info("Job {} of {} {} in {} ms", job.getJobId(), fn.getName(), status, now - dequeuedAt);
-        return JobResult.newBuilder()
-                .setJobId(job.getJobId())
-                .setFunction(fn.getName())
-                .setAttempt(job.getAttempt())
-                .setStatus(status)
+        return result(job, status, error, timings, now)
                 .setExitCode(outcome.exitCode())
                 .setBody(ByteBuffer.wrap(outcome.stdout()))
                 .setBodyTruncated(outcome.stdoutTruncated())
-                .setError(error)
                 .setStderrTail(status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty() ? null : outcome.stderrTail())
-                .setWorkerId(workerId)
                 .setImageDigest(outcome.imageId())
-                .setTimings(timings)
-                .setCompletedAt(Instant.ofEpochMilli(now))
                 .build();
     }
 
-    private JobResult cancelled(Job job, long dequeuedAt, String reason, RunOutcome outcome) {
-        long now = System.currentTimeMillis();
-        meters.counter("wharf.jobs.completed", "function", job.getFunction().getName(), "status", JobStatus.CANCELLED.name()).increment();
+    /** What every result of this worker carries: the job's identity, its status, and when it completed. */
+    private JobResult.Builder result(Job job, JobStatus status, String error, Timings timings, long now) {
+        return JobResult.newBuilder()
+                .setJobId(job.getJobId())
+                .setFunction(job.getFunction().getName())
+                .setAttempt(job.getAttempt())
+                .setStatus(status)
+                .setError(error)
+                .setWorkerId(workerId)
+                .setTimings(timings)
+                .setCompletedAt(Instant.ofEpochMilli(now));
+    }
+
+    /** The job's timings so far, with the container's lifetime when it ran. */
+    private static Timings.Builder timings(Job job, long dequeuedAt, RunOutcome outcome, long now) {
         Timings.Builder timings = Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli())
                 .setEnqueuedAt(job.getEnqueuedAt().toEpochMilli()).setDequeuedAt(dequeuedAt).setFinishedAt(now);
         if (outcome != null) {
             timings.setCreatedAt(nonZero(outcome.createdAt())).setStartedAt(nonZero(outcome.startedAt()))
                     .setExitedAt(nonZero(outcome.exitedAt())).setRemovedAt(nonZero(outcome.removedAt()));
         }
-        return JobResult.newBuilder()
-                .setJobId(job.getJobId())
-                .setFunction(job.getFunction().getName())
-                .setAttempt(job.getAttempt())
-                .setStatus(JobStatus.CANCELLED)
+        return timings;
+    }
+
+    private JobResult cancelled(Job job, long dequeuedAt, String reason, RunOutcome outcome) {
+        long now = System.currentTimeMillis();
+        meters.counter("wharf.jobs.completed", "function", job.getFunction().getName(), "status", JobStatus.CANCELLED.name()).increment();
+        return result(job, JobStatus.CANCELLED, "Cancelled: " + reason, timings(job, dequeuedAt, outcome, now).build(), now)
                 .setExitCode(outcome == null ? null : outcome.exitCode())
-                .setError("Cancelled: " + reason)
-                .setWorkerId(workerId)
-                .setTimings(timings.build())
-                .setCompletedAt(Instant.ofEpochMilli(now))
                 .build();
     }
 
     private JobResult failure(Job job, long dequeuedAt, String error) {
         long now = System.currentTimeMillis();
-        return JobResult.newBuilder()
-                .setJobId(job.getJobId())
-                .setFunction(job.getFunction().getName())
-                .setAttempt(job.getAttempt())
-                .setStatus(JobStatus.FAILED)
-                .setError(error)
-                .setWorkerId(workerId)
-                .setTimings(Timings.newBuilder().setDequeuedAt(dequeuedAt).setFinishedAt(now).build())
-                .setCompletedAt(Instant.ofEpochMilli(now))
-                .build();
+        return result(job, JobStatus.FAILED, error, Timings.newBuilder().setDequeuedAt(dequeuedAt).setFinishedAt(now).build(), now).build();
     }
 
     private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> record, String id, String reason) {
         log.warn("Job record {} sent to {}: {}", id, Topics.DLQ, reason);
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setId(id)
-                .setReason(reason)
-                .setStatus(JobStatus.REJECTED)
-                .setSourceTopic(record.topic())
-                .setSourcePartition(record.partition())
-                .setSourceOffset(record.offset())
-                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
-                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .setAt(Instant.now())
-                .build();
+        DeadLetter letter = DeadLetterRecords.of(id, null, JobStatus.REJECTED, reason, record.topic(), record.partition(), record.offset(),
+                record.key(), record.value(), System.currentTimeMillis());
         return new ProducerRecord<>(Topics.DLQ, id, deadLetters.serialize(Topics.DLQ, letter));
     }
 
@@ -541,10 +516,12 @@ public final class Worker implements AutoCloseable {
         Map<TopicPartition, PartitionTracker> committedTrackers = new HashMap<>();
         Map<TopicPartition, java.util.Set<Long>> listed = new HashMap<>();
         trackers.forEach((tp, tracker) -> {
-            if (tracker.hasUncommitted() && tracker.committable() >= 0) {
-                List<Long> finishedAbove = tracker.encodable();
+            long position = tracker.committable();
+            List<Long> finishedAbove = tracker.encodable();
+            String metadata = tracker.metadata(finishedAbove);
+            if (position >= 0 && !tracker.isCommitted(position, metadata)) {
                 listed.put(tp, new java.util.HashSet<>(finishedAbove));
-                offsets.put(tp, new OffsetAndMetadata(tracker.committable(), tracker.metadata(finishedAbove)));
+                offsets.put(tp, new OffsetAndMetadata(position, metadata));
                 committedTrackers.put(tp, tracker);
             }
         });

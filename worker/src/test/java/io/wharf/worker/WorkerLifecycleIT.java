@@ -30,14 +30,10 @@ class WorkerLifecycleIT {
         harness.close();
     }
 
-    private Process workerProcess(String id) throws Exception {
-        return harness.startWorkerProcess(id, 2);
-    }
-
     @Test
     void shouldFinishRunningJobsOnSigtermAndNotRunThemAgain() throws Exception {
         String id = "drained-" + harness.pool;
-        process = workerProcess(id);
+        process = harness.startWorkerProcess(id, 2);
         FunctionSpec fn = harness.function(harness.pool + "-slow").setCommand(List.of("sh", "-c", "sleep 3; cat")).build();
         harness.submit(harness.job(harness.pool + "-drain", fn, "finished".getBytes(StandardCharsets.UTF_8)));
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()

@@ -1,7 +1,5 @@
 package io.wharf.dispatcher.internals;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -13,6 +11,7 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Timings;
+import io.wharf.topics.DeadLetterRecords;
 
 /** Builds and forwards the two records of a refusal: a result the user sees and a dead letter operators see. */
 final class DeadLetters {
@@ -29,18 +28,8 @@ final class DeadLetters {
                            JobStatus status, String reason) {
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         long now = context.currentSystemTimeMs();
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setId(id)
-                .setFunction(function)
-                .setReason(reason)
-                .setStatus(status)
-                .setSourceTopic(meta.topic())
-                .setSourcePartition(meta.partition())
-                .setSourceOffset(meta.offset())
-                .setOriginalKey(original.key() == null ? null : ByteBuffer.wrap(original.key().getBytes(StandardCharsets.UTF_8)))
-                .setOriginalValue(original.value() == null ? null : ByteBuffer.wrap(original.value()))
-                .setAt(Instant.ofEpochMilli(now))
-                .build();
+        DeadLetter letter = DeadLetterRecords.of(id, function, status, reason, meta.topic(), meta.partition(), meta.offset(),
+                original.key(), original.value(), now);
         context.forward(new Record<String, Object>(id, letter, now), DispatcherTopology.DLQ_SINK);
     }
 

@@ -71,8 +71,6 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final ImageCache images;
     private final HotContainers hot;
     private final Prestarter prestarter;
-    /** Engine calls made aside: removals after the result, inspections alongside the log read. */
-    private static final java.util.concurrent.ExecutorService REMOVERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * Containers the engine reported an OOM kill for. The engine sets {@code State.OOMKilled} only if it learns
@@ -102,16 +100,8 @@ public final class DockerContainerRunner implements ContainerRunner {
         this.docker = docker;
         this.workDir = workDir;
         this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
-        this.hot = new HotContainers(docker, workDir, (request, binds, env) -> {
-            Map<String, String> labels = new java.util.HashMap<>(request.labels());
-            labels.remove(LABEL_JOB);
-            labels.remove(LABEL_ATTEMPT);
-            labels.put(LABEL_HOT, "true");
-            RunRequest container = new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), request.command(),
-                    request.entrypoint(), withoutJobEnv(request.env()), request.memoryMb(), request.cpus(), request.timeout(),
-                    request.hostNetwork(), request.user(), new byte[0], labels, request.maxBodyBytes(), null, null, request.hot());
-            return createContainer(container, binds, env, false);
-        });
+        this.hot = new HotContainers(docker, workDir, (request, binds, env) -> createContainer(
+                Containers.withoutJob(request, LABEL_HOT, request.command(), request.entrypoint()), binds, env, false));
         watchOomEvents();
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
                 ? new Prestarter(docker, workDir, shim, prestartPerFunction, Duration.ofSeconds(60), (r, binds, env) -> createContainer(r, binds, env, false))
@@ -299,7 +289,7 @@ public final class DockerContainerRunner implements ContainerRunner {
             // complete. It yields the body and stderr tail, and hands the listener what the follow missed.
             String id = containerId;
             CompletableFuture<InspectContainerResponse> inspecting = CompletableFuture.supplyAsync(
-                    () -> docker.inspectContainerCmd(id).exec(), REMOVERS); // alongside the log read
+                    () -> docker.inspectContainerCmd(id).exec(), Containers.ASIDE); // alongside the log read
             FinalOutput logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
                     .exec(new FinalOutput(request.maxBodyBytes(), live, output));
             logs.awaitCompletion();
@@ -384,7 +374,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private void removeLater(String containerId) {
-        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> remove(containerId), REMOVERS);
+        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> remove(containerId), Containers.ASIDE);
         pendingRemovals.add(removal);
         removal.whenComplete((ok, error) -> pendingRemovals.remove(removal));
     }
@@ -537,12 +527,6 @@ public final class DockerContainerRunner implements ContainerRunner {
     private static String safe(String jobId) {
         String s = jobId.replaceAll("[^a-zA-Z0-9_.-]", "_");
         return s.length() > 60 ? s.substring(0, 60) : s;
-    }
-
-    private static Map<String, String> withoutJobEnv(Map<String, String> env) {
-        Map<String, String> out = new java.util.HashMap<>(env);
-        out.keySet().removeIf(k -> k.equals("WHARF_JOB_ID") || k.equals("WHARF_ATTEMPT"));
-        return out;
     }
 
     @Override

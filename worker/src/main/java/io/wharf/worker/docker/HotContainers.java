@@ -15,7 +15,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -64,7 +63,6 @@ final class HotContainers implements AutoCloseable {
     private final Map<String, Container> calls = new java.util.concurrent.ConcurrentHashMap<>();
     /** Jobs whose container was killed on purpose (cancel): not retried. */
     private final java.util.Set<String> killed = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private static final java.util.concurrent.ExecutorService VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("wharf-hot-janitor").factory());
 
@@ -83,7 +81,7 @@ final class HotContainers implements AutoCloseable {
     RunOutcome run(RunRequest request, long pulledAt) throws InterruptedException {
         Pool pool;
         synchronized (pools) {
-            pool = pools.computeIfAbsent(poolKey(request), k -> new Pool(request));
+            pool = pools.computeIfAbsent(Containers.key(request), k -> new Pool(request));
         }
         Container container = pool.acquire(request);
         if (container == null) {
@@ -139,12 +137,6 @@ final class HotContainers implements AutoCloseable {
         killed.add(jobId);
         container.kill();
         return true;
-    }
-
-    /** Functions whose spec changed get new containers: the key covers everything a container is made from. */
-    private static String poolKey(RunRequest r) {
-        return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), r.env().entrySet().stream()
-                .filter(e -> !e.getKey().startsWith("WHARF_")).toList(), r.memoryMb(), r.cpus(), r.hostNetwork(), r.user(), r.hot());
     }
 
     private void retireIdle() {
@@ -302,8 +294,8 @@ final class HotContainers implements AutoCloseable {
             try {
                 dir = Files.createTempDirectory(owner.workDir, "hot-");
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-                mkfifo(dir.resolve("in"));
-                mkfifo(dir.resolve("out"));
+                Containers.mkfifo(dir.resolve("in"));
+                Containers.mkfifo(dir.resolve("out"));
                 id = owner.specs.create(request, List.of(new Bind(dir.toString(), new Volume(HOT_DIR), AccessMode.rw)),
                         List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out"));
                 owner.docker.startContainerCmd(id).exec();
@@ -318,7 +310,7 @@ final class HotContainers implements AutoCloseable {
                     } catch (IOException e) {
                         throw new IllegalStateException(e);
                     }
-                }, VIRTUAL);
+                }, Containers.ASIDE);
                 try {
                     open.get(Math.max(5_000, Math.min(30_000, request.timeout().toMillis())), TimeUnit.MILLISECONDS);
                 } catch (TimeoutException | ExecutionException e) {
@@ -362,7 +354,7 @@ final class HotContainers implements AutoCloseable {
                 } catch (IOException e) {
                     return null;
                 }
-            }, VIRTUAL);
+            }, Containers.ASIDE);
             String reply;
             try {
                 reply = answer.get(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -459,18 +451,6 @@ final class HotContainers implements AutoCloseable {
                 }
             } catch (IOException e) {
                 // closing anyway
-            }
-        }
-
-        private static void mkfifo(Path path) throws IOException {
-            try {
-                Process p = new ProcessBuilder("mkfifo", "-m", "0666", path.toString()).redirectErrorStream(true).start();
-                if (p.waitFor() != 0) {
-                    throw new IOException("mkfifo " + path + " failed: " + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
             }
         }
 

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -97,7 +96,7 @@ final class Prestarter implements AutoCloseable {
         }
         Pool pool;
         synchronized (pools) {
-            pool = pools.computeIfAbsent(key(request), k -> new Pool());
+            pool = pools.computeIfAbsent(Containers.key(request), k -> new Pool());
         }
         synchronized (pool) {
             pool.lastDemand = System.nanoTime();
@@ -135,7 +134,7 @@ final class Prestarter implements AutoCloseable {
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
-            }, Executors.newVirtualThreadPerTaskExecutor());
+            }, Containers.ASIDE);
             write.get(5, TimeUnit.SECONDS);
             return true;
         } catch (Exception e) {
@@ -178,21 +177,9 @@ final class Prestarter implements AutoCloseable {
         try {
             dir = Files.createTempDirectory(workDir, "pre-");
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Process mkfifo = new ProcessBuilder("mkfifo", "-m", "0666", dir.resolve("go").toString()).redirectErrorStream(true).start();
-            if (mkfifo.waitFor() != 0) {
-                throw new IOException("mkfifo failed");
-            }
-            Map<String, String> labels = new HashMap<>(request.labels());
-            labels.remove(DockerContainerRunner.LABEL_JOB);
-            labels.remove(DockerContainerRunner.LABEL_ATTEMPT);
-            labels.put(DockerContainerRunner.LABEL_PRESTARTED, "true");
-            Map<String, String> env = new HashMap<>(request.env());
-            env.remove("WHARF_JOB_ID");
-            env.remove("WHARF_ATTEMPT");
-            List<String> entrypoint = List.of(SHIM, "-c", SHIM_SCRIPT, "wharf-shim");
-            RunRequest shimmed = new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), argv, entrypoint, env,
-                    request.memoryMb(), request.cpus(), request.timeout(), request.hostNetwork(), request.user(), new byte[0], labels,
-                    request.maxBodyBytes(), null, null, null);
+            Containers.mkfifo(dir.resolve("go"));
+            RunRequest shimmed = Containers.withoutJob(request, DockerContainerRunner.LABEL_PRESTARTED, argv,
+                    List.of(SHIM, "-c", SHIM_SCRIPT, "wharf-shim"));
             long createdAt = System.currentTimeMillis();
             id = creator.create(shimmed, List.of(new Bind(dir.toString(), new Volume(CTL_DIR), AccessMode.ro),
                     new Bind(shim.toString(), new Volume(SHIM), AccessMode.ro)), List.of("PAYLOAD_FILE=" + CTL_DIR + "/payload"));
@@ -200,10 +187,6 @@ final class Prestarter implements AutoCloseable {
             return new Ready(id, dir, createdAt, System.currentTimeMillis());
         } catch (IOException | DockerException e) {
             log.info("Could not pre-start a container for {}: {}", request.function(), e.getMessage());
-            remove(id, dir);
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             remove(id, dir);
             return null;
         }
@@ -261,12 +244,6 @@ final class Prestarter implements AutoCloseable {
             });
         }
         expired.forEach(r -> remove(r.containerId(), r.ctlDir()));
-    }
-
-    static String key(RunRequest r) {
-        return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), r.env().entrySet().stream()
-                .filter(e -> !e.getKey().equals("WHARF_JOB_ID") && !e.getKey().equals("WHARF_ATTEMPT")).toList(), r.memoryMb(), r.cpus(),
-                r.hostNetwork(), r.user());
     }
 
     @Override

@@ -94,8 +94,9 @@ public final class PartitionTracker {
         return s.toString();
     }
 
-    public boolean hasUncommitted() {
-        return committable() > committed || !metadata(encodable()).equals(committedMetadata);
+    /** Whether a commit of {@code position} with {@code metadata} would add nothing to the last one. */
+    public boolean isCommitted(long position, String metadata) {
+        return position <= committed && metadata.equals(committedMetadata);
     }
 
     public void committed(long offset, String metadata) {

@@ -52,13 +52,14 @@ class PartitionTrackerTest {
         PartitionTracker tracker = new PartitionTracker();
         tracker.taken(0);
         tracker.done(0);
-        assertThat(tracker.hasUncommitted()).isTrue();
+        assertThat(tracker.isCommitted(tracker.committable(), tracker.metadata(tracker.encodable()))).isFalse();
         tracker.committed(tracker.committable(), tracker.metadata(tracker.encodable()));
-        assertThat(tracker.hasUncommitted()).isFalse();
+        assertThat(tracker.isCommitted(tracker.committable(), tracker.metadata(tracker.encodable()))).isTrue();
         tracker.taken(1);
         tracker.taken(2);
         tracker.done(2);
-        assertThat(tracker.hasUncommitted()).as("2 is done above 1: the metadata changed").isTrue();
+        assertThat(tracker.isCommitted(tracker.committable(), tracker.metadata(tracker.encodable())))
+                .as("2 is done above 1: the metadata changed").isFalse();
     }
 
     @Test

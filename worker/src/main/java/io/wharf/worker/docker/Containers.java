@@ -1,0 +1,63 @@
+package io.wharf.worker.docker;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import io.wharf.worker.runtime.RunRequest;
+
+/** What warm and pre-started containers share: both are made before (or for more than) one job. */
+final class Containers {
+    /** Environment variables that name one job; a container made before its job cannot carry them. */
+    private static final Set<String> JOB_ENV = Set.of("WHARF_JOB_ID", "WHARF_ATTEMPT");
+
+    /** Engine and pipe calls made aside from a job's own thread: removals, inspections, FIFO opens. */
+    static final ExecutorService ASIDE = Executors.newVirtualThreadPerTaskExecutor();
+
+    private Containers() {
+    }
+
+    /**
+     * The request with what belongs to one job taken out (its env, job and attempt labels, payload), marked with
+     * {@code marker}, running {@code command} and {@code entrypoint}.
+     */
+    static RunRequest withoutJob(RunRequest request, String marker, List<String> command, List<String> entrypoint) {
+        Map<String, String> labels = new HashMap<>(request.labels());
+        labels.remove(DockerContainerRunner.LABEL_JOB);
+        labels.remove(DockerContainerRunner.LABEL_ATTEMPT);
+        labels.put(marker, "true");
+        Map<String, String> env = new HashMap<>(request.env());
+        env.keySet().removeAll(JOB_ENV);
+        return new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), command, entrypoint, env,
+                request.memoryMb(), request.cpus(), request.timeout(), request.hostNetwork(), request.user(), new byte[0], labels,
+                request.maxBodyBytes(), null, null, request.hot());
+    }
+
+    /** Equal for requests whose containers would be made alike: a function whose spec changed gets new ones. */
+    static String key(RunRequest r) {
+        Map<String, String> env = new HashMap<>(r.env());
+        env.keySet().removeAll(JOB_ENV);
+        return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), env, r.memoryMb(), r.cpus(),
+                r.hostNetwork(), r.user(), r.hot());
+    }
+
+    /** Creates a FIFO anyone may open, as the container may run as another user. */
+    static void mkfifo(Path path) throws IOException {
+        try {
+            Process p = new ProcessBuilder("mkfifo", "-m", "0666", path.toString()).redirectErrorStream(true).start();
+            if (p.waitFor() != 0) {
+                throw new IOException("mkfifo " + path + " failed: " + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while creating " + path, e);
+        }
+    }
+}
