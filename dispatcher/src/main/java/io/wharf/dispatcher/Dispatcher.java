@@ -26,7 +26,8 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry) {
-        this.streams = new KafkaStreams(DispatcherTopology.build(registry), config.streamsProperties());
+        this.streams = new KafkaStreams(DispatcherTopology.build(registry,
+                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG))), config.streamsProperties());
         // A crashed stream thread is replaced; its task restarts from the last committed transaction.
         streams.setUncaughtExceptionHandler(e -> {
             log.error("Dispatcher stream thread failed; replacing it", e);

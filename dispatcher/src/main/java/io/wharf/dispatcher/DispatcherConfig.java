@@ -22,6 +22,7 @@ public final class DispatcherConfig extends AbstractConfig {
     public static final String COMMIT_INTERVAL_MS_CONFIG = "wharf.dispatcher.commit.interval.ms";
     public static final String STATE_DIR_CONFIG = "wharf.dispatcher.state.dir";
     public static final String THREADS_CONFIG = "wharf.dispatcher.threads";
+    public static final String TICK_MS_CONFIG = "wharf.dispatcher.tick.ms";
 
     private static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
@@ -35,7 +36,10 @@ public final class DispatcherConfig extends AbstractConfig {
                             + "dispatcher's latency floor; shorter means more transactions per second.")
             .define(STATE_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-dispatcher", Importance.LOW,
                     "Directory of the local state stores.")
-            .define(THREADS_CONFIG, Type.INT, 1, Range.between(1, 64), Importance.LOW, "Stream threads per instance.");
+            .define(THREADS_CONFIG, Type.INT, 1, Range.between(1, 64), Importance.LOW, "Stream threads per instance.")
+            .define(TICK_MS_CONFIG, Type.LONG, 10L, Range.between(1, 10_000), Importance.LOW,
+                    "How often (wall clock) due timers fire and held-back jobs are released: the resolution of rate limits, "
+                            + "retries, delays and schedules. A tick with nothing due costs one store seek per task.");
 
     public DispatcherConfig(Map<?, ?> props) {
         super(DEF, props, false);

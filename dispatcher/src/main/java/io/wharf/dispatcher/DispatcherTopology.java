@@ -1,18 +1,23 @@
 package io.wharf.dispatcher;
 
+import java.time.Duration;
+
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
-import io.wharf.dispatcher.internals.EventProcessor;
+import io.wharf.dispatcher.internals.DispatchProcessor;
 import io.wharf.dispatcher.internals.FunctionRegistryProcessor;
+import io.wharf.dispatcher.internals.ScheduleProcessor;
 import io.wharf.records.DeadLetter;
+import io.wharf.records.Event;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.serde.AvroSerializer;
@@ -20,46 +25,93 @@ import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.Topics;
 
 /**
- * The dispatcher's Kafka Streams topology. {@code wharf.functions} and {@code wharf.events} are read by the
- * same sub-topology (they share the function store), so both must have the same partition count and the same
- * key (the function name): one task then owns a function's spec and every event for it, and Streams
- * processes them in timestamp order, so an event produced after a deploy sees that deploy.
+ * The dispatcher's Kafka Streams topology, two sub-topologies:
+ * <ul>
+ * <li>{@code wharf.functions}, {@code wharf.events} and {@code wharf.attempts}, all keyed by function name and
+ * co-partitioned (same partition count), feed one task per partition: it owns a function's spec, every event
+ * and every attempt report of it, and so its token bucket, in-flight count, pending queue and timers.
+ * Streams processes the inputs in timestamp order, so an event produced after a deploy sees that deploy.</li>
+ * <li>{@code wharf.schedules} (keyed by schedule id) fires scheduled events into {@code wharf.events}.</li>
+ * </ul>
  */
 public final class DispatcherTopology {
     public static final String FUNCTION_STORE = "functions";
+    public static final String LIMITS_STORE = "limits";
+    public static final String PENDING_STORE = "pending";
+    public static final String INFLIGHT_STORE = "inflight";
+    public static final String TIMERS_STORE = "timers";
+    public static final String BATCHES_STORE = "batches";
+    public static final String SCHEDULES_STORE = "schedules";
+    public static final String SCHEDULE_STATE_STORE = "schedule-state";
+    public static final String SCHEDULE_TIMERS_STORE = "schedule-timers";
+    /** How often timers are checked and pending jobs released, by default. */
+    public static final Duration DEFAULT_TICK = Duration.ofMillis(10);
 
     static final String EVENTS_SOURCE = "events";
+    static final String ATTEMPTS_SOURCE = "attempts";
     static final String FUNCTIONS_SOURCE = "functions-source";
+    static final String SCHEDULES_SOURCE = "schedules-source";
     static final String FUNCTIONS_PROCESSOR = "function-registry";
-    static final String EVENTS_PROCESSOR = "dispatch";
+    static final String DISPATCH_PROCESSOR = "dispatch";
+    static final String SCHEDULE_PROCESSOR = "schedule";
     public static final String JOBS_SINK = "jobs";
     public static final String RESULTS_SINK = "results";
     public static final String DLQ_SINK = "dlq";
     public static final String REKEY_SINK = "rekey";
+    public static final String EVENTS_SINK = "chained-events";
+    public static final String SCHEDULED_EVENTS_SINK = "scheduled-events";
+    public static final String SCHEDULE_DLQ_SINK = "schedule-dlq";
 
     private DispatcherTopology() {
     }
 
-    /** Builds the topology. Time comes from Streams' wall clock, so TopologyTestDriver can move it. */
     public static Topology build(SchemaRegistryClient registry) {
-        Topology topology = new Topology();
-        StoreBuilder<KeyValueStore<String, byte[]>> functions = Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(FUNCTION_STORE), Serdes.String(), Serdes.ByteArray());
+        return build(registry, DEFAULT_TICK);
+    }
 
+    /** Builds the topology. Time comes from Streams' wall clock, so TopologyTestDriver can move it. */
+    public static Topology build(SchemaRegistryClient registry, Duration tick) {
+        Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
         topology.addSource(EVENTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
+        topology.addSource(ATTEMPTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.ATTEMPTS);
 
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry), FUNCTIONS_SOURCE);
-        topology.addProcessor(EVENTS_PROCESSOR, () -> new EventProcessor(registry), EVENTS_SOURCE);
-        topology.addStateStore(functions, FUNCTIONS_PROCESSOR, EVENTS_PROCESSOR);
+        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick), EVENTS_SOURCE, ATTEMPTS_SOURCE);
+        topology.addStateStore(store(FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
+        // Cached: a busy function's counters change on every event, the changelog needs only the last value per commit.
+        topology.addStateStore(store(LIMITS_STORE, true), DISPATCH_PROCESSOR);
+        topology.addStateStore(store(INFLIGHT_STORE, true), DISPATCH_PROCESSOR);
+        topology.addStateStore(store(BATCHES_STORE, true), DISPATCH_PROCESSOR);
+        topology.addStateStore(bytesStore(PENDING_STORE), DISPATCH_PROCESSOR);
+        topology.addStateStore(bytesStore(TIMERS_STORE), DISPATCH_PROCESSOR);
 
         topology.addSink(JOBS_SINK, (key, value, context) -> Topics.jobs(((Job) value).getFunction().getPool()),
-                new StringSerializer(), new AvroSerializer<Job>(registry), EVENTS_PROCESSOR);
-        topology.addSink(RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry),
-                EVENTS_PROCESSOR);
+                new StringSerializer(), new AvroSerializer<Job>(registry), DISPATCH_PROCESSOR);
+        topology.addSink(RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), DISPATCH_PROCESSOR);
         topology.addSink(DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
-                EVENTS_PROCESSOR, FUNCTIONS_PROCESSOR);
-        topology.addSink(REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), EVENTS_PROCESSOR);
+                DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
+        topology.addSink(REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
+        topology.addSink(EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), DISPATCH_PROCESSOR);
+
+        topology.addSource(SCHEDULES_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SCHEDULES);
+        topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick), SCHEDULES_SOURCE);
+        topology.addStateStore(store(SCHEDULES_STORE, false), SCHEDULE_PROCESSOR);
+        topology.addStateStore(store(SCHEDULE_STATE_STORE, false), SCHEDULE_PROCESSOR);
+        topology.addStateStore(bytesStore(SCHEDULE_TIMERS_STORE), SCHEDULE_PROCESSOR);
+        topology.addSink(SCHEDULED_EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), SCHEDULE_PROCESSOR);
+        topology.addSink(SCHEDULE_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), SCHEDULE_PROCESSOR);
         return topology;
+    }
+
+    private static StoreBuilder<KeyValueStore<String, byte[]>> store(String name, boolean cached) {
+        StoreBuilder<KeyValueStore<String, byte[]>> builder = Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray());
+        return cached ? builder.withCachingEnabled() : builder.withCachingDisabled();
+    }
+
+    /** Ordered binary keys (big-endian due times, priorities): range scans return them in order. */
+    private static StoreBuilder<KeyValueStore<Bytes, byte[]>> bytesStore(String name) {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray()).withCachingDisabled();
     }
 }

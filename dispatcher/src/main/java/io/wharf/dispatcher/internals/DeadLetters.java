@@ -26,11 +26,16 @@ final class DeadLetters {
 
     static void deadLetter(ProcessorContext<String, Object> context, Record<String, byte[]> original, String id, String function,
                            JobStatus status, String reason) {
+        deadLetter(context, original, id, function, status, reason, DispatcherTopology.DLQ_SINK);
+    }
+
+    static void deadLetter(ProcessorContext<String, Object> context, Record<String, byte[]> original, String id, String function,
+                           JobStatus status, String reason, String sink) {
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         long now = context.currentSystemTimeMs();
         DeadLetter letter = DeadLetterRecords.of(id, function, status, reason, meta.topic(), meta.partition(), meta.offset(),
                 original.key(), original.value(), now);
-        context.forward(new Record<String, Object>(id, letter, now), DispatcherTopology.DLQ_SINK);
+        context.forward(new Record<String, Object>(id, letter, now), sink);
     }
 
     /** A {@code REJECTED} (or other refusing) result plus its dead letter. */
