@@ -23,6 +23,7 @@ public final class DispatcherConfig extends AbstractConfig {
     public static final String STATE_DIR_CONFIG = "wharf.dispatcher.state.dir";
     public static final String THREADS_CONFIG = "wharf.dispatcher.threads";
     public static final String TICK_MS_CONFIG = "wharf.dispatcher.tick.ms";
+    public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.dispatcher.session.timeout.ms";
 
     private static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
@@ -39,7 +40,10 @@ public final class DispatcherConfig extends AbstractConfig {
             .define(THREADS_CONFIG, Type.INT, 1, Range.between(1, 64), Importance.LOW, "Stream threads per instance.")
             .define(TICK_MS_CONFIG, Type.LONG, 10L, Range.between(1, 10_000), Importance.LOW,
                     "How often (wall clock) due timers fire and held-back jobs are released: the resolution of rate limits, "
-                            + "retries, delays and schedules. A tick with nothing due costs one store seek per task.");
+                            + "retries, delays and schedules. A tick with nothing due costs one store seek per task.")
+            .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, Range.between(1000, 300_000), Importance.LOW,
+                    "How long an instance that stopped heartbeating keeps its functions before another instance takes them over. "
+                            + "Shorter moves work sooner after a crash; too short moves it during long GC pauses.");
 
     public DispatcherConfig(Map<?, ?> props) {
         super(DEF, props, false);
@@ -64,6 +68,9 @@ public final class DispatcherConfig extends AbstractConfig {
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 16 * 1024 * 1024);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 16 * 1024 * 1024);
+        int session = getInt(SESSION_TIMEOUT_MS_CONFIG);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), session);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), Math.max(100, session / 4));
         return props;
     }
 }

@@ -45,6 +45,8 @@ import org.slf4j.MDC;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wharf.records.Attempt;
+import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
@@ -58,6 +60,7 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.AttemptRecords;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 import io.wharf.worker.docker.DockerContainerRunner;
@@ -100,6 +103,7 @@ public final class Worker implements AutoCloseable {
     private final AvroSerializer<LogLine> logLines;
     private final AvroDeserializer<Job> jobs;
     private final AvroSerializer<JobResult> results;
+    private final AvroSerializer<Attempt> attempts;
     private final AvroSerializer<DeadLetter> deadLetters;
     private final ExecutorService executor;
     private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
@@ -153,6 +157,7 @@ public final class Worker implements AutoCloseable {
         this.meters = meters;
         this.jobs = new AvroDeserializer<>(registry, Job.class);
         this.results = new AvroSerializer<>(registry);
+        this.attempts = new AvroSerializer<>(registry);
         this.deadLetters = new AvroSerializer<>(registry);
         String bootstrap = String.join(",", config.getList(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
 
@@ -329,8 +334,16 @@ public final class Worker implements AutoCloseable {
         if (cancelReason != null) {
             log.info("Job {} was cancelled before it started: skipped", job.getJobId());
             JobResult result = cancelled(job, dequeuedAt, cancelReason, null);
-            completions.add(new Completion(tp, tracker, record.offset(),
-                    List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result))), job.getJobId(), queueKey));
+            completions.add(new Completion(tp, tracker, record.offset(), outcome(job, result), job.getJobId(), queueKey));
+            return;
+        }
+        if (job.getDeadline() != null && dequeuedAt > job.getDeadline().toEpochMilli()) {
+            // A backlog older than the function allows is not run (a restarted worker would otherwise run stale work).
+            long now = System.currentTimeMillis();
+            JobResult result = result(job, JobStatus.EXPIRED, "Job " + job.getJobId() + " expired: taken " + (dequeuedAt - job.getEventCreatedAt().toEpochMilli())
+                    + " ms after its event, past function '" + job.getFunction().getName() + "''s maxJobAgeMillis of "
+                    + job.getFunction().getMaxJobAgeMillis(), timings(job, dequeuedAt, null, now).build(), now).build();
+            completions.add(new Completion(tp, tracker, record.offset(), outcome(job, result), job.getJobId(), queueKey));
             return;
         }
         Future<?> future = executor.submit(() -> {
@@ -338,14 +351,12 @@ public final class Worker implements AutoCloseable {
             try {
                 MDC.put("job", job.getJobId());
                 MDC.put("function", job.getFunction().getName());
-                JobResult result = execute(job, dequeuedAt);
-                out = List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result)));
+                out = outcome(job, execute(job, dequeuedAt));
             } catch (InterruptedException e) {
                 log.info("Job {} abandoned (its partition moved to another worker, which will run it again)", job.getJobId());
             } catch (RuntimeException e) {
                 log.error("Job {} could not be run", job.getJobId(), e);
-                JobResult result = failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e);
-                out = List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result)));
+                out = outcome(job, failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e));
             } finally {
                 MDC.clear();
                 completions.add(new Completion(tp, tracker, record.offset(), out, job.getJobId(), queueKey));
@@ -432,6 +443,38 @@ public final class Worker implements AutoCloseable {
                 .setStderrTail(status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty() ? null : outcome.stderrTail())
                 .setImageDigest(outcome.imageId())
                 .build();
+    }
+
+    /**
+     * The records an attempt's outcome becomes, committed with the job's offset: always an attempt report on
+     * {@code wharf.attempts} (keyed by function, for the dispatcher's concurrency counts, retries, fan-out and
+     * chains), and the final result on {@code wharf.results} when no retry could follow. A failure the function's
+     * retry policy might retry is left to the dispatcher, which owns the backoff and the attempt count.
+     */
+    List<ProducerRecord<String, byte[]>> outcome(Job job, JobResult result) {
+        FunctionSpec fn = job.getFunction();
+        JobStatus status = result.getStatus();
+        boolean retriable = fn.getRetry() != null && fn.getRetry().getMaxAttempts() > 1
+                && status != JobStatus.SUCCEEDED && status != JobStatus.CANCELLED && status != JobStatus.EXPIRED;
+        JobResult.Builder full = JobResult.newBuilder(result).setParentId(job.getParentId());
+        if (retriable) {
+            Attempt attempt = Attempt.newBuilder().setOutcome(full.build()).setFinished(false).setJob(job)
+                    .setTraceContext(job.getTraceContext()).build();
+            return List.of(new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
+        }
+        if (!job.getHistory().isEmpty()) {
+            List<AttemptSummary> history = new ArrayList<>(job.getHistory());
+            history.add(AttemptRecords.summary(result));
+            full.setHistory(history);
+        }
+        JobResult last = full.build();
+        // The dispatcher needs the body only to pass it on to chained functions.
+        JobResult reported = status == JobStatus.SUCCEEDED && !fn.getOnSuccess().isEmpty() ? last
+                : JobResult.newBuilder(last).setBody(ByteBuffer.allocate(0)).setStderrTail(null).build();
+        Attempt attempt = Attempt.newBuilder().setOutcome(reported).setFinished(true).setTraceContext(job.getTraceContext()).build();
+        return List.of(
+                new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, last)),
+                new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
     }
 
     /** What every result of this worker carries: the job's identity, its status, and when it completed. */

@@ -35,6 +35,7 @@ import io.wharf.records.Timings;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.AttemptRecords;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 
@@ -337,7 +338,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
         Job job = attempt.getJob();
         List<AttemptSummary> history = new ArrayList<>(job.getHistory());
-        history.add(summary(outcome));
+        history.add(AttemptRecords.summary(outcome));
         if (Retries.shouldRetry(job.getFunction().getRetry(), outcome)) {
             long delay = Retries.backoffMillis(job.getFunction().getRetry(), outcome.getAttempt());
             Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(history).build();
@@ -359,18 +360,6 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         JobResult result = last.build();
         context.forward(new Record<String, Object>(result.getJobId(), result, now), DispatcherTopology.RESULTS_SINK);
         afterFinal(result, attempt.getTraceContext(), now);
-    }
-
-    private static AttemptSummary summary(JobResult outcome) {
-        return AttemptSummary.newBuilder()
-                .setAttempt(outcome.getAttempt())
-                .setStatus(outcome.getStatus())
-                .setExitCode(outcome.getExitCode())
-                .setError(outcome.getError())
-                .setWorkerId(outcome.getWorkerId())
-                .setStartedAt(outcome.getTimings() == null ? null : outcome.getTimings().getStartedAt())
-                .setFinishedAt(outcome.getCompletedAt().toEpochMilli())
-                .build();
     }
 
     /** What follows a job's final result: its fan-out batch may be complete, and chained functions run. */
