@@ -10,7 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobStatus;
 import io.wharf.records.NetworkMode;
+import io.wharf.records.RateLimit;
+import io.wharf.records.RetryPolicy;
 
 /**
  * Function definitions in YAML or JSON, with the CLI's units:
@@ -25,10 +28,22 @@ import io.wharf.records.NetworkMode;
  * pool: default
  * network: none
  * user: "65534:65534"
+ * rate: 10/s            # token bucket: rate and burst
+ * burst: 20
+ * maxConcurrency: 4     # jobs running at once
+ * maxPending: 10000     # events held back at most, then THROTTLED
+ * priority: 1           # 0 high .. 2 low
+ * maxAge: 10m           # EXPIRED if it would start later than this after its event
+ * retry: {maxAttempts: 5, backoff: 1s, maxBackoff: 1m, multiplier: 2, jitter: 0.2, onExitCodes: [75], onStatuses: [FAILED, TIMED_OUT]}
+ * onSuccess: [next-function]
+ * onFailure: [alert]
+ * contentTypes: [application/json]
  * </pre>
  */
 final class FunctionFiles {
-    private static final List<String> KEYS = List.of("name", "image", "cmd", "memory", "cpus", "timeout", "env", "pool", "network", "user");
+    private static final List<String> KEYS = List.of("name", "image", "cmd", "memory", "cpus", "timeout", "env", "pool", "network", "user",
+            "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "retry", "onSuccess", "onFailure", "contentTypes");
+    private static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
 
     private FunctionFiles() {
     }
@@ -55,7 +70,51 @@ final class FunctionFiles {
         if (node.hasNonNull("pool")) spec.setPool(node.get("pool").asText());
         if (node.hasNonNull("user")) spec.setUser(node.get("user").asText());
         if (node.hasNonNull("network")) spec.setNetwork(network("network", node.get("network").asText()));
+        if (node.hasNonNull("rate")) spec.setRateLimit(RateLimit.newBuilder().setPerSecond(Units.perSecond("rate", node.get("rate").asText()))
+                .setBurst(node.hasNonNull("burst") ? node.get("burst").asInt() : 1).build());
+        else if (node.hasNonNull("burst")) throw new IllegalArgumentException(file + ": `burst` needs a `rate`");
+        if (node.hasNonNull("maxConcurrency")) spec.setMaxConcurrency(node.get("maxConcurrency").asInt());
+        if (node.hasNonNull("maxPending")) spec.setMaxPending(node.get("maxPending").asInt());
+        if (node.hasNonNull("priority")) spec.setPriority(node.get("priority").asInt());
+        if (node.hasNonNull("maxAge")) spec.setMaxJobAgeMillis(Units.duration("maxAge", node.get("maxAge").asText()).toMillis());
+        if (node.has("onSuccess")) spec.setOnSuccess(strings(mapper, node.get("onSuccess")));
+        if (node.has("onFailure")) spec.setOnFailure(strings(mapper, node.get("onFailure")));
+        if (node.has("contentTypes")) spec.setContentTypes(strings(mapper, node.get("contentTypes")));
+        if (node.hasNonNull("retry")) spec.setRetry(retry(file, mapper, node.get("retry")));
         return spec;
+    }
+
+    private static List<String> strings(ObjectMapper mapper, JsonNode node) {
+        return node.isTextual() ? List.of(node.asText()) : mapper.convertValue(node, mapper.getTypeFactory().constructCollectionType(List.class, String.class));
+    }
+
+    private static RetryPolicy retry(Path file, ObjectMapper mapper, JsonNode node) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(file + ": `retry` is a map with keys " + RETRY_KEYS);
+        }
+        node.fieldNames().forEachRemaining(key -> {
+            if (!RETRY_KEYS.contains(key)) {
+                throw new IllegalArgumentException(file + ": unknown key 'retry." + key + "'; known keys are " + RETRY_KEYS);
+            }
+        });
+        RetryPolicy.Builder retry = RetryPolicy.newBuilder();
+        if (node.hasNonNull("maxAttempts")) retry.setMaxAttempts(node.get("maxAttempts").asInt());
+        if (node.hasNonNull("backoff")) retry.setInitialBackoffMillis(Units.duration("retry.backoff", node.get("backoff").asText()).toMillis());
+        if (node.hasNonNull("maxBackoff")) retry.setMaxBackoffMillis(Units.duration("retry.maxBackoff", node.get("maxBackoff").asText()).toMillis());
+        if (node.hasNonNull("multiplier")) retry.setMultiplier(node.get("multiplier").asDouble());
+        if (node.hasNonNull("jitter")) retry.setJitter(node.get("jitter").asDouble());
+        if (node.has("onExitCodes")) retry.setRetryOnExitCodes(mapper.convertValue(node.get("onExitCodes"),
+                mapper.getTypeFactory().constructCollectionType(List.class, Integer.class)));
+        if (node.has("onStatuses")) retry.setRetryOnStatuses(strings(mapper, node.get("onStatuses")).stream().map(s -> status("retry.onStatuses", s)).toList());
+        return retry.build();
+    }
+
+    static String status(String option, String value) {
+        try {
+            return JobStatus.valueOf(value.strip().toUpperCase()).name();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + " '" + value + "' is not a job status: use FAILED, TIMED_OUT or OOM_KILLED");
+        }
     }
 
     static NetworkMode network(String option, String value) {

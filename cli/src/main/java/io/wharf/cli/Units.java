@@ -29,6 +29,23 @@ final class Units {
         return (int) mb;
     }
 
+    private static final Pattern RATE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(?:/\\s*(s|m|h))?", Pattern.CASE_INSENSITIVE);
+
+    /** A rate such as 10, 10/s, 30/m or 100/h, in events per second. */
+    static double perSecond(String option, String value) {
+        Matcher m = RATE.matcher(value.strip());
+        if (!m.matches() || Double.parseDouble(m.group(1)) <= 0) {
+            throw new IllegalArgumentException(option + " '" + value + "' is not a rate: use e.g. 10/s, 30/m or 100/h");
+        }
+        double n = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase();
+        return switch (unit) {
+            case "m" -> n / 60.0;
+            case "h" -> n / 3600.0;
+            default -> n;
+        };
+    }
+
     static Duration duration(String option, String value) {
         Matcher m = DURATION.matcher(value.strip());
         if (!m.matches()) {

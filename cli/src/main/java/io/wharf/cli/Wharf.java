@@ -16,10 +16,13 @@ import java.util.concurrent.TimeoutException;
 
 import com.github.dockerjava.api.DockerClient;
 
+import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
+import io.wharf.records.RateLimit;
 import io.wharf.records.RegistryAuth;
+import io.wharf.records.RetryPolicy;
 import io.wharf.records.Timings;
 import io.wharf.testkit.LocalImages;
 import io.wharf.worker.docker.DockerClients;
@@ -32,7 +35,8 @@ import picocli.CommandLine.Parameters;
 /** The {@code wharf} command. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
-        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, Wharf.Demo.class, Bench.class})
+        subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
+                Wharf.Demo.class, Bench.class})
 public final class Wharf {
 
     public static void main(String[] args) {
@@ -113,10 +117,82 @@ public final class Wharf {
         String registryUser;
         @Option(names = "--registry-password", description = "Password for the image's registry.", interactive = false)
         String registryPassword;
+        @Option(names = "--rate", description = "Rate limit, e.g. 10/s, 30/m (events beyond it wait their turn).")
+        String rate;
+        @Option(names = "--burst", description = "Jobs the rate limit lets through at once after a quiet time (default 1).")
+        Integer burst;
+        @Option(names = "--max-concurrency", description = "Jobs of this function running at once, at most.")
+        Integer maxConcurrency;
+        @Option(names = "--max-pending", description = "Events held back by the limits, at most; beyond, THROTTLED (default 10000).")
+        Integer maxPending;
+        @Option(names = "--priority", description = "0 (high), 1 (default) or 2 (low).")
+        Integer priority;
+        @Option(names = "--max-age", description = "A job that would start later than this after its event is EXPIRED, e.g. 10m.")
+        String maxAge;
+        @Option(names = "--retries", description = "Attempts in all, e.g. 3 (default 1: no retry).")
+        Integer retries;
+        @Option(names = "--backoff", description = "First retry delay, doubling each time (default 1s).")
+        String backoff;
+        @Option(names = "--max-backoff", description = "Longest retry delay (default 1m).")
+        String maxBackoff;
+        @Option(names = "--retry-on-exit", split = ",", description = "Retry only these exit codes (default: any failure).")
+        List<Integer> retryOnExit;
+        @Option(names = "--on-success", split = ",", description = "Functions to run with the result body when a job succeeds.")
+        List<String> onSuccess;
+        @Option(names = "--on-failure", split = ",", description = "Functions to run with the failed result (JSON) when a job finally fails.")
+        List<String> onFailure;
         @Option(names = {"-f", "--file"}, description = "Read the function from a YAML or JSON file; flags override it.")
         Path file;
         @CommandLine.Mixin
         Connection connection;
+
+        private void applyPolicies(FunctionSpec.Builder spec) {
+            if (rate != null) {
+                spec.setRateLimit(RateLimit.newBuilder().setPerSecond(Units.perSecond("--rate", rate)).setBurst(burst == null ? 1 : burst).build());
+            } else if (burst != null) {
+                if (!spec.hasRateLimit() || spec.getRateLimit() == null) {
+                    throw new IllegalArgumentException("--burst needs --rate");
+                }
+                spec.setRateLimit(RateLimit.newBuilder(spec.getRateLimit()).setBurst(burst).build());
+            }
+            if (maxConcurrency != null) {
+                spec.setMaxConcurrency(maxConcurrency);
+            }
+            if (maxPending != null) {
+                spec.setMaxPending(maxPending);
+            }
+            if (priority != null) {
+                if (priority < 0 || priority > 2) {
+                    throw new IllegalArgumentException("--priority " + priority + " is out of range: use 0 (high), 1 or 2 (low)");
+                }
+                spec.setPriority(priority);
+            }
+            if (maxAge != null) {
+                spec.setMaxJobAgeMillis(Units.duration("--max-age", maxAge).toMillis());
+            }
+            if (retries != null || backoff != null || maxBackoff != null || retryOnExit != null) {
+                RetryPolicy.Builder retry = spec.hasRetry() && spec.getRetry() != null ? RetryPolicy.newBuilder(spec.getRetry()) : RetryPolicy.newBuilder();
+                if (retries != null) {
+                    retry.setMaxAttempts(retries);
+                }
+                if (backoff != null) {
+                    retry.setInitialBackoffMillis(Units.duration("--backoff", backoff).toMillis());
+                }
+                if (maxBackoff != null) {
+                    retry.setMaxBackoffMillis(Units.duration("--max-backoff", maxBackoff).toMillis());
+                }
+                if (retryOnExit != null) {
+                    retry.setRetryOnExitCodes(retryOnExit);
+                }
+                spec.setRetry(retry.build());
+            }
+            if (onSuccess != null) {
+                spec.setOnSuccess(onSuccess);
+            }
+            if (onFailure != null) {
+                spec.setOnFailure(onFailure);
+            }
+        }
 
         @Override
         public Integer call() throws Exception {
@@ -163,6 +239,7 @@ public final class Wharf {
                 spec.setRegistryAuth(RegistryAuth.newBuilder().setUsername(registryUser)
                         .setPassword(registryPassword == null ? "" : registryPassword).build());
             }
+            applyPolicies(spec);
             spec.setImageDigest(pin(spec));
             spec.setUpdatedAt(Instant.now());
             FunctionSpec built = spec.build();
@@ -202,6 +279,14 @@ public final class Wharf {
         String contentType;
         @Option(names = "--wait", defaultValue = "120s", description = "How long to wait for the result (default ${DEFAULT-VALUE}).")
         String wait;
+        @Option(names = "--priority", description = "0 (high) to 2 (low); default: the function's.")
+        Integer priority;
+        @Option(names = "--delay", description = "Run no sooner than this from now, e.g. 30s.")
+        String delay;
+        @Option(names = "--key", description = "Ordering key (for functions deployed with ordering=key).")
+        String key;
+        @Option(names = "--fan-out", description = "The payload is a JSON array: one job per element, one aggregate result.")
+        boolean fanOut;
         @CommandLine.Mixin
         Connection connection;
 
@@ -212,7 +297,17 @@ public final class Wharf {
             }
             byte[] payload = file != null ? Files.readAllBytes(file) : data != null ? data.getBytes(StandardCharsets.UTF_8) : new byte[0];
             try (WharfClient client = connection.client()) {
-                JobResult result = client.invoke(client.event(name, payload, contentType), Units.duration("--wait", wait));
+                Event event = client.event(name, payload, fanOut && contentType.equals("application/octet-stream") ? "application/json" : contentType);
+                event.setPriority(priority);
+                event.setKey(key);
+                event.setFanOut(fanOut);
+                Duration timeout = Units.duration("--wait", wait);
+                if (delay != null) {
+                    Duration d = Units.duration("--delay", delay);
+                    event.setRunAt(Instant.now().plus(d));
+                    timeout = timeout.plus(d);
+                }
+                JobResult result = client.invoke(event, timeout);
                 byte[] body = new byte[result.getBody().remaining()];
                 result.getBody().get(body);
                 System.out.write(body);

@@ -26,12 +26,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import io.wharf.dispatcher.Schedules;
 import io.wharf.records.Control;
 import io.wharf.records.ControlAction;
 import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
+import io.wharf.records.Schedule;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -69,6 +71,48 @@ public final class WharfClient implements AutoCloseable {
                     + "): is this a Wharf installation? `wharf dev` creates them", e);
         }
         send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
+    }
+
+    /** Creates or replaces a schedule; the dispatcher validates it again and dead-letters what it refuses. */
+    public void schedule(Schedule schedule) {
+        Schedules.validate(schedule);
+        send(Topics.SCHEDULES, schedule.getId(), new AvroSerializer<Schedule>(registry).serialize(Topics.SCHEDULES, schedule));
+    }
+
+    public void deleteSchedule(String id) {
+        send(Topics.SCHEDULES, id, null);
+    }
+
+    /** The current schedules: the compacted topic read to its end, last record per id, deleted ones left out. */
+    public Map<String, Schedule> schedules() {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Schedule> current = new java.util.TreeMap<>();
+        AvroDeserializer<Schedule> deserializer = new AvroDeserializer<>(registry, Schedule.class);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SCHEDULES).stream()
+                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.value() == null) {
+                        current.remove(record.key());
+                    } else {
+                        try {
+                            current.put(record.key(), deserializer.deserialize(Topics.SCHEDULES, record.value()));
+                        } catch (RuntimeException e) {
+                            current.remove(record.key()); // refused by the dispatcher too; the dead-letter topic says why
+                        }
+                    }
+                }
+            }
+        }
+        return current;
     }
 
     /** Asks every worker to cancel the job: a running job's container is killed, a queued one skipped. */

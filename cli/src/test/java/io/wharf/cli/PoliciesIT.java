@@ -1,0 +1,190 @@
+package io.wharf.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.github.dockerjava.api.DockerClient;
+
+import io.wharf.records.AttemptSummary;
+import io.wharf.records.DeadLetter;
+import io.wharf.records.Event;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.records.RetryPolicy;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.testkit.LocalImages;
+import io.wharf.topics.Topics;
+import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.docker.DockerContainerRunner;
+
+/** Dispatcher policies with real containers: retries, concurrency caps, fan-out, chaining and schedules, as users drive them. */
+class PoliciesIT {
+    private static DevCluster cluster;
+    private static DockerClient docker;
+    private static HttpSchemaRegistryClient registry;
+
+    @BeforeAll
+    static void start() {
+        docker = DockerClients.fromEnvironment();
+        LocalImages.busybox(docker);
+        cluster = DevCluster.start(4, false);
+        registry = new HttpSchemaRegistryClient(cluster.endpoints().registry());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        cluster.close();
+        assertThat(docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, cluster.workerId())).exec())
+                .as("containers left by the dev worker").isEmpty();
+        docker.close();
+    }
+
+    private static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static FunctionSpec.Builder function(String name, String script) {
+        return FunctionSpec.newBuilder().setName(name).setImage(LocalImages.BUSYBOX).setMemoryMb(32).setCommand(List.of("sh", "-c", script));
+    }
+
+    private static void deploy(FunctionSpec.Builder spec) {
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            client.deploy(spec.build());
+        }
+    }
+
+    /** Committed records of {@code topic} whose key matches, read from the beginning until {@code count} arrived. */
+    private static <T extends org.apache.avro.specific.SpecificRecord> List<T> read(String topic, Class<T> type, Predicate<String> key, int count) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.endpoints().bootstrap());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "policies-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
+        List<T> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ZERO).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (r.key() != null && key.test(r.key())) {
+                        found.add(deserializer.deserialize(topic, r.value()));
+                    }
+                });
+                return found.size() >= count;
+            });
+        }
+        return found;
+    }
+
+    private static JobResult invoke(String function, String payload) throws Exception {
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            return client.invoke(client.event(function, payload.getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(90));
+        }
+    }
+
+    @Test
+    void failedJobsAreRetriedAfterTheirBackoffThenDeadLetteredWithTheirHistory() throws Exception {
+        String name = unique("flaky");
+        deploy(function(name, "echo \"attempt $WHARF_ATTEMPT\" >&2; exit 3").setRetry(RetryPolicy.newBuilder()
+                .setMaxAttempts(3).setInitialBackoffMillis(1000).setMultiplier(2.0).setJitter(0.0).build()));
+        JobResult result = invoke(name, "x");
+
+        assertThat(result.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(result.getAttempt()).isEqualTo(3);
+        assertThat(result.getError()).contains("Gave up after 3 attempts");
+        List<AttemptSummary> history = result.getHistory();
+        assertThat(history).extracting(AttemptSummary::getAttempt).containsExactly(1, 2, 3);
+        assertThat(history).allSatisfy(a -> assertThat(a.getExitCode()).isEqualTo(3));
+        // Each retry starts its backoff after the previous attempt ended (tolerance: dispatch, commit and container start).
+        long firstGap = history.get(1).getStartedAt() - history.get(0).getFinishedAt();
+        long secondGap = history.get(2).getStartedAt() - history.get(1).getFinishedAt();
+        System.out.printf("retry gaps: %d ms (backoff 1000), %d ms (backoff 2000)%n", firstGap, secondGap);
+        assertThat(firstGap).isBetween(1000L, 2500L);
+        assertThat(secondGap).isBetween(2000L, 3500L);
+        DeadLetter letter = read(Topics.DLQ, DeadLetter.class, result.getJobId()::equals, 1).getFirst();
+        assertThat(letter.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(letter.getReason()).contains("Gave up after 3 attempts");
+    }
+
+    @Test
+    void aConcurrencyCapHoldsJobsBackUntilRunningOnesFinish() throws Exception {
+        String name = unique("capped");
+        deploy(function(name, "sleep 1; echo done").setMaxConcurrency(2));
+        List<Event> events = new ArrayList<>();
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            for (int i = 0; i < 6; i++) {
+                events.add(client.event(name, new byte[0], "text/plain"));
+            }
+            assertThat(client.invokeAll(events, Duration.ofSeconds(90))).isEqualTo(6);
+        }
+        List<String> ids = events.stream().map(Event::getId).toList();
+        List<JobResult> results = read(Topics.RESULTS, JobResult.class, ids::contains, 6);
+        assertThat(results).allSatisfy(r -> assertThat(r.getStatus()).isEqualTo(JobStatus.SUCCEEDED));
+        int most = 0;
+        for (JobResult r : results) {
+            long t = r.getTimings().getStartedAt();
+            int running = (int) results.stream().filter(o -> o.getTimings().getStartedAt() <= t && o.getTimings().getExitedAt() > t).count();
+            most = Math.max(most, running);
+        }
+        assertThat(most).as("containers running at once").isEqualTo(2);
+    }
+
+    @Test
+    void aFanOutRunsOneContainerPerElementAndChainedFunctionsGetTheResult() throws Exception {
+        String shout = unique("shout");
+        String exclaim = unique("exclaim");
+        deploy(function(exclaim, "cat; echo '!'"));
+        deploy(function(shout, "tr a-z A-Z").setOnSuccess(List.of(exclaim)));
+        String batchId = UUID.randomUUID().toString();
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            Event batch = client.event(shout, "[\"ada\", \"grace\", \"linus\"]".getBytes(StandardCharsets.UTF_8), "application/json");
+            batch.setId(batchId);
+            batch.setFanOut(true);
+            JobResult aggregate = client.invoke(batch, Duration.ofSeconds(90));
+            assertThat(aggregate.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(StandardCharsets.UTF_8.decode(aggregate.getBody()).toString())
+                    .contains("\"jobId\":\"" + batchId + "#0\"").contains("\"jobId\":\"" + batchId + "#2\"");
+        }
+        List<JobResult> chained = read(Topics.RESULTS, JobResult.class, k -> k.startsWith(batchId + "#") && k.endsWith("->" + exclaim), 3);
+        assertThat(chained).extracting(r -> StandardCharsets.UTF_8.decode(r.getBody()).toString())
+                .containsExactlyInAnyOrder("ADA!\n", "GRACE!\n", "LINUS!\n");
+    }
+
+    @Test
+    void aScheduleCreatedWithTheCliRunsItsFunctionUntilMaxRuns() {
+        String name = unique("ticker");
+        deploy(function(name, "echo tick"));
+        String id = unique("every-second");
+        List<String> connection = List.of("--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry());
+        List<String> create = new ArrayList<>(List.of("schedule", "create", id, name, "--every", "1s", "--max-runs", "3"));
+        create.addAll(connection);
+        assertThat(Wharf.commandLine().execute(create.toArray(String[]::new))).isZero();
+
+        List<JobResult> runs = read(Topics.RESULTS, JobResult.class, k -> k.startsWith(id + "@"), 3);
+        assertThat(runs).extracting(JobResult::getStatus).containsOnly(JobStatus.SUCCEEDED);
+        assertThat(runs).extracting(JobResult::getJobId).doesNotHaveDuplicates();
+        List<String> delete = new ArrayList<>(List.of("schedule", "delete", id));
+        delete.addAll(connection);
+        assertThat(Wharf.commandLine().execute(delete.toArray(String[]::new))).isZero();
+    }
+}
