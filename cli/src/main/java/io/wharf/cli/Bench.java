@@ -51,8 +51,16 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 final class Bench implements Callable<Integer> {
-    @Option(names = "--mode", defaultValue = "all", description = "cold, hot or all (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher or all (default ${DEFAULT-VALUE}).")
     String mode;
+    @Option(names = "--events", defaultValue = "200000", description = "Backlog of events for dispatcher throughput (default ${DEFAULT-VALUE}).")
+    int events;
+    @Option(names = "--rate", defaultValue = "1000", description = "Events/s for dispatcher latency (default ${DEFAULT-VALUE}).")
+    int rate;
+    @Option(names = "--seconds", defaultValue = "15", description = "Duration of the dispatcher latency run (default ${DEFAULT-VALUE}).")
+    int seconds;
+    @Option(names = "--commit-ms", defaultValue = "100", description = "Dispatcher (and relay) commit interval for the dispatcher bench (default ${DEFAULT-VALUE}).")
+    long commitMs;
     @Option(names = "--jobs", defaultValue = "20", description = "Sequential cold jobs for latency (default ${DEFAULT-VALUE}).")
     int jobs;
     @Option(names = "--burst", defaultValue = "48", description = "Cold jobs at once for throughput (default ${DEFAULT-VALUE}).")
@@ -73,6 +81,9 @@ final class Bench implements Callable<Integer> {
         }
         if (mode.equals("hot") || mode.equals("all")) {
             hot();
+        }
+        if (mode.equals("dispatcher") || mode.equals("all")) {
+            new DispatcherBench(events, rate, seconds, commitMs).run();
         }
         return 0;
     }

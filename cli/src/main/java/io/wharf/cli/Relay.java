@@ -56,17 +56,7 @@ final class Relay implements AutoCloseable {
             Topics.ensure(admin, List.of(new NewTopic(a, DevCluster.PARTITIONS, (short) 1), new NewTopic(b, DevCluster.PARTITIONS, (short) 1),
                     new NewTopic(c, DevCluster.PARTITIONS, (short) 1)));
         }
-        StreamsBuilder builder = new StreamsBuilder();
-        builder.stream(a, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())).to(b, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
-        Properties sp = new Properties();
-        sp.put(StreamsConfig.APPLICATION_ID_CONFIG, "relay-" + id);
-        sp.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        sp.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        sp.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, streamsCommitIntervalMs);
-        sp.put(StreamsConfig.POLL_MS_CONFIG, Math.min(100L, streamsCommitIntervalMs)); // as the dispatcher
-        sp.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        sp.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
-        streams = new KafkaStreams(builder.build(), sp);
+        streams = copy(bootstrap, "relay-" + id, a, b, streamsCommitIntervalMs, stateDir);
         streams.start();
 
         Properties cp = new Properties();
@@ -107,6 +97,26 @@ final class Relay implements AutoCloseable {
                 consumer.close(Duration.ofSeconds(2));
             }
         });
+    }
+
+    /**
+     * A Kafka Streams exactly-once copy from one topic to another with the dispatcher's delivery settings
+     * (commit interval, poll bounded by it, no linger): the bare baseline of one dispatcher hop.
+     */
+    static KafkaStreams copy(String bootstrap, String applicationId, String from, String to, long commitIntervalMs, java.nio.file.Path stateDir) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(from, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())).to(to, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
+        Properties sp = new Properties();
+        sp.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        sp.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        sp.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        sp.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
+        sp.put(StreamsConfig.POLL_MS_CONFIG, Math.min(100L, commitIntervalMs)); // as the dispatcher
+        sp.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        sp.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        sp.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 16 * 1024 * 1024);
+        sp.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 16 * 1024 * 1024);
+        return new KafkaStreams(builder.build(), sp);
     }
 
     boolean awaitRunning(Duration timeout) throws InterruptedException {

@@ -1,6 +1,8 @@
 package io.wharf.dispatcher;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -15,6 +17,7 @@ import org.apache.kafka.streams.state.Stores;
 
 import io.wharf.dispatcher.internals.DispatchProcessor;
 import io.wharf.dispatcher.internals.FunctionRegistryProcessor;
+import io.wharf.dispatcher.internals.JobWriter;
 import io.wharf.dispatcher.internals.ScheduleProcessor;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
@@ -86,8 +89,9 @@ public final class DispatcherTopology {
         topology.addStateStore(bytesStore(PENDING_STORE), DISPATCH_PROCESSOR);
         topology.addStateStore(bytesStore(TIMERS_STORE), DISPATCH_PROCESSOR);
 
-        topology.addSink(JOBS_SINK, (key, value, context) -> Topics.jobs(((Job) value).getFunction().getPool()),
-                new StringSerializer(), new AvroSerializer<Job>(registry), DISPATCH_PROCESSOR);
+        Map<String, String> jobTopics = new ConcurrentHashMap<>(); // the pool name check is a regex: once per pool
+        topology.addSink(JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
+                new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), DISPATCH_PROCESSOR);
         topology.addSink(RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), DISPATCH_PROCESSOR);
         topology.addSink(DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
                 DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
@@ -23,13 +24,21 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
     private SchemaRegistryClient registry;
     private boolean isKey;
     private final Map<Schema, DatumWriter<T>> writers = new ConcurrentHashMap<>();
+    private final Function<Schema, DatumWriter<T>> writerFactory;
 
     /** For Kafka, which configures it through {@link #configure}. */
     public AvroSerializer() {
+        this.writerFactory = SpecificDatumWriter::new;
     }
 
     public AvroSerializer(SchemaRegistryClient registry) {
+        this(registry, SpecificDatumWriter::new);
+    }
+
+    /** With a writer of one's own, e.g. one that reuses the encoding of a nested record it has seen before. */
+    public AvroSerializer(SchemaRegistryClient registry, Function<Schema, DatumWriter<T>> writerFactory) {
         this.registry = registry;
+        this.writerFactory = writerFactory;
     }
 
     @Override
@@ -55,7 +64,7 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
             ByteArrayOutputStream out = new ByteArrayOutputStream(256);
             WireFormat.writeHeader(out, id);
             BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-            writers.computeIfAbsent(schema, SpecificDatumWriter::new).write(record, encoder);
+            writers.computeIfAbsent(schema, writerFactory).write(record, encoder);
             encoder.flush();
             return out.toByteArray();
         } catch (IOException | RuntimeException e) {

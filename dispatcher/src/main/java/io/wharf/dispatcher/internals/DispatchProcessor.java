@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -167,23 +166,12 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     }
 
     private static Job job(Event event, FunctionSpec spec, String jobId, ByteBuffer payload, int priority, String parentId, long now) {
-        return Job.newBuilder()
-                .setJobId(jobId)
-                .setAttempt(1)
-                .setFunction(spec)
-                .setPayload(payload)
-                .setContentType(event.getContentType())
-                .setKey(event.getKey())
-                .setEventCreatedAt(event.getCreatedAt())
-                .setEnqueuedAt(Instant.ofEpochMilli(now))
-                .setDeadline(spec.getMaxJobAgeMillis() == null ? null
-                        : Instant.ofEpochMilli(Math.max(event.getCreatedAt().toEpochMilli(),
-                                event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis()))
-                .setTraceContext(new HashMap<>(event.getHeaders()))
-                .setPriority(priority)
-                .setTenant(event.getTenant())
-                .setParentId(parentId)
-                .build();
+        long createdAt = event.getCreatedAt().toEpochMilli();
+        Instant deadline = spec.getMaxJobAgeMillis() == null ? null
+                : Instant.ofEpochMilli(Math.max(createdAt, event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis());
+        // The all-fields constructor: a builder would deep-copy defaults and the spec on every event.
+        return new Job(jobId, 1, spec, payload, event.getContentType(), event.getKey(), event.getCreatedAt(), Instant.ofEpochMilli(now),
+                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId);
     }
 
     // ---- admission ------------------------------------------------------------------------------------
@@ -236,10 +224,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             inflight.put(inflightKey(spec.getName(), job.getJobId()), ByteBuffer.allocate(4).putInt(job.getAttempt()).array());
             state.inFlight++;
         }
-        Job out = job.getFunction() == spec ? job : Job.newBuilder(job).setFunction(spec).build();
-        out.setEnqueuedAt(Instant.ofEpochMilli(now));
+        // A held or retried job runs with the function as it is now (updates apply to the next dispatch).
+        job.setFunction(spec);
+        job.setEnqueuedAt(Instant.ofEpochMilli(now));
         String key = spec.getOrdering() == Ordering.KEY && job.getKey() != null ? job.getKey() : job.getJobId();
-        context.forward(new Record<String, Object>(key, out, now), DispatcherTopology.JOBS_SINK);
+        context.forward(new Record<String, Object>(key, job, now), DispatcherTopology.JOBS_SINK);
     }
 
     private static String inflightKey(String function, String jobId) {
