@@ -82,9 +82,12 @@ public final class DispatcherTopology {
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry), FUNCTIONS_SOURCE);
         topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick), EVENTS_SOURCE, ATTEMPTS_SOURCE);
         topology.addStateStore(store(FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
-        // Cached: a busy function's counters change on every event, the changelog needs only the last value per commit.
-        topology.addStateStore(store(LIMITS_STORE, true), DISPATCH_PROCESSOR);
-        topology.addStateStore(store(INFLIGHT_STORE, true), DISPATCH_PROCESSOR);
+        // Counters change on every event of a limited function. In memory, restored from their changelog: a
+        // RocksDB store flushes its memtable to a new file on every exactly-once commit (measured +10 ms per hop
+        // at a 20 ms commit interval). Not cached: a cache writes its changelog records at commit time, which
+        // then waits for them (+4 ms); written as they change, they are acknowledged before the commit comes.
+        topology.addStateStore(memoryStore(LIMITS_STORE), DISPATCH_PROCESSOR);
+        topology.addStateStore(memoryStore(INFLIGHT_STORE), DISPATCH_PROCESSOR);
         topology.addStateStore(store(BATCHES_STORE, true), DISPATCH_PROCESSOR);
         topology.addStateStore(bytesStore(PENDING_STORE), DISPATCH_PROCESSOR);
         topology.addStateStore(bytesStore(TIMERS_STORE), DISPATCH_PROCESSOR);
@@ -112,6 +115,10 @@ public final class DispatcherTopology {
         StoreBuilder<KeyValueStore<String, byte[]>> builder = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray());
         return cached ? builder.withCachingEnabled() : builder.withCachingDisabled();
+    }
+
+    private static StoreBuilder<KeyValueStore<String, byte[]>> memoryStore(String name) {
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.ByteArray()).withCachingDisabled();
     }
 
     /** Ordered binary keys (big-endian due times, priorities): range scans return them in order. */
