@@ -28,6 +28,7 @@ import io.wharf.records.RetryPolicy;
  * pool: default
  * network: none
  * user: "65534:65534"
+ * tenant: acme          # its events must name it; `wharf tenant` sets limits shared by a tenant's functions
  * rate: 10/s            # token bucket: rate and burst
  * burst: 20
  * maxConcurrency: 4     # jobs running at once
@@ -42,7 +43,7 @@ import io.wharf.records.RetryPolicy;
  */
 final class FunctionFiles {
     private static final List<String> KEYS = List.of("name", "image", "cmd", "memory", "cpus", "timeout", "env", "pool", "network", "user",
-            "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "retry", "onSuccess", "onFailure", "contentTypes");
+            "tenant", "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "retry", "onSuccess", "onFailure", "contentTypes");
     private static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
 
     private FunctionFiles() {
@@ -70,6 +71,7 @@ final class FunctionFiles {
         if (node.hasNonNull("pool")) spec.setPool(node.get("pool").asText());
         if (node.hasNonNull("user")) spec.setUser(node.get("user").asText());
         if (node.hasNonNull("network")) spec.setNetwork(network("network", node.get("network").asText()));
+        if (node.hasNonNull("tenant")) spec.setTenant(node.get("tenant").asText());
         if (node.hasNonNull("rate")) spec.setRateLimit(RateLimit.newBuilder().setPerSecond(Units.perSecond("rate", node.get("rate").asText()))
                 .setBurst(node.hasNonNull("burst") ? node.get("burst").asInt() : 1).build());
         else if (node.hasNonNull("burst")) throw new IllegalArgumentException(file + ": `burst` needs a `rate`");

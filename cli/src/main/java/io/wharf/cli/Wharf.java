@@ -23,6 +23,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RegistryAuth;
 import io.wharf.records.RetryPolicy;
+import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
 import io.wharf.testkit.LocalImages;
 import io.wharf.worker.docker.DockerClients;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Demo.class, Bench.class})
+                Wharf.Tenant.class, Wharf.Demo.class, Bench.class})
 public final class Wharf {
 
     public static void main(String[] args) {
@@ -117,6 +118,8 @@ public final class Wharf {
         String registryUser;
         @Option(names = "--registry-password", description = "Password for the image's registry.", interactive = false)
         String registryPassword;
+        @Option(names = "--tenant", description = "Tenant the function belongs to (default `default`); its events must name it.")
+        String tenant;
         @Option(names = "--rate", description = "Rate limit, e.g. 10/s, 30/m (events beyond it wait their turn).")
         String rate;
         @Option(names = "--burst", description = "Jobs the rate limit lets through at once after a quiet time (default 1).")
@@ -147,6 +150,9 @@ public final class Wharf {
         Connection connection;
 
         private void applyPolicies(FunctionSpec.Builder spec) {
+            if (tenant != null) {
+                spec.setTenant(tenant);
+            }
             if (rate != null) {
                 spec.setRateLimit(RateLimit.newBuilder().setPerSecond(Units.perSecond("--rate", rate)).setBurst(burst == null ? 1 : burst).build());
             } else if (burst != null) {
@@ -287,6 +293,8 @@ public final class Wharf {
         String key;
         @Option(names = "--fan-out", description = "The payload is a JSON array: one job per element, one aggregate result.")
         boolean fanOut;
+        @Option(names = "--tenant", defaultValue = "default", description = "The function's tenant (default ${DEFAULT-VALUE}).")
+        String tenant;
         @CommandLine.Mixin
         Connection connection;
 
@@ -301,6 +309,7 @@ public final class Wharf {
                 event.setPriority(priority);
                 event.setKey(key);
                 event.setFanOut(fanOut);
+                event.setTenant(tenant);
                 Duration timeout = Units.duration("--wait", wait);
                 if (delay != null) {
                     Duration d = Units.duration("--delay", delay);
@@ -362,6 +371,40 @@ public final class Wharf {
                 client.cancel(jobId, reason);
             }
             System.out.println("Cancel requested for job " + jobId);
+            return 0;
+        }
+    }
+
+    @Command(name = "tenant", description = "Set limits shared by all functions of a tenant (jobs per second, jobs at once, backlog).")
+    static final class Tenant implements Callable<Integer> {
+        @Parameters(index = "0", description = "Tenant name (functions and events name their tenant; default `default`).")
+        String name;
+        @Option(names = "--rate", description = "Jobs per second across the tenant's functions, e.g. 50/s.")
+        String rate;
+        @Option(names = "--burst", defaultValue = "1", description = "Jobs let through at once after a quiet time (default ${DEFAULT-VALUE}).")
+        int burst;
+        @Option(names = "--max-concurrency", description = "Jobs of the tenant running at once, at most.")
+        Integer maxConcurrency;
+        @Option(names = "--max-pending", defaultValue = "10000", description = "Jobs held back at most; beyond, THROTTLED (default ${DEFAULT-VALUE}).")
+        int maxPending;
+        @Option(names = "--clear", description = "Remove the tenant's limits.")
+        boolean clear;
+        @CommandLine.Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() {
+            if (clear == (rate != null || maxConcurrency != null)) {
+                throw new IllegalArgumentException("Give --rate and/or --max-concurrency, or --clear");
+            }
+            TenantSpec spec = clear ? null : TenantSpec.newBuilder().setName(name)
+                    .setRateLimit(rate == null ? null : RateLimit.newBuilder().setPerSecond(Units.perSecond("--rate", rate)).setBurst(burst).build())
+                    .setMaxConcurrency(maxConcurrency).setMaxPending(maxPending).setUpdatedAt(Instant.now()).build();
+            try (WharfClient client = connection.client()) {
+                client.tenant(name, spec);
+            }
+            System.out.println(clear ? "Tenant " + name + ": limits removed" : "Tenant " + name + ": " + (rate == null ? "" : rate + " (burst " + burst + ") ")
+                    + (maxConcurrency == null ? "" : maxConcurrency + " at once ") + "backlog " + maxPending);
             return 0;
         }
     }

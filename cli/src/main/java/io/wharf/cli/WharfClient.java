@@ -34,6 +34,7 @@ import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.Schedule;
+import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -113,6 +114,11 @@ public final class WharfClient implements AutoCloseable {
             }
         }
         return current;
+    }
+
+    /** Sets a tenant's limits (shared by all its functions); null removes them. */
+    public void tenant(String name, TenantSpec spec) {
+        send(Topics.TENANTS, name, spec == null ? null : new AvroSerializer<TenantSpec>(registry).serialize(Topics.TENANTS, spec));
     }
 
     /** Asks every worker to cancel the job: a running job's container is killed, a queued one skipped. */

@@ -19,6 +19,9 @@ import io.wharf.dispatcher.internals.DispatchProcessor;
 import io.wharf.dispatcher.internals.FunctionRegistryProcessor;
 import io.wharf.dispatcher.internals.JobWriter;
 import io.wharf.dispatcher.internals.ScheduleProcessor;
+import io.wharf.dispatcher.internals.TenantLimits;
+import io.wharf.dispatcher.internals.TenantProcessor;
+import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
 import io.wharf.records.Job;
@@ -34,6 +37,9 @@ import io.wharf.topics.Topics;
  * co-partitioned (same partition count), feed one task per partition: it owns a function's spec, every event
  * and every attempt report of it, and so its token bucket, in-flight count, pending queue and timers.
  * Streams processes the inputs in timestamp order, so an event produced after a deploy sees that deploy.</li>
+ * <li>{@code wharf.dispatch.tenants} (keyed by tenant): jobs of tenants with limits, after their function's
+ * limits, and notices of their end; one task owns each tenant's counts. Tenants' limits come from the global
+ * {@code tenants} store ({@code wharf.tenants}).</li>
  * <li>{@code wharf.schedules} (keyed by schedule id) fires scheduled events into {@code wharf.events}.</li>
  * </ul>
  */
@@ -47,6 +53,11 @@ public final class DispatcherTopology {
     public static final String SCHEDULES_STORE = "schedules";
     public static final String SCHEDULE_STATE_STORE = "schedule-state";
     public static final String SCHEDULE_TIMERS_STORE = "schedule-timers";
+    /** Global: every instance holds all tenants' limits. */
+    public static final String TENANTS_STORE = "tenants";
+    public static final String TENANT_LIMITS_STORE = "tenant-limits";
+    public static final String TENANT_INFLIGHT_STORE = "tenant-inflight";
+    public static final String TENANT_PENDING_STORE = "tenant-pending";
     /** How often timers are checked and pending jobs released, by default. */
     public static final Duration DEFAULT_TICK = Duration.ofMillis(10);
 
@@ -64,6 +75,13 @@ public final class DispatcherTopology {
     public static final String EVENTS_SINK = "chained-events";
     public static final String SCHEDULED_EVENTS_SINK = "scheduled-events";
     public static final String SCHEDULE_DLQ_SINK = "schedule-dlq";
+    public static final String TENANT_SINK = "to-tenant-stage";
+    public static final String TENANT_JOBS_SINK = "tenant-jobs";
+    public static final String TENANT_RESULTS_SINK = "tenant-results";
+    public static final String TENANT_ATTEMPTS_SINK = "tenant-attempts";
+    public static final String TENANT_DLQ_SINK = "tenant-dlq";
+    static final String TENANT_SOURCE = "tenant-admission";
+    static final String TENANT_PROCESSOR = "tenant";
 
     private DispatcherTopology() {
     }
@@ -100,6 +118,23 @@ public final class DispatcherTopology {
                 DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
         topology.addSink(REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
         topology.addSink(EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), DISPATCH_PROCESSOR);
+
+        topology.addSink(TENANT_SINK, Topics.TENANT_ADMISSION, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
+
+        topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(TENANTS_STORE), Serdes.String(), Serdes.ByteArray())
+                        .withLoggingDisabled(), "tenants-source", new StringDeserializer(), new ByteArrayDeserializer(), Topics.TENANTS,
+                "tenants-global", () -> new TenantLimits.GlobalUpdater(registry));
+
+        topology.addSource(TENANT_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.TENANT_ADMISSION);
+        topology.addProcessor(TENANT_PROCESSOR, () -> new TenantProcessor(registry, tick), TENANT_SOURCE);
+        topology.addStateStore(memoryStore(TENANT_LIMITS_STORE), TENANT_PROCESSOR);
+        topology.addStateStore(memoryStore(TENANT_INFLIGHT_STORE), TENANT_PROCESSOR);
+        topology.addStateStore(bytesStore(TENANT_PENDING_STORE), TENANT_PROCESSOR);
+        topology.addSink(TENANT_JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
+                new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), TENANT_PROCESSOR);
+        topology.addSink(TENANT_RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), TENANT_PROCESSOR);
+        topology.addSink(TENANT_ATTEMPTS_SINK, Topics.ATTEMPTS, new StringSerializer(), new AvroSerializer<Attempt>(registry), TENANT_PROCESSOR);
+        topology.addSink(TENANT_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), TENANT_PROCESSOR);
 
         topology.addSource(SCHEDULES_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SCHEDULES);
         topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick), SCHEDULES_SOURCE);

@@ -39,6 +39,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.RateLimit;
 import io.wharf.records.Schedule;
+import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -180,7 +181,7 @@ class DispatcherIT {
         Dispatcher first = startDispatcher("rate-a");
         Dispatcher second = startDispatcher("rate-b");
         int total = 150;
-        try (Reader reader = new Reader(Topics.jobs("it-rate"), r -> true)) {
+        try (Reader reader = new Reader(Topics.jobs("it-rate"), r -> r.key() != null && r.key().startsWith(function))) {
             for (int i = 0; i < total; i++) {
                 // Half arrive under other keys, on partitions the other instance owns: they are re-keyed, not counted there.
                 send(i % 2 == 0 ? function : "elsewhere-" + i, event(function + "-" + i, function));
@@ -201,6 +202,41 @@ class DispatcherIT {
             assertThat(span).as("150 jobs at 20/s after a burst of 5").isGreaterThanOrEqualTo((total - 5) * 1000L / 20 - 50);
             System.out.printf("rate limit 20/s burst 5: %d jobs over %d ms, busiest 1 s window %d, busiest 3 s window %d%n",
                     total, span, busiestWindow(times, 1000), busiestWindow(times, 3000));
+        } finally {
+            first.close();
+            second.close();
+        }
+    }
+
+    @Test
+    void aTenantRateLimitHoldsExactlyAcrossFunctionsOnDifferentPartitionsAndInstances() throws Exception {
+        String tenant = "tenant-" + UUID.randomUUID().toString().substring(0, 8);
+        producer.send(new ProducerRecord<>(Topics.TENANTS, tenant, new AvroSerializer<TenantSpec>(registry).serialize(Topics.TENANTS,
+                TenantSpec.newBuilder().setName(tenant).setRateLimit(new RateLimit(10.0, 2)).build()))).get();
+        List<String> names = new ArrayList<>();
+        for (int f = 0; f < 4; f++) {
+            names.add(tenant + "-fn-" + f);
+            deploy(FunctionSpec.newBuilder().setName(names.get(f)).setTenant(tenant).setImage("unused").setPool("it-rate").build());
+        }
+        Dispatcher first = startDispatcher("tenant-a");
+        Dispatcher second = startDispatcher("tenant-b");
+        int total = 60;
+        try (Reader reader = new Reader(Topics.jobs("it-rate"), r -> r.key() != null && r.key().startsWith(tenant))) {
+            for (int i = 0; i < total; i++) {
+                String function = names.get(i % names.size());
+                send(function, Event.newBuilder(event(tenant + "-job-" + i, function)).setTenant(tenant).build());
+            }
+            producer.flush();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO).until(() -> reader.poll() >= total);
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ZERO).until(() -> reader.poll() == total);
+            List<Job> jobs = jobs(reader);
+            assertThat(jobs).extracting(Job::getJobId).doesNotHaveDuplicates().hasSize(total);
+            assertThat(jobs).extracting(j -> j.getFunction().getName()).containsAll(names);
+            List<Long> times = jobs.stream().map(j -> j.getEnqueuedAt().toEpochMilli()).toList();
+            assertThat(busiestWindow(times, 1000)).isLessThanOrEqualTo(12);
+            assertThat(busiestWindow(times, 3000)).isLessThanOrEqualTo(32);
+            System.out.printf("tenant rate limit 10/s burst 2 over 4 functions: busiest 1 s window %d, 3 s window %d%n",
+                    busiestWindow(times, 1000), busiestWindow(times, 3000));
         } finally {
             first.close();
             second.close();

@@ -33,6 +33,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RetryPolicy;
 import io.wharf.records.Schedule;
+import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.InMemorySchemaRegistryClient;
@@ -255,6 +256,46 @@ class DispatcherPoliciesTest {
         JobResult done = results.readValue();
         assertThat(done.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(done.getHistory()).hasSize(2);
+    }
+
+    @Test
+    void aTenantRateLimitHoldsAcrossAllItsFunctions() {
+        TestInputTopic<String, TenantSpec> tenants = driver.createInputTopic(Topics.TENANTS, new StringSerializer(), new AvroSerializer<>(registry));
+        tenants.pipeInput("acme", TenantSpec.newBuilder().setName("acme").setRateLimit(new RateLimit(2.0, 2)).build());
+        functions.pipeInput("a", function("a").setTenant("acme").build());
+        functions.pipeInput("b", function("b").setTenant("acme").build());
+        functions.pipeInput("free", function("free").build());
+        for (int i = 0; i < 3; i++) {
+            send(event("a" + i, "a").setTenant("acme"));
+            send(event("b" + i, "b").setTenant("acme"));
+        }
+        send(event("other", "free"));
+        assertThat(jobIds()).containsExactly("a0", "b0", "other"); // the tenant's burst of 2, shared; another tenant unaffected
+        advance(500);
+        assertThat(jobIds()).containsExactly("a1");
+        advance(500);
+        assertThat(jobIds()).containsExactly("b1");
+        advance(1000);
+        assertThat(jobIds()).containsExactly("a2", "b2");
+    }
+
+    @Test
+    void aTenantConcurrencyCapIsFreedByAttemptsAndItsRefusalsCompleteTheirFunctionsWork() {
+        TestInputTopic<String, TenantSpec> tenants = driver.createInputTopic(Topics.TENANTS, new StringSerializer(), new AvroSerializer<>(registry));
+        tenants.pipeInput("acme", TenantSpec.newBuilder().setName("acme").setMaxConcurrency(1).setMaxPending(1).build());
+        functions.pipeInput("a", function("a").setTenant("acme").setMaxConcurrency(5).build());
+        functions.pipeInput("b", function("b").setTenant("acme").build());
+        send(event("a0", "a").setTenant("acme"));
+        send(event("b0", "b").setTenant("acme"));
+        send(event("b1", "b").setTenant("acme"));
+        List<Job> running = jobs.readValuesToList();
+        assertThat(running).extracting(Job::getJobId).containsExactly("a0");
+        JobResult throttled = results.readValue();
+        assertThat(throttled.getJobId()).isEqualTo("b1");
+        assertThat(throttled.getStatus()).isEqualTo(JobStatus.THROTTLED);
+        assertThat(throttled.getError()).contains("Tenant 'acme'");
+        report(running.get(0), JobStatus.SUCCEEDED, 0, true);
+        assertThat(jobIds()).containsExactly("b0");
     }
 
     @Test

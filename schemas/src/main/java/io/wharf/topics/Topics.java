@@ -21,6 +21,13 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class Topics {
     public static final String FUNCTIONS = "wharf.functions";
     public static final String SCHEDULES = "wharf.schedules";
+    /** Tenant-wide limits (compacted, keyed by tenant). */
+    public static final String TENANTS = "wharf.tenants";
+    /**
+     * The dispatcher's second stage for tenants with limits: jobs that passed their function's limits, and
+     * notices of finished jobs, keyed by tenant so that one task owns each tenant's counts.
+     */
+    public static final String TENANT_ADMISSION = "wharf.dispatch.tenants";
     public static final String EVENTS = "wharf.events";
     public static final String ATTEMPTS = "wharf.attempts";
     public static final String RESULTS = "wharf.results";
@@ -52,6 +59,8 @@ public final class Topics {
         Map<String, String> compact = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         topics.add(new NewTopic(FUNCTIONS, partitions, replication).configs(compact));
         topics.add(new NewTopic(SCHEDULES, partitions, replication).configs(compact));
+        topics.add(new NewTopic(TENANTS, partitions, replication).configs(compact));
+        topics.add(new NewTopic(TENANT_ADMISSION, partitions, replication));
         topics.add(new NewTopic(EVENTS, partitions, replication));
         topics.add(new NewTopic(ATTEMPTS, partitions, replication));
         topics.add(new NewTopic(RESULTS, partitions, replication));

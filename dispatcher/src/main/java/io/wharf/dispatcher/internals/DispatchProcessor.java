@@ -63,14 +63,27 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final AvroSerializer<Job> jobWriter;
     private final SpecCache specs;
     private final Duration tick;
+    private final SchemaRegistryClient registry;
     private ProcessorContext<String, Object> context;
-    private KeyValueStore<String, byte[]> limits;
-    private KeyValueStore<String, byte[]> inflight;
-    private Pending pending;
     private Timers timers;
     private FanOut fanOut;
-    /** Functions of this task with jobs in the pending store (rebuilt from {@code limits} at start). */
-    private final Set<String> waiting = new LinkedHashSet<>();
+    private Admission admission;
+    private TenantLimits tenants;
+    /** Where a job goes once its function's limits let it out. */
+    private final Admission.Outlet outlet = new Admission.Outlet() {
+        @Override
+        public void dispatch(Job job, long now) {
+            route(job, now);
+        }
+
+        @Override
+        public void refuse(Job job, JobStatus status, String reason, long now) {
+            finish(result(job, status, reason, now), now);
+            if (status == JobStatus.EXPIRED) {
+                forwardDeadLetter(job, status, reason, now);
+            }
+        }
+    };
 
     public DispatchProcessor(SchemaRegistryClient registry, Duration tick) {
         this.events = new AvroDeserializer<>(registry, Event.class);
@@ -79,25 +92,19 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         this.jobWriter = new AvroSerializer<>(registry);
         this.specs = new SpecCache(registry);
         this.tick = tick;
+        this.registry = registry;
     }
 
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.specs.init(context.getStateStore(DispatcherTopology.FUNCTION_STORE));
-        this.limits = context.getStateStore(DispatcherTopology.LIMITS_STORE);
-        this.inflight = context.getStateStore(DispatcherTopology.INFLIGHT_STORE);
-        this.pending = new Pending(context.getStateStore(DispatcherTopology.PENDING_STORE));
         this.timers = new Timers(context.getStateStore(DispatcherTopology.TIMERS_STORE));
         this.fanOut = new FanOut(context.getStateStore(DispatcherTopology.BATCHES_STORE));
-        try (KeyValueIterator<String, byte[]> it = limits.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, byte[]> entry = it.next();
-                if (FunctionState.decode(entry.value).pending > 0) {
-                    waiting.add(entry.key);
-                }
-            }
-        }
+        this.admission = new Admission("Function", context.getStateStore(DispatcherTopology.LIMITS_STORE),
+                context.getStateStore(DispatcherTopology.INFLIGHT_STORE), new Pending(context.getStateStore(DispatcherTopology.PENDING_STORE)),
+                timers, jobWriter, jobReader);
+        this.tenants = new TenantLimits(registry, context.getStateStore(DispatcherTopology.TENANTS_STORE));
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
     }
 
@@ -176,122 +183,24 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     // ---- admission ------------------------------------------------------------------------------------
 
-    /** Dispatches the job now if its function's limits allow and nothing waits before it; else holds or refuses it. */
     private void admit(FunctionSpec spec, Job job, long now) {
-        String function = spec.getName();
-        if (expired(job, now)) {
-            expire(job, now);
-            return;
-        }
-        boolean limited = spec.getRateLimit() != null || spec.getMaxConcurrency() != null;
-        if (!limited && !waiting.contains(function)) {
-            dispatch(spec, job, null, now);
-            return;
-        }
-        FunctionState state = state(spec, now);
-        if (state.pending == 0 && state.admits(spec)) {
-            state.take(spec);
-            dispatch(spec, job, state, now);
-            limits.put(function, state.encode());
-            return;
-        }
-        if (state.pending >= spec.getMaxPending()) {
-            finish(result(job, JobStatus.THROTTLED, "Function '" + function + "' already holds " + state.pending
-                    + " events waiting for its rate limit or concurrency cap (maxPending " + spec.getMaxPending()
-                    + "): try again later", now), job, now);
-            return;
-        }
-        Bytes key = Pending.key(function, Math.max(0, Math.min(2, job.getPriority())), state.sequence++);
-        pending.put(key, jobWriter.serialize(STATE_TOPIC, job));
-        state.pending++;
-        limits.put(function, state.encode());
-        waiting.add(function);
-        if (job.getDeadline() != null) {
-            timers.schedule(job.getDeadline().toEpochMilli() + 1, Timers.Kind.EXPIRE, job.getJobId(), key.get());
-        }
-    }
-
-    private FunctionState state(FunctionSpec spec, long now) {
-        byte[] bytes = limits.get(spec.getName());
-        FunctionState state = bytes == null ? FunctionState.fresh(spec, now) : FunctionState.decode(bytes);
-        state.refill(spec, now);
-        return state;
-    }
-
-    private void dispatch(FunctionSpec spec, Job job, FunctionState state, long now) {
-        if (spec.getMaxConcurrency() != null && state != null) {
-            // Counted until the worker's attempt report for this very attempt arrives.
-            inflight.put(inflightKey(spec.getName(), job.getJobId()), ByteBuffer.allocate(4).putInt(job.getAttempt()).array());
-            state.inFlight++;
-        }
-        // A held or retried job runs with the function as it is now (updates apply to the next dispatch).
+        // A held or retried job runs with the function as it is when it goes out.
         job.setFunction(spec);
+        admission.admit(spec.getName(), LimitState.Limits.of(spec), job, now, outlet);
+    }
+
+    /** Past its function's limits: to the tenant's stage if the tenant has limits, else to the pool's topic. */
+    private void route(Job job, long now) {
         job.setEnqueuedAt(Instant.ofEpochMilli(now));
-        String key = spec.getOrdering() == Ordering.KEY && job.getKey() != null ? job.getKey() : job.getJobId();
-        context.forward(new Record<String, Object>(key, job, now), DispatcherTopology.JOBS_SINK);
+        if (tenants.limited(job.getTenant())) {
+            context.forward(new Record<String, Object>(job.getTenant(), jobWriter.serialize(STATE_TOPIC, job), now), DispatcherTopology.TENANT_SINK);
+            return;
+        }
+        context.forward(new Record<String, Object>(jobKey(job), job, now), DispatcherTopology.JOBS_SINK);
     }
 
-    private static String inflightKey(String function, String jobId) {
-        return function + '\u0000' + jobId;
-    }
-
-    /** Releases a function's pending jobs, by priority then arrival, while its limits allow. */
-    private int release(String function, long now, int budget) {
-        FunctionSpec spec = specs.get(function);
-        byte[] bytes = limits.get(function);
-        if (bytes == null) {
-            waiting.remove(function);
-            return 0;
-        }
-        FunctionState state = FunctionState.decode(bytes);
-        int released = 0;
-        if (spec != null) {
-            state.refill(spec, now);
-        }
-        while (released < budget && state.pending > 0 && (spec == null || state.admits(spec))) {
-            List<KeyValue<Bytes, byte[]>> head = pending.head(function, Math.min(500, budget - released));
-            if (head.isEmpty()) {
-                state.pending = 0; // the count drifted from the store (it cannot, but never spin on it)
-                break;
-            }
-            for (KeyValue<Bytes, byte[]> entry : head) {
-                if (released >= budget || (spec != null && !state.admits(spec))) {
-                    break;
-                }
-                pending.remove(entry.key);
-                state.pending--;
-                released++;
-                Job job = jobReader.deserialize(STATE_TOPIC, entry.value);
-                if (job.getDeadline() != null) {
-                    timers.cancel(job.getDeadline().toEpochMilli() + 1, Timers.Kind.EXPIRE, job.getJobId());
-                }
-                if (spec == null) {
-                    finish(result(job, JobStatus.REJECTED, "Function '" + function + "' was deleted while the job waited", now), job, now);
-                } else if (expired(job, now)) {
-                    expire(job, now);
-                } else {
-                    state.take(spec);
-                    dispatch(spec, job, state, now);
-                }
-            }
-        }
-        limits.put(function, state.encode());
-        if (state.pending == 0) {
-            waiting.remove(function);
-        }
-        return released;
-    }
-
-    private static boolean expired(Job job, long now) {
-        return job.getDeadline() != null && now > job.getDeadline().toEpochMilli();
-    }
-
-    private void expire(Job job, long now) {
-        long age = now - job.getEventCreatedAt().toEpochMilli();
-        String reason = "Job " + job.getJobId() + " expired: it would have started " + age + " ms after its event, past function '"
-                + job.getFunction().getName() + "''s maxJobAgeMillis of " + job.getFunction().getMaxJobAgeMillis();
-        finish(result(job, JobStatus.EXPIRED, reason, now), job, now);
-        forwardDeadLetter(job, JobStatus.EXPIRED, reason, now);
+    static String jobKey(Job job) {
+        return job.getFunction().getOrdering() == Ordering.KEY && job.getKey() != null ? job.getKey() : job.getJobId();
     }
 
     // ---- attempts -------------------------------------------------------------------------------------
@@ -308,18 +217,16 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         long now = context.currentSystemTimeMs();
         JobResult outcome = attempt.getOutcome();
         String function = outcome.getFunction();
-        byte[] counted = inflight.get(inflightKey(function, outcome.getJobId()));
-        if (counted != null && ByteBuffer.wrap(counted).getInt() == outcome.getAttempt()) {
-            inflight.delete(inflightKey(function, outcome.getJobId()));
-            byte[] bytes = limits.get(function);
-            if (bytes != null) {
-                FunctionState state = FunctionState.decode(bytes);
-                state.inFlight = Math.max(0, state.inFlight - 1);
-                limits.put(function, state.encode());
-                if (state.pending > 0) {
-                    release(function, now, MAX_PER_TICK);
-                }
-            }
+        if (admission.finished(function, outcome.getJobId(), outcome.getAttempt())) {
+            FunctionSpec spec = specs.get(function);
+            admission.release(function, spec == null ? null : LimitState.Limits.of(spec), now, MAX_PER_TICK, outlet);
+        }
+        FunctionSpec current = specs.get(function);
+        String tenant = current != null ? current.getTenant() : attempt.getJob() != null ? attempt.getJob().getTenant() : null;
+        if (tenant != null && tenants.limited(tenant)) {
+            // The tenant's stage counts this job too: tell it the attempt ended.
+            context.forward(new Record<String, Object>(tenant, TenantProcessor.finishedNotice(outcome.getJobId(), outcome.getAttempt()), now)
+                    .withHeaders(TenantProcessor.finishedHeaders()), DispatcherTopology.TENANT_SINK);
         }
         if (attempt.getFinished() || attempt.getJob() == null) {
             afterFinal(outcome, attempt.getTraceContext(), now);
@@ -381,33 +288,28 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     FunctionSpec spec = specs.get(job.getFunction().getName());
                     if (spec == null || !spec.getEnabled()) {
                         finish(result(job, JobStatus.REJECTED, "Function '" + job.getFunction().getName()
-                                + "' was deleted or disabled before attempt " + job.getAttempt() + " was due", now), job, now);
+                                + "' was deleted or disabled before attempt " + job.getAttempt() + " was due", now), now);
                     } else {
                         admit(spec, job, now);
                     }
                 }
                 case EXPIRE -> {
-                    byte[] bytes = pending.remove(Bytes.wrap(timer.value()));
-                    if (bytes != null) {
-                        Job job = jobReader.deserialize(STATE_TOPIC, bytes);
-                        byte[] stateBytes = limits.get(job.getFunction().getName());
-                        if (stateBytes != null) {
-                            FunctionState state = FunctionState.decode(stateBytes);
-                            state.pending = Math.max(0, state.pending - 1);
-                            limits.put(job.getFunction().getName(), state.encode());
-                        }
-                        expire(job, now);
+                    Bytes key = Bytes.wrap(timer.value());
+                    Job job = admission.expire(key, Pending.owner(key));
+                    if (job != null) {
+                        outlet.refuse(job, JobStatus.EXPIRED, Admission.expiry(job, now), now);
                     }
                 }
                 case SCHEDULE -> log.warn("Schedule timer {} found in the dispatch timers: ignored", timer.id());
             }
         }
         int budget = MAX_PER_TICK;
-        for (String function : List.copyOf(waiting)) {
+        for (String function : admission.waiting()) {
             if (budget <= 0) {
                 break;
             }
-            budget -= release(function, now, budget);
+            FunctionSpec spec = specs.get(function);
+            budget -= admission.release(function, spec == null ? null : LimitState.Limits.of(spec), now, budget, outlet);
         }
     }
 
@@ -428,7 +330,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     }
 
     /** A final result decided here (throttled, expired, function gone). */
-    private void finish(JobResult result, Job job, long now) {
+    private void finish(JobResult result, long now) {
         context.forward(new Record<String, Object>(result.getJobId(), result, now), DispatcherTopology.RESULTS_SINK);
         if (result.getParentId() != null) {
             JobResult aggregate = fanOut.complete(result, now);

@@ -31,6 +31,12 @@ final class Pending {
         return Bytes.wrap(ByteBuffer.allocate(name.length + 1).put(name).put(terminator).array());
     }
 
+    /** The owner (function or tenant) a pending key belongs to. */
+    static String owner(Bytes key) {
+        byte[] bytes = key.get();
+        return new String(bytes, 0, Math.max(0, bytes.length - 10), StandardCharsets.UTF_8);
+    }
+
     void put(Bytes key, byte[] job) {
         store.put(key, job);
     }

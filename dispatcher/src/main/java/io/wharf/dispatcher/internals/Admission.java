@@ -1,0 +1,209 @@
+package io.wharf.dispatcher.internals;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import io.wharf.records.Job;
+import io.wharf.records.JobStatus;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.AvroSerializer;
+
+/**
+ * Admission under one kind of owner's limits (functions in the first stage, tenants in the second): a job goes
+ * out when nothing waits before it, a token is there and a concurrency slot is free; otherwise it is held, by
+ * priority then arrival, or refused {@code THROTTLED} past the backlog. Held jobs are released as tokens
+ * refill and slots free up; a job past its deadline is {@code EXPIRED} instead.
+ */
+final class Admission {
+    /** Where admitted and refused jobs go. */
+    interface Outlet {
+        void dispatch(Job job, long now);
+
+        void refuse(Job job, JobStatus status, String reason, long now);
+    }
+
+    private final String kind;
+    private final KeyValueStore<String, byte[]> limits;
+    private final KeyValueStore<String, byte[]> inflight;
+    private final Pending pending;
+    private final Timers timers;
+    private final AvroSerializer<Job> writer;
+    private final AvroDeserializer<Job> reader;
+    /** Owners with held jobs (rebuilt from the limits store at start). */
+    private final Set<String> waiting = new LinkedHashSet<>();
+
+    /** {@code timers} may be null: held jobs then expire only when they would be released. */
+    Admission(String kind, KeyValueStore<String, byte[]> limits, KeyValueStore<String, byte[]> inflight, Pending pending, Timers timers,
+              AvroSerializer<Job> writer, AvroDeserializer<Job> reader) {
+        this.kind = kind;
+        this.limits = limits;
+        this.inflight = inflight;
+        this.pending = pending;
+        this.timers = timers;
+        this.writer = writer;
+        this.reader = reader;
+        try (KeyValueIterator<String, byte[]> it = limits.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> entry = it.next();
+                if (LimitState.decode(entry.value).pending > 0) {
+                    waiting.add(entry.key);
+                }
+            }
+        }
+    }
+
+    boolean holds(String owner) {
+        return waiting.contains(owner);
+    }
+
+    List<String> waiting() {
+        return List.copyOf(waiting);
+    }
+
+    static boolean expired(Job job, long now) {
+        return job.getDeadline() != null && now > job.getDeadline().toEpochMilli();
+    }
+
+    static String expiry(Job job, long now) {
+        return "Job " + job.getJobId() + " expired: it would have started " + (now - job.getEventCreatedAt().toEpochMilli())
+                + " ms after its event, past function '" + job.getFunction().getName() + "''s maxJobAgeMillis of "
+                + job.getFunction().getMaxJobAgeMillis();
+    }
+
+    void admit(String owner, LimitState.Limits l, Job job, long now, Outlet out) {
+        if (expired(job, now)) {
+            out.refuse(job, JobStatus.EXPIRED, expiry(job, now), now);
+            return;
+        }
+        if (!l.any() && !waiting.contains(owner)) {
+            out.dispatch(job, now);
+            return;
+        }
+        LimitState state = state(owner, l, now);
+        if (state.pending == 0 && state.admits(l)) {
+            state.take(l);
+            count(owner, l, job, state);
+            limits.put(owner, state.encode());
+            out.dispatch(job, now);
+            return;
+        }
+        if (state.pending >= l.maxPending()) {
+            out.refuse(job, JobStatus.THROTTLED, kind + " '" + owner + "' already holds " + state.pending
+                    + " jobs waiting for its rate limit or concurrency cap (maxPending " + l.maxPending() + "): try again later", now);
+            return;
+        }
+        Bytes key = Pending.key(owner, Math.max(0, Math.min(2, job.getPriority())), state.sequence++);
+        pending.put(key, writer.serialize(DispatchProcessor.STATE_TOPIC, job));
+        state.pending++;
+        limits.put(owner, state.encode());
+        waiting.add(owner);
+        if (job.getDeadline() != null && timers != null) {
+            timers.schedule(job.getDeadline().toEpochMilli() + 1, Timers.Kind.EXPIRE, job.getJobId(), key.get());
+        }
+    }
+
+    private LimitState state(String owner, LimitState.Limits l, long now) {
+        byte[] bytes = limits.get(owner);
+        LimitState state = bytes == null ? LimitState.fresh(l, now) : LimitState.decode(bytes);
+        state.refill(l, now);
+        return state;
+    }
+
+    /** Counts the job as running until {@link #finished} hears of this very attempt. */
+    private void count(String owner, LimitState.Limits l, Job job, LimitState state) {
+        if (l.maxConcurrency() != null) {
+            inflight.put(owner + '\u0000' + job.getJobId(), ByteBuffer.allocate(4).putInt(job.getAttempt()).array());
+            state.inFlight++;
+        }
+    }
+
+    /** A job's attempt ended: frees its slot if it held one. Returns whether jobs wait for the owner. */
+    boolean finished(String owner, String jobId, int attempt) {
+        String key = owner + '\u0000' + jobId;
+        byte[] counted = inflight.get(key);
+        if (counted == null || ByteBuffer.wrap(counted).getInt() != attempt) {
+            return false;
+        }
+        inflight.delete(key);
+        byte[] bytes = limits.get(owner);
+        if (bytes == null) {
+            return false;
+        }
+        LimitState state = LimitState.decode(bytes);
+        state.inFlight = Math.max(0, state.inFlight - 1);
+        limits.put(owner, state.encode());
+        return state.pending > 0;
+    }
+
+    /** A held job's deadline passed (its EXPIRE timer fired): take it out if it still waits. */
+    Job expire(Bytes pendingKey, String owner) {
+        byte[] bytes = pending.remove(pendingKey);
+        if (bytes == null) {
+            return null;
+        }
+        byte[] stateBytes = limits.get(owner);
+        if (stateBytes != null) {
+            LimitState state = LimitState.decode(stateBytes);
+            state.pending = Math.max(0, state.pending - 1);
+            limits.put(owner, state.encode());
+        }
+        return reader.deserialize(DispatchProcessor.STATE_TOPIC, bytes);
+    }
+
+    /**
+     * Releases an owner's held jobs, by priority then arrival, while its limits allow; {@code l} null means the
+     * owner is gone and its held jobs are refused. Returns how many left the queue.
+     */
+    int release(String owner, LimitState.Limits l, long now, int budget, Outlet out) {
+        byte[] bytes = limits.get(owner);
+        if (bytes == null) {
+            waiting.remove(owner);
+            return 0;
+        }
+        LimitState state = LimitState.decode(bytes);
+        if (l != null) {
+            state.refill(l, now);
+        }
+        int released = 0;
+        while (released < budget && state.pending > 0 && (l == null || state.admits(l))) {
+            List<KeyValue<Bytes, byte[]>> head = pending.head(owner, Math.min(500, budget - released));
+            if (head.isEmpty()) {
+                state.pending = 0; // the count drifted from the store (it cannot, but never spin on it)
+                break;
+            }
+            for (KeyValue<Bytes, byte[]> entry : head) {
+                if (released >= budget || (l != null && !state.admits(l))) {
+                    break;
+                }
+                pending.remove(entry.key);
+                state.pending--;
+                released++;
+                Job job = reader.deserialize(DispatchProcessor.STATE_TOPIC, entry.value);
+                if (job.getDeadline() != null && timers != null) {
+                    timers.cancel(job.getDeadline().toEpochMilli() + 1, Timers.Kind.EXPIRE, job.getJobId());
+                }
+                if (l == null) {
+                    out.refuse(job, JobStatus.REJECTED, kind + " '" + owner + "' was deleted while the job waited", now);
+                } else if (expired(job, now)) {
+                    out.refuse(job, JobStatus.EXPIRED, expiry(job, now), now);
+                } else {
+                    state.take(l);
+                    count(owner, l, job, state);
+                    out.dispatch(job, now);
+                }
+            }
+        }
+        limits.put(owner, state.encode());
+        if (state.pending == 0) {
+            waiting.remove(owner);
+        }
+        return released;
+    }
+}

@@ -1,0 +1,132 @@
+package io.wharf.dispatcher.internals;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+import io.wharf.dispatcher.DispatcherTopology;
+import io.wharf.records.Attempt;
+import io.wharf.records.DeadLetter;
+import io.wharf.records.Job;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.records.Timings;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.AvroSerializer;
+import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.DeadLetterRecords;
+import io.wharf.topics.Topics;
+
+/**
+ * The tenant stage: jobs of tenants with limits come here (keyed by tenant) once their function's limits let
+ * them out, so one task owns each tenant's token bucket, running count and held jobs across all its functions,
+ * whichever partitions those live on. Finished-attempt notices from the function stage free slots. A job
+ * refused here is reported on {@code wharf.attempts} as well as {@code wharf.results}, so that its function's
+ * task frees its slot and completes its fan-out as for any final result.
+ */
+public final class TenantProcessor implements Processor<String, byte[], String, Object> {
+    static final String KIND_HEADER = "wharf-kind";
+    private static final byte[] FINISHED = "finished".getBytes(StandardCharsets.UTF_8);
+
+    private final AvroDeserializer<Job> jobReader;
+    private final AvroSerializer<Job> jobWriter;
+    private final SchemaRegistryClient registry;
+    private final Duration tick;
+    private ProcessorContext<String, Object> context;
+    private Admission admission;
+    private TenantLimits tenants;
+
+    private final Admission.Outlet outlet = new Admission.Outlet() {
+        @Override
+        public void dispatch(Job job, long now) {
+            job.setEnqueuedAt(Instant.ofEpochMilli(now));
+            context.forward(new Record<String, Object>(DispatchProcessor.jobKey(job), job, now), DispatcherTopology.TENANT_JOBS_SINK);
+        }
+
+        @Override
+        public void refuse(Job job, JobStatus status, String reason, long now) {
+            JobResult result = JobResult.newBuilder().setJobId(job.getJobId()).setFunction(job.getFunction().getName())
+                    .setAttempt(job.getAttempt()).setStatus(status).setError(reason).setHistory(job.getHistory()).setParentId(job.getParentId())
+                    .setTimings(Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli()).setFinishedAt(now).build())
+                    .setCompletedAt(Instant.ofEpochMilli(now)).build();
+            context.forward(new Record<String, Object>(job.getJobId(), result, now), DispatcherTopology.TENANT_RESULTS_SINK);
+            Attempt report = Attempt.newBuilder().setOutcome(result).setFinished(true).setTraceContext(job.getTraceContext()).build();
+            context.forward(new Record<String, Object>(job.getFunction().getName(), report, now), DispatcherTopology.TENANT_ATTEMPTS_SINK);
+            if (status == JobStatus.EXPIRED) {
+                DeadLetter letter = DeadLetterRecords.of(job.getJobId(), job.getFunction().getName(), status, reason,
+                        DispatchProcessor.STATE_TOPIC, -1, -1, job.getJobId(), jobWriter.serialize(DispatchProcessor.STATE_TOPIC, job), now);
+                context.forward(new Record<String, Object>(job.getJobId(), letter, now), DispatcherTopology.TENANT_DLQ_SINK);
+            }
+        }
+    };
+
+    public TenantProcessor(SchemaRegistryClient registry, Duration tick) {
+        this.jobReader = new AvroDeserializer<>(registry, Job.class);
+        this.jobWriter = new AvroSerializer<>(registry);
+        this.registry = registry;
+        this.tick = tick;
+    }
+
+    /** The value of a notice that a job's attempt ended: the attempt number, then the job id. */
+    static byte[] finishedNotice(String jobId, int attempt) {
+        byte[] id = jobId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + id.length).putInt(attempt).put(id).array();
+    }
+
+    static Headers finishedHeaders() {
+        return new RecordHeaders().add(KIND_HEADER, FINISHED);
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Object> context) {
+        this.context = context;
+        this.tenants = new TenantLimits(registry, context.getStateStore(DispatcherTopology.TENANTS_STORE));
+        this.admission = new Admission("Tenant", context.getStateStore(DispatcherTopology.TENANT_LIMITS_STORE),
+                context.getStateStore(DispatcherTopology.TENANT_INFLIGHT_STORE),
+                new Pending(context.getStateStore(DispatcherTopology.TENANT_PENDING_STORE)), null, jobWriter, jobReader);
+        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String tenant = record.key();
+        long now = context.currentSystemTimeMs();
+        var kind = record.headers().lastHeader(KIND_HEADER);
+        if (kind != null && Arrays.equals(kind.value(), FINISHED)) {
+            ByteBuffer notice = ByteBuffer.wrap(record.value());
+            int attempt = notice.getInt();
+            String jobId = StandardCharsets.UTF_8.decode(notice).toString();
+            if (admission.finished(tenant, jobId, attempt)) {
+                admission.release(tenant, current(tenant), now, DispatchProcessor.MAX_PER_TICK, outlet);
+            }
+            return;
+        }
+        Job job = jobReader.deserialize(DispatchProcessor.STATE_TOPIC, record.value());
+        admission.admit(tenant, current(tenant), job, now, outlet);
+    }
+
+    /** The tenant's limits; none when they were removed (its held jobs then go out). */
+    private LimitState.Limits current(String tenant) {
+        LimitState.Limits limits = tenants.limits(tenant);
+        return limits != null ? limits : new LimitState.Limits(null, null, Integer.MAX_VALUE);
+    }
+
+    private void punctuate(long now) {
+        int budget = DispatchProcessor.MAX_PER_TICK;
+        for (String tenant : admission.waiting()) {
+            if (budget <= 0) {
+                break;
+            }
+            budget -= admission.release(tenant, current(tenant), now, budget, outlet);
+        }
+    }
+}
