@@ -4,19 +4,14 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -270,8 +265,12 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         if (spec == null) {
             return;
         }
-        List<String> next = result.getStatus() == JobStatus.SUCCEEDED ? spec.getOnSuccess()
-                : result.getStatus() == JobStatus.CANCELLED ? List.of() : spec.getOnFailure();
+        // Chains follow runs: not jobs that never ran (throttled, expired, refused) nor cancelled ones.
+        List<String> next = switch (result.getStatus()) {
+            case SUCCEEDED -> spec.getOnSuccess();
+            case FAILED, TIMED_OUT, OOM_KILLED -> spec.getOnFailure();
+            default -> List.of();
+        };
         for (String target : next) {
             Event chained = Chains.event(result, target, spec.getTenant(), trace, now);
             context.forward(new Record<String, Object>(target, chained, now), DispatcherTopology.EVENTS_SINK);

@@ -24,7 +24,6 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.DeadLetterRecords;
-import io.wharf.topics.Topics;
 
 /**
  * The tenant stage: jobs of tenants with limits come here (keyed by tenant) once their function's limits let
