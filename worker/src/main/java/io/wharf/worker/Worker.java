@@ -468,6 +468,9 @@ public final class Worker implements AutoCloseable {
             full.setHistory(history);
         }
         JobResult last = full.build();
+        if (!job.getReportAttempt()) {
+            return List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, last)));
+        }
         // The dispatcher needs the body only to pass it on to chained functions.
         JobResult reported = status == JobStatus.SUCCEEDED && !fn.getOnSuccess().isEmpty() ? last
                 : JobResult.newBuilder(last).setBody(ByteBuffer.allocate(0)).setStderrTail(null).build();

@@ -63,6 +63,10 @@ final class Admission {
         return waiting.contains(owner);
     }
 
+    boolean anyWaiting() {
+        return !waiting.isEmpty();
+    }
+
     List<String> waiting() {
         return List.copyOf(waiting);
     }

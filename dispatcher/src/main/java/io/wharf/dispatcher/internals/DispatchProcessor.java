@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -64,6 +63,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private FanOut fanOut;
     private Admission admission;
     private TenantLimits tenants;
+    private Wakeup wakeup;
     /** Where a job goes once its function's limits let it out. */
     private final Admission.Outlet outlet = new Admission.Outlet() {
         @Override
@@ -100,7 +100,22 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 context.getStateStore(DispatcherTopology.INFLIGHT_STORE), new Pending(context.getStateStore(DispatcherTopology.PENDING_STORE)),
                 timers, jobWriter, jobReader);
         this.tenants = new TenantLimits(registry, context.getStateStore(DispatcherTopology.TENANTS_STORE));
-        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        this.wakeup = new Wakeup(context, tick, this::punctuate);
+        rearm(context.currentSystemTimeMs());
+    }
+
+    /** Punctuate every tick while jobs are held (tokens refill), else at the next timer, else not at all. */
+    private void rearm(long now) {
+        if (admission.anyWaiting()) {
+            wakeup.soon(now);
+            return;
+        }
+        Long due = timers.firstDue();
+        if (due != null) {
+            wakeup.atOrBefore(due, now);
+        } else {
+            wakeup.cancel();
+        }
     }
 
     @Override
@@ -161,6 +176,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         for (Job job : jobs) {
             if (runAt > now) {
                 timers.schedule(runAt, Timers.Kind.JOB, job.getJobId() + "/1", jobWriter.serialize(STATE_TOPIC, job));
+                wakeup.atOrBefore(runAt, now);
             } else {
                 admit(spec, job, now);
             }
@@ -173,7 +189,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 : Instant.ofEpochMilli(Math.max(createdAt, event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis());
         // The all-fields constructor: a builder would deep-copy defaults and the spec on every event.
         return new Job(jobId, 1, spec, payload, event.getContentType(), event.getKey(), event.getCreatedAt(), Instant.ofEpochMilli(now),
-                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId);
+                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId, true);
     }
 
     // ---- admission ------------------------------------------------------------------------------------
@@ -182,12 +198,21 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         // A held or retried job runs with the function as it is when it goes out.
         job.setFunction(spec);
         admission.admit(spec.getName(), LimitState.Limits.of(spec), job, now, outlet);
+        if (admission.holds(spec.getName())) {
+            wakeup.soon(now);
+        }
     }
 
     /** Past its function's limits: to the tenant's stage if the tenant has limits, else to the pool's topic. */
     private void route(Job job, long now) {
         job.setEnqueuedAt(Instant.ofEpochMilli(now));
-        if (tenants.limited(job.getTenant())) {
+        FunctionSpec spec = job.getFunction();
+        boolean tenantLimited = tenants.limited(job.getTenant());
+        // Ask for a report only when a count, a fan-out or a chain waits on it: most jobs need none, and
+        // every report read here is a commit the next event may have to wait for.
+        job.setReportAttempt(spec.getMaxConcurrency() != null || tenantLimited || job.getParentId() != null
+                || !spec.getOnSuccess().isEmpty() || !spec.getOnFailure().isEmpty());
+        if (tenantLimited) {
             context.forward(new Record<String, Object>(job.getTenant(), jobWriter.serialize(STATE_TOPIC, job), now), DispatcherTopology.TENANT_SINK);
             return;
         }
@@ -234,6 +259,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             long delay = Retries.backoffMillis(job.getFunction().getRetry(), outcome.getAttempt());
             Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(history).build();
             timers.schedule(now + delay, Timers.Kind.JOB, next.getJobId() + "/" + next.getAttempt(), jobWriter.serialize(STATE_TOPIC, next));
+            wakeup.atOrBefore(now + delay, now);
             log.debug("Job {} attempt {} {}: retrying in {} ms", job.getJobId(), outcome.getAttempt(), outcome.getStatus(), delay);
             return;
         }
@@ -310,6 +336,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             FunctionSpec spec = specs.get(function);
             budget -= admission.release(function, spec == null ? null : LimitState.Limits.of(spec), now, budget, outlet);
         }
+        rearm(now);
     }
 
     // ---- results --------------------------------------------------------------------------------------

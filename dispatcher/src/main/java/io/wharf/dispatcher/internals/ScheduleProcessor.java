@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -40,6 +39,7 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
     private KeyValueStore<String, byte[]> schedules;
     private KeyValueStore<String, byte[]> states;
     private Timers timers;
+    private Wakeup wakeup;
 
     public ScheduleProcessor(SchemaRegistryClient registry, Duration tick) {
         this.deserializer = new AvroDeserializer<>(registry, Schedule.class);
@@ -67,7 +67,18 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
         this.schedules = context.getStateStore(DispatcherTopology.SCHEDULES_STORE);
         this.states = context.getStateStore(DispatcherTopology.SCHEDULE_STATE_STORE);
         this.timers = new Timers(context.getStateStore(DispatcherTopology.SCHEDULE_TIMERS_STORE));
-        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        this.wakeup = new Wakeup(context, tick, this::punctuate);
+        rearm(context.currentSystemTimeMs());
+    }
+
+    /** Wake at the earliest due time, and not at all while nothing is scheduled. */
+    private void rearm(long now) {
+        Long due = timers.firstDue();
+        if (due != null) {
+            wakeup.atOrBefore(due, now);
+        } else {
+            wakeup.cancel();
+        }
     }
 
     @Override
@@ -110,6 +121,7 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
         states.put(id, new State(next, state.lastFired(), state.runs()).encode());
         if (next > 0) {
             timers.schedule(next, Timers.Kind.SCHEDULE, id, null);
+            wakeup.atOrBefore(next, now);
         }
         log.info("Schedule {} for function {} {}", id, schedule.getFunction(),
                 next > 0 ? "next due at " + Instant.ofEpochMilli(next) : schedule.getPaused() ? "paused" : "has no more runs");
@@ -145,5 +157,6 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
                 timers.schedule(next, Timers.Kind.SCHEDULE, schedule.getId(), null);
             }
         }
+        rearm(now);
     }
 }

@@ -8,7 +8,6 @@ import java.util.Arrays;
 
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -43,6 +42,7 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
     private ProcessorContext<String, Object> context;
     private Admission admission;
     private TenantLimits tenants;
+    private Wakeup wakeup;
 
     private final Admission.Outlet outlet = new Admission.Outlet() {
         @Override
@@ -92,7 +92,10 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         this.admission = new Admission("Tenant", context.getStateStore(DispatcherTopology.TENANT_LIMITS_STORE),
                 context.getStateStore(DispatcherTopology.TENANT_INFLIGHT_STORE),
                 new Pending(context.getStateStore(DispatcherTopology.TENANT_PENDING_STORE)), null, jobWriter, jobReader);
-        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        this.wakeup = new Wakeup(context, tick, this::punctuate);
+        if (admission.anyWaiting()) {
+            wakeup.soon(context.currentSystemTimeMs());
+        }
     }
 
     @Override
@@ -111,6 +114,9 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         }
         Job job = jobReader.deserialize(DispatchProcessor.STATE_TOPIC, record.value());
         admission.admit(tenant, current(tenant), job, now, outlet);
+        if (admission.holds(tenant)) {
+            wakeup.soon(now);
+        }
     }
 
     /** The tenant's limits; none when they were removed (its held jobs then go out). */
@@ -126,6 +132,9 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
                 break;
             }
             budget -= admission.release(tenant, current(tenant), now, budget, outlet);
+        }
+        if (admission.anyWaiting()) {
+            wakeup.soon(now);
         }
     }
 }

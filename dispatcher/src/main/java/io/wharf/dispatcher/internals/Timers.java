@@ -49,6 +49,19 @@ final class Timers {
         store.delete(key(due, kind, id));
     }
 
+    /** The earliest due time held, or null when there is none. */
+    Long firstDue() {
+        try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+            while (it.hasNext()) {
+                byte[] key = it.next().key.get();
+                if (key.length >= 9) {
+                    return ByteBuffer.wrap(key).getLong();
+                }
+            }
+        }
+        return null;
+    }
+
     /** Removes and returns up to {@code max} timers due at or before {@code now}, oldest first. */
     List<Timer> due(long now, int max) {
         List<Timer> fired = new ArrayList<>();

@@ -1,0 +1,57 @@
+package io.wharf.dispatcher.internals;
+
+import java.time.Duration;
+import java.util.function.LongConsumer;
+
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+
+/**
+ * A wall-clock punctuation armed only while there is something to do, for the next moment it is needed. Streams
+ * marks a task for commit after every punctuation, and an exactly-once commit is a transaction even with nothing
+ * in it: a fixed 10 ms punctuator on every task kept the stream thread committing idle tasks, which held new
+ * events back by ~10 ms. One-shot: the callback re-arms it if more is due.
+ */
+final class Wakeup {
+    private final ProcessorContext<?, ?> context;
+    private final LongConsumer callback;
+    private final long tickMillis;
+    private Cancellable scheduled;
+    private long at = Long.MAX_VALUE;
+
+    Wakeup(ProcessorContext<?, ?> context, Duration tick, LongConsumer callback) {
+        this.context = context;
+        this.callback = callback;
+        this.tickMillis = Math.max(1, tick.toMillis());
+    }
+
+    /** Makes sure a punctuation comes no later than {@code due} (and no sooner than one tick from now). */
+    void atOrBefore(long due, long now) {
+        long when = Math.max(now + tickMillis, due);
+        if (scheduled != null && at <= when) {
+            return;
+        }
+        cancel();
+        at = when;
+        scheduled = context.schedule(Duration.ofMillis(when - now), PunctuationType.WALL_CLOCK_TIME, this::fire);
+    }
+
+    /** One tick from now: for held jobs waiting on tokens. */
+    void soon(long now) {
+        atOrBefore(now, now);
+    }
+
+    void cancel() {
+        if (scheduled != null) {
+            scheduled.cancel();
+            scheduled = null;
+            at = Long.MAX_VALUE;
+        }
+    }
+
+    private void fire(long now) {
+        cancel();
+        callback.accept(now);
+    }
+}
