@@ -124,13 +124,14 @@ final class Bench implements Callable<Integer> {
                 Event event = client.event("bench-cat", "ping".getBytes(StandardCharsets.UTF_8), "text/plain");
                 long t = System.nanoTime();
                 JobResult r = client.invoke(event, Duration.ofSeconds(60));
+                long received = System.currentTimeMillis();
                 e2e.add(ms(t));
                 check(r);
                 Timings x = r.getTimings();
                 parts.add(new long[] {
                         x.getEnqueuedAt() - x.getEventCreatedAt(), x.getDequeuedAt() - x.getEnqueuedAt(),
                         x.getStartedAt() - x.getDequeuedAt(), x.getExitedAt() - x.getStartedAt(), x.getFinishedAt() - x.getExitedAt(),
-                        x.getCreatedAt() < x.getDequeuedAt() ? 1 : 0});
+                        received - x.getFinishedAt(), x.getCreatedAt() < x.getDequeuedAt() ? 1 : 0});
             }
             System.out.printf("COLD job latency, median of %d (p90):%n", jobs);
             System.out.printf("  docker run --rm -i CLI          %5.0f ms (%4.0f)%n", median(cli), p(cli, 0.9));
@@ -138,9 +139,9 @@ final class Bench implements Callable<Integer> {
             System.out.printf("  Wharf event -> result           %5.0f ms (%4.0f)  = %.2fx the CLI, %.2fx docker-java%n",
                     median(e2e), p(e2e, 0.9), median(e2e) / median(cli), median(e2e) / median(bare));
             String[] names = {"event->job (dispatcher)", "job->worker", "container ready (create+start or pre-started)",
-                    "run (start to exit)", "logs + inspect + result"};
+                    "run (start to exit)", "logs + inspect + result", "result commit -> client"};
             System.out.printf("    %d of %d jobs ran on a pre-started container; removal follows the result%n",
-                    parts.stream().mapToLong(x -> x[5]).sum(), parts.size());
+                    parts.stream().mapToLong(x -> x[6]).sum(), parts.size());
             for (int k = 0; k < names.length; k++) {
                 List<Double> values = new ArrayList<>();
                 for (long[] part : parts) {
