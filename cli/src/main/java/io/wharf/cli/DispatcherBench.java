@@ -78,16 +78,17 @@ final class DispatcherBench {
             AvroSerializer<FunctionSpec> specs = new AvroSerializer<>(registry);
             AvroSerializer<Event> eventWriter = new AvroSerializer<>(registry);
             try (KafkaProducer<String, byte[]> producer = producer(bootstrap)) {
-                for (int f = 0; f < FUNCTIONS; f++) {
-                    // A limit far above the load: every event takes the token-bucket path, none waits.
+                for (int f = 0; f < 2 * FUNCTIONS; f++) {
+                    // The first 16 with a limit far above the load (every event takes the token-bucket path, none
+                    // waits), the next 16 without limits.
                     FunctionSpec spec = FunctionSpec.newBuilder().setName(function(f)).setImage("bench/none:1").setPool(POOL)
-                            .setRateLimit(new RateLimit(1e9, 1_000_000_000)).build();
+                            .setRateLimit(f < FUNCTIONS ? new RateLimit(1e9, 1_000_000_000) : null).build();
                     producer.send(new ProducerRecord<>(Topics.FUNCTIONS, spec.getName(), specs.serialize(Topics.FUNCTIONS, spec))).get();
                 }
                 // Throughput: a backlog of events, then the dispatcher (or the relay) drains it.
                 List<ProducerRecord<String, byte[]>> backlog = new ArrayList<>();
                 for (int i = 0; i < events; i++) {
-                    backlog.add(new ProducerRecord<>(Topics.EVENTS, function(i % FUNCTIONS), eventWriter.serialize(Topics.EVENTS, event(i, Instant.now()))));
+                    backlog.add(new ProducerRecord<>(Topics.EVENTS, function(i % FUNCTIONS), eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), 0))));
                 }
                 backlog.forEach(producer::send);
                 for (ProducerRecord<String, byte[]> r : backlog) {
@@ -122,8 +123,11 @@ final class DispatcherBench {
                 // Latency at a steady rate: event -> job record, beside the copy over the same bytes.
                 AvroDeserializer<Job> jobs = new AvroDeserializer<>(registry, Job.class);
                 List<Double> wharf;
+                List<Double> unlimited;
                 try (KafkaConsumer<byte[], byte[]> out = atEnd(bootstrap, Topics.jobs(POOL))) {
-                    wharf = steady(bootstrap, Topics.EVENTS, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now())), out,
+                    wharf = steady(bootstrap, Topics.EVENTS, 0, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), 0)), out,
+                            r -> jobs.deserialize(r.topic(), r.value()).getEventCreatedAt().toEpochMilli());
+                    unlimited = steady(bootstrap, Topics.EVENTS, FUNCTIONS, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), FUNCTIONS)), out,
                             r -> jobs.deserialize(r.topic(), r.value()).getEventCreatedAt().toEpochMilli());
                 }
                 dispatcher.close();
@@ -132,14 +136,16 @@ final class DispatcherBench {
                      KafkaConsumer<byte[], byte[]> out = atEnd(bootstrap, "bench.relay.out2")) {
                     relay.start();
                     awaitRunning(relay);
-                    bare = steady(bootstrap, "bench.relay.in2", i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now())), out,
+                    bare = steady(bootstrap, "bench.relay.in2", 0, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), 0)), out,
                             ConsumerRecord::timestamp);
                     relay.close(Duration.ofSeconds(10));
                 }
                 System.out.printf("Added latency, event -> job record at %d events/s for %d s (commit %d ms):%n", rate, seconds, commitMs);
                 System.out.printf("  bare Streams EOS copy p50 %6.1f ms  p99 %6.1f ms%n", p(bare, 0.5), p(bare, 0.99));
-                System.out.printf("  Wharf dispatcher      p50 %6.1f ms  p99 %6.1f ms  (%.2fx / %.2fx)%n", p(wharf, 0.5), p(wharf, 0.99),
+                System.out.printf("  Wharf, rate-limited  p50 %6.1f ms  p99 %6.1f ms  (%.2fx / %.2fx)%n", p(wharf, 0.5), p(wharf, 0.99),
                         p(wharf, 0.5) / p(bare, 0.5), p(wharf, 0.99) / p(bare, 0.99));
+                System.out.printf("  Wharf, no limits     p50 %6.1f ms  p99 %6.1f ms  (%.2fx / %.2fx)%n", p(unlimited, 0.5), p(unlimited, 0.99),
+                        p(unlimited, 0.5) / p(bare, 0.5), p(unlimited, 0.99) / p(bare, 0.99));
             } finally {
                 TempDirs.delete(state);
             }
@@ -150,8 +156,9 @@ final class DispatcherBench {
         return "bench-fn-" + i;
     }
 
-    private static Event event(int i, Instant now) {
-        return Event.newBuilder().setId("bench-" + i + "-" + UUID.randomUUID()).setFunction(function(i % FUNCTIONS))
+    /** Event {@code i} for one of the 16 functions from {@code base}. */
+    private static Event event(int i, Instant now, int base) {
+        return Event.newBuilder().setId("bench-" + i + "-" + UUID.randomUUID()).setFunction(function(base + i % FUNCTIONS))
                 .setPayload(ByteBuffer.wrap(("{\"n\":" + i + ",\"pad\":\"0123456789abcdef0123456789abcdef\"}").getBytes()))
                 .setContentType("application/json").setCreatedAt(now).build();
     }
@@ -179,7 +186,7 @@ final class DispatcherBench {
     }
 
     /** Sends {@code rate} records a second for {@code seconds} and returns each one's latency to the output, in ms. */
-    private List<Double> steady(String bootstrap, String topic, java.util.function.IntFunction<byte[]> value, KafkaConsumer<byte[], byte[]> out,
+    private List<Double> steady(String bootstrap, String topic, int base, java.util.function.IntFunction<byte[]> value, KafkaConsumer<byte[], byte[]> out,
                                 ToLongFunction<ConsumerRecord<byte[], byte[]>> sentAt) {
         int n = rate * seconds;
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
@@ -195,7 +202,7 @@ final class DispatcherBench {
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 LockSupport.parkNanos(start + i * 1_000_000_000L / rate - System.nanoTime());
-                producer.send(new ProducerRecord<>(topic, function(i % FUNCTIONS), value.apply(i)));
+                producer.send(new ProducerRecord<>(topic, function(base + i % FUNCTIONS), value.apply(i)));
             }
         }
         try {
