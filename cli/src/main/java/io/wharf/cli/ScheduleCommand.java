@@ -104,27 +104,33 @@ final class ScheduleCommand {
         }
     }
 
-    @Command(name = "pause", description = "Stop a schedule from firing until it is resumed.")
-    static final class Pause extends Change {
+    /** Pause and resume: the schedule rewritten with its {@code paused} flag set. */
+    abstract static class SetPaused extends Change {
+        abstract boolean paused();
+
         @Override
         public Integer call() {
             try (WharfClient client = connection.client()) {
-                client.schedule(Schedule.newBuilder(existing(client)).setPaused(true).build());
+                client.schedule(Schedule.newBuilder(existing(client)).setPaused(paused()).build());
             }
-            System.out.println("Schedule " + id + " paused");
+            System.out.println("Schedule " + id + (paused() ? " paused" : " resumed"));
             return 0;
         }
     }
 
-    @Command(name = "resume", description = "Resume a paused schedule from its next due time.")
-    static final class Resume extends Change {
+    @Command(name = "pause", description = "Stop a schedule from firing until it is resumed.")
+    static final class Pause extends SetPaused {
         @Override
-        public Integer call() {
-            try (WharfClient client = connection.client()) {
-                client.schedule(Schedule.newBuilder(existing(client)).setPaused(false).build());
-            }
-            System.out.println("Schedule " + id + " resumed");
-            return 0;
+        boolean paused() {
+            return true;
+        }
+    }
+
+    @Command(name = "resume", description = "Resume a paused schedule from its next due time.")
+    static final class Resume extends SetPaused {
+        @Override
+        boolean paused() {
+            return false;
         }
     }
 

@@ -106,16 +106,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     /** Punctuate every tick while jobs are held (tokens refill), else at the next timer, else not at all. */
     private void rearm(long now) {
-        if (admission.anyWaiting()) {
-            wakeup.soon(now);
-            return;
-        }
-        Long due = timers.firstDue();
-        if (due != null) {
-            wakeup.atOrBefore(due, now);
-        } else {
-            wakeup.cancel();
-        }
+        wakeup.rearm(now, admission.anyWaiting(), admission.anyWaiting() ? null : timers.firstDue());
     }
 
     @Override
@@ -341,7 +332,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     // ---- results --------------------------------------------------------------------------------------
 
-    private JobResult result(Job job, JobStatus status, String error, long now) {
+    /** A final result for a job that did not run (refused, expired, throttled), carrying its history so far. */
+    static JobResult result(Job job, JobStatus status, String error, long now) {
         return JobResult.newBuilder()
                 .setJobId(job.getJobId())
                 .setFunction(job.getFunction().getName())

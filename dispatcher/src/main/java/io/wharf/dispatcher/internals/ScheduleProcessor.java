@@ -73,12 +73,7 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
 
     /** Wake at the earliest due time, and not at all while nothing is scheduled. */
     private void rearm(long now) {
-        Long due = timers.firstDue();
-        if (due != null) {
-            wakeup.atOrBefore(due, now);
-        } else {
-            wakeup.cancel();
-        }
+        wakeup.rearm(now, false, timers.firstDue());
     }
 
     @Override

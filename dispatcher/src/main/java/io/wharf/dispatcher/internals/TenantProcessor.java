@@ -18,7 +18,6 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.records.Timings;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
@@ -53,10 +52,7 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
 
         @Override
         public void refuse(Job job, JobStatus status, String reason, long now) {
-            JobResult result = JobResult.newBuilder().setJobId(job.getJobId()).setFunction(job.getFunction().getName())
-                    .setAttempt(job.getAttempt()).setStatus(status).setError(reason).setHistory(job.getHistory()).setParentId(job.getParentId())
-                    .setTimings(Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli()).setFinishedAt(now).build())
-                    .setCompletedAt(Instant.ofEpochMilli(now)).build();
+            JobResult result = DispatchProcessor.result(job, status, reason, now);
             context.forward(new Record<String, Object>(job.getJobId(), result, now), DispatcherTopology.TENANT_RESULTS_SINK);
             Attempt report = Attempt.newBuilder().setOutcome(result).setFinished(true).setTraceContext(job.getTraceContext()).build();
             context.forward(new Record<String, Object>(job.getFunction().getName(), report, now), DispatcherTopology.TENANT_ATTEMPTS_SINK);

@@ -42,6 +42,17 @@ final class Wakeup {
         atOrBefore(now, now);
     }
 
+    /** After a round of work: every tick while {@code busy}, else at the next timer ({@code due}), else not at all. */
+    void rearm(long now, boolean busy, Long due) {
+        if (busy) {
+            soon(now);
+        } else if (due != null) {
+            atOrBefore(due, now);
+        } else {
+            cancel();
+        }
+    }
+
     void cancel() {
         if (scheduled != null) {
             scheduled.cancel();
