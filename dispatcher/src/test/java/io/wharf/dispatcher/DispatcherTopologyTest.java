@@ -165,6 +165,15 @@ class DispatcherTopologyTest {
     }
 
     @Test
+    void shouldRefuseAFunctionWithAnInvalidPoolKeepingThePreviousDefinition() {
+        functions.pipeInput("echo", function("echo"));
+        functions.pipeInput("echo", FunctionSpec.newBuilder(function("echo")).setPool("no spaces please").build());
+        assertThat(dlq.readValue().getReason()).contains("Pool name 'no spaces please' is invalid").contains("previous definition stays");
+        events.pipeInput("echo", event("job-13", "echo", "y"));
+        assertThat(jobs.readValue().getFunction().getPool()).isEqualTo("default");
+    }
+
+    @Test
     void shouldDeadLetterAFunctionRecordWhoseKeyIsNotItsName() {
         functions.pipeInput("alias", function("echo"));
         assertThat(dlq.readValue().getReason()).contains("key and name must be equal");

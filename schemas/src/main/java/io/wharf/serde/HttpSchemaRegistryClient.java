@@ -135,15 +135,15 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             }
             if (response.statusCode() / 100 != 2) {
                 throw new SchemaRegistryException("Schema registry at " + baseUrl + " refused to " + what + ": HTTP "
-                        + response.statusCode() + " " + response.body());
+                        + response.statusCode() + " " + response.body(), null, response.statusCode() >= 500);
             }
             return response.body().isBlank() ? JSON.nullNode() : JSON.readTree(response.body());
         } catch (IOException e) {
             throw new SchemaRegistryException("Could not reach the schema registry at " + baseUrl + " to " + what + ": " + e
-                    + ". Is it running, and is " + AvroSerdeConfig.REGISTRY_URL_CONFIG + " right?", e);
+                    + ". Is it running, and is " + AvroSerdeConfig.REGISTRY_URL_CONFIG + " right?", e, true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SchemaRegistryException("Interrupted while trying to " + what, e);
+            throw new SchemaRegistryException("Interrupted while trying to " + what, e, true);
         }
     }
 

@@ -28,6 +28,7 @@ import io.wharf.records.Timings;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.AttemptRecords;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
@@ -129,6 +130,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             }
             event = events.deserialize(Topics.EVENTS, record.value());
         } catch (RuntimeException e) {
+            if (SchemaRegistryException.isUnavailable(e)) {
+                throw e; // not the event's fault: the task restarts from its last commit and tries again
+            }
             DeadLetters.refuse(context, record, DeadLetters.positionId(context), record.key(), JobStatus.REJECTED,
                     "Event could not be decoded: " + e.getMessage(), null);
             return;
@@ -221,6 +225,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         try {
             attempt = attempts.deserialize(Topics.ATTEMPTS, record.value());
         } catch (RuntimeException e) {
+            if (SchemaRegistryException.isUnavailable(e)) {
+                throw e;
+            }
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), record.key(), JobStatus.FAILED,
                     "Attempt report could not be decoded: " + e.getMessage());
             return;

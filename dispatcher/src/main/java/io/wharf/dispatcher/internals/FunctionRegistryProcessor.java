@@ -12,6 +12,8 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.serde.SchemaRegistryException;
+import io.wharf.topics.Topics;
 
 /**
  * Keeps this task's function store in step with {@code wharf.functions}: a record deploys or updates a
@@ -52,6 +54,9 @@ public final class FunctionRegistryProcessor implements Processor<String, byte[]
         try {
             spec = deserializer.deserialize(context.recordMetadata().orElseThrow().topic(), record.value());
         } catch (RuntimeException e) {
+            if (SchemaRegistryException.isUnavailable(e)) {
+                throw e;
+            }
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), name, JobStatus.REJECTED,
                     "Function record for '" + name + "' could not be decoded, the previous definition stays: " + e.getMessage());
             return;
@@ -59,6 +64,13 @@ public final class FunctionRegistryProcessor implements Processor<String, byte[]
         if (!name.equals(spec.getName())) {
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), name, JobStatus.REJECTED,
                     "Function record keyed '" + name + "' names function '" + spec.getName() + "': key and name must be equal");
+            return;
+        }
+        try {
+            Topics.jobs(spec.getPool());
+        } catch (IllegalArgumentException e) {
+            DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), name, JobStatus.REJECTED,
+                    "Function '" + name + "' refused, the previous definition stays: " + e.getMessage());
             return;
         }
         functions.put(name, record.value());

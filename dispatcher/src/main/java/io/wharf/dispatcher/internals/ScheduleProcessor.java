@@ -20,6 +20,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.Schedule;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.Topics;
 
 /**
@@ -98,6 +99,9 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
             }
             Schedules.validate(schedule);
         } catch (RuntimeException e) {
+            if (SchemaRegistryException.isUnavailable(e)) {
+                throw e;
+            }
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), id, JobStatus.REJECTED,
                     "Schedule '" + id + "' refused, the previous definition stays: " + e.getMessage(), DispatcherTopology.SCHEDULE_DLQ_SINK);
             return;
