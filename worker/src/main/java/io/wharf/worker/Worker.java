@@ -446,38 +446,37 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * The records an attempt's outcome becomes, committed with the job's offset: always an attempt report on
-     * {@code wharf.attempts} (keyed by function, for the dispatcher's concurrency counts, retries, fan-out and
-     * chains), and the final result on {@code wharf.results} when no retry could follow. A failure the function's
-     * retry policy might retry is left to the dispatcher, which owns the backoff and the attempt count.
+     * The records an attempt's outcome becomes, committed with the job's offset: the final result on
+     * {@code wharf.results} when no retry can follow, and an attempt report on {@code wharf.attempts} (keyed by
+     * function) when the dispatcher asked for one (concurrency counts, fan-out, chains). A failure the function's
+     * retry policy might retry gets no result here: it is reported, and the dispatcher, which owns the backoff
+     * and the attempt count, retries it or writes the final result.
      */
     List<ProducerRecord<String, byte[]>> outcome(Job job, JobResult result) {
         FunctionSpec fn = job.getFunction();
         JobStatus status = result.getStatus();
+        result.setParentId(job.getParentId());
         boolean retriable = fn.getRetry() != null && fn.getRetry().getMaxAttempts() > 1
                 && status != JobStatus.SUCCEEDED && status != JobStatus.CANCELLED && status != JobStatus.EXPIRED;
-        JobResult.Builder full = JobResult.newBuilder(result).setParentId(job.getParentId());
         if (retriable) {
-            Attempt attempt = Attempt.newBuilder().setOutcome(full.build()).setFinished(false).setJob(job)
+            Attempt attempt = Attempt.newBuilder().setOutcome(result).setFinished(false).setJob(job)
                     .setTraceContext(job.getTraceContext()).build();
             return List.of(new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
         }
         if (!job.getHistory().isEmpty()) {
             List<AttemptSummary> history = new ArrayList<>(job.getHistory());
             history.add(AttemptRecords.summary(result));
-            full.setHistory(history);
+            result.setHistory(history);
         }
-        JobResult last = full.build();
+        ProducerRecord<String, byte[]> last = new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result));
         if (!job.getReportAttempt()) {
-            return List.of(new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, last)));
+            return List.of(last);
         }
-        // The dispatcher needs the body only to pass it on to chained functions.
-        JobResult reported = status == JobStatus.SUCCEEDED && !fn.getOnSuccess().isEmpty() ? last
-                : JobResult.newBuilder(last).setBody(ByteBuffer.allocate(0)).setStderrTail(null).build();
-        Attempt attempt = Attempt.newBuilder().setOutcome(reported).setFinished(true).setTraceContext(job.getTraceContext()).build();
-        return List.of(
-                new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, last)),
-                new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
+        // The dispatcher needs the body only for onSuccess chains and stderr only for onFailure ones.
+        result.setBody(status == JobStatus.SUCCEEDED && !fn.getOnSuccess().isEmpty() ? result.getBody() : ByteBuffer.allocate(0));
+        result.setStderrTail(fn.getOnFailure().isEmpty() ? null : result.getStderrTail());
+        Attempt attempt = Attempt.newBuilder().setOutcome(result).setFinished(true).setTraceContext(job.getTraceContext()).build();
+        return List.of(last, new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
     }
 
     /** What every result of this worker carries: the job's identity, its status, and when it completed. */
