@@ -61,14 +61,21 @@ final class Bench implements Callable<Integer> {
     int seconds;
     @Option(names = "--commit-ms", defaultValue = "100", description = "Dispatcher (and relay) commit interval for the dispatcher bench (default ${DEFAULT-VALUE}).")
     long commitMs;
-    @Option(names = "--jobs", defaultValue = "20", description = "Sequential cold jobs for latency (default ${DEFAULT-VALUE}).")
+    @Option(names = "--jobs", defaultValue = "50", description = "Sequential cold jobs for latency, 0 for none (default ${DEFAULT-VALUE}).")
     int jobs;
-    @Option(names = "--burst", defaultValue = "48", description = "Cold jobs at once for throughput (default ${DEFAULT-VALUE}).")
+    @Option(names = "--slots", split = ",", defaultValue = "4,8", description = "Worker slot counts for cold throughput (default ${DEFAULT-VALUE}).")
+    int[] slotCounts;
+    @Option(names = "--rounds", defaultValue = "5", description = "Cold throughput rounds per side; the median is reported (default ${DEFAULT-VALUE}).")
+    int rounds;
+    @Option(names = "--burst", defaultValue = "48", description = "Cold jobs at once for throughput, 0 for none (default ${DEFAULT-VALUE}).")
     int burst;
     @Option(names = "--hot-jobs", defaultValue = "500", description = "Sequential warm jobs for latency (default ${DEFAULT-VALUE}).")
     int hotJobs;
     @Option(names = "--hot-burst", defaultValue = "5000", description = "Warm jobs at once for throughput (default ${DEFAULT-VALUE}).")
     int hotBurst;
+
+    /** Jobs run before the throughput rounds on both sides: the first burst of a fresh engine or cluster is slower. */
+    private static final int WARMUP_BURST = 48;
 
     @Override
     public Integer call() throws Exception {
@@ -89,6 +96,58 @@ final class Bench implements Callable<Integer> {
     }
 
     private void cold() throws Exception {
+        Path work = Files.createTempDirectory("wharf-bench-");
+        warmUp(work);
+        if (jobs > 0) {
+            coldLatency(work);
+        }
+        for (int slots : burst > 0 ? slotCounts : new int[0]) {
+            List<Rate> bare = bareThroughput(work, slots);
+            List<Rate> wharf = new ArrayList<>();
+            try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
+                client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
+                        .setCommand(List.of("cat")).build());
+                throughput(client, "bench-cat", WARMUP_BURST);
+                for (int round = 0; round < rounds; round++) {
+                    CpuMeter.Reading before = CpuMeter.read();
+                    double rate = throughput(client, "bench-cat", burst);
+                    wharf.add(new Rate(rate, CpuMeter.perJob(before, CpuMeter.read(), burst)));
+                }
+            }
+            Rate b = medianRate(bare);
+            Rate w = medianRate(wharf);
+            System.out.printf("COLD throughput, %d slots, %d jobs at once, median of %d rounds: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
+                    slots, burst, rounds, w.perSecond(), b.perSecond(), 100 * w.perSecond() / b.perSecond());
+            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s%n", rates(wharf), rates(bare));
+            System.out.printf("    median round's %s (runner alone), %s (Wharf)%n", b.cpu(), w.cpu());
+        }
+        TempDirs.delete(work);
+    }
+
+    /**
+     * Brings this JVM nearer its steady state before any cold figure: the broker's, Streams' and the worker's code
+     * is compiled by the JIT over thousands of jobs, which a long-running Wharf has behind it and a fresh bench JVM
+     * does not. On two cores shared with the engine, the compiler threads otherwise slow the first cold jobs (the
+     * CPU line of each throughput round shows what is left of them).
+     */
+    private void warmUp(Path work) throws Exception {
+        long t = System.nanoTime();
+        bareThroughput(work, 4);
+        try (DevCluster cluster = DevCluster.start(8, false); WharfClient client = new WharfClient(cluster.endpoints())) {
+            client.deploy(FunctionSpec.newBuilder().setName("warm-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
+                    .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(0).build()).build());
+            throughput(client, "warm-hot", 5_000);
+            for (int i = 0; i < 200; i++) {
+                client.invoke(client.event("warm-hot", "w".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
+            }
+            client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
+                    .setCommand(List.of("cat")).build());
+            throughput(client, "bench-cat", burst);
+        }
+        System.out.printf("(JVM warm-up: %.0f s)%n", (System.nanoTime() - t) / 1e9);
+    }
+
+    private void coldLatency(Path work) throws Exception {
         List<Double> cli = new ArrayList<>();
         for (int i = 0; i < jobs; i++) {
             long t = System.nanoTime();
@@ -102,7 +161,6 @@ final class Bench implements Callable<Integer> {
             }
             cli.add(ms(t));
         }
-        Path work = Files.createTempDirectory("wharf-bench-");
         List<Double> bare = new ArrayList<>();
         try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000)) {
             for (int i = 0; i < jobs; i++) {
@@ -150,35 +208,45 @@ final class Bench implements Callable<Integer> {
                 System.out.printf("    %-46s %4.0f ms%n", names[k], median(values));
             }
         }
-        for (int slots : new int[] {4, 8}) {
-            double bareRate = bareThroughput(work, slots);
-            double rate;
-            try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
-                client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
-                        .setCommand(List.of("cat")).build());
-                client.invoke(client.event("bench-cat", new byte[0], "text/plain"), Duration.ofSeconds(60));
-                rate = throughput(client, "bench-cat", burst);
-            }
-            System.out.printf("COLD throughput, %d slots: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
-                    slots, rate, bareRate, 100 * rate / bareRate);
-        }
-        TempDirs.delete(work);
     }
 
-    private double bareThroughput(Path work, int parallelism) throws Exception {
+    private record Rate(double perSecond, String cpu) {
+    }
+
+    private List<Rate> bareThroughput(Path work, int parallelism) throws Exception {
         try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
              ExecutorService pool = Executors.newFixedThreadPool(parallelism)) {
-            runner.run(request("warm"), OutputListener.NONE);
-            long t = System.nanoTime();
-            List<Future<RunOutcome>> futures = new ArrayList<>();
-            for (int i = 0; i < burst; i++) {
-                String id = "bare-par-" + i;
-                futures.add(pool.submit(() -> runner.run(request(id), OutputListener.NONE)));
+            bareBurst(runner, pool, "bare-warm-", WARMUP_BURST);
+            List<Rate> out = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                CpuMeter.Reading before = CpuMeter.read();
+                long t = System.nanoTime();
+                bareBurst(runner, pool, "bare-par-" + round + "-", burst);
+                double rate = burst / ((System.nanoTime() - t) / 1e9);
+                out.add(new Rate(rate, CpuMeter.perJob(before, CpuMeter.read(), burst)));
             }
-            for (Future<RunOutcome> f : futures) {
-                f.get();
-            }
-            return burst / ((System.nanoTime() - t) / 1e9);
+            return out;
+        }
+    }
+
+    private static Rate medianRate(List<Rate> rates) {
+        List<Rate> sorted = new ArrayList<>(rates);
+        sorted.sort(java.util.Comparator.comparingDouble(Rate::perSecond));
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static String rates(List<Rate> rates) {
+        return String.join(" ", rates.stream().map(r -> String.format("%.1f", r.perSecond())).toList());
+    }
+
+    private static void bareBurst(DockerContainerRunner runner, ExecutorService pool, String prefix, int n) throws Exception {
+        List<Future<RunOutcome>> futures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String id = prefix + i;
+            futures.add(pool.submit(() -> runner.run(request(id), OutputListener.NONE)));
+        }
+        for (Future<RunOutcome> f : futures) {
+            f.get();
         }
     }
 
