@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.HotSettings;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.LogLine;
@@ -102,6 +103,36 @@ class LogsIT {
             assertThat(l.getStream()).isEqualTo(LogStream.STDERR);
         });
         assertThat(lines).extracting(LogLine::getSequence).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void shouldGiveEachJobOfAWarmContainerItsOwnLines() {
+        String script = "exec 3<\"$WHARF_HOT_IN\" 4>\"$WHARF_HOT_OUT\"; "
+                + "while read -r id p <&3; do echo \"out $id\"; echo \"err $id\" >&2; echo \"$id 0 $(hostname | base64)\" >&4; done";
+        FunctionSpec fn = harness.function(harness.pool + "-hotlogs").setHot(HotSettings.newBuilder().build())
+                .setCommand(List.of("sh", "-c", script)).build();
+        Map<String, List<LogLine>> byJob = new java.util.HashMap<>();
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String jobId = harness.pool + "-hot-" + i;
+            byJob.put(jobId, new ArrayList<>());
+            harness.submit(harness.job(jobId, fn, new byte[0]));
+            JobResult result = awaitResult(jobId, byJob.get(jobId));
+            assertThat(result.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            hosts.add(StandardCharsets.UTF_8.decode(result.getBody()).toString());
+        }
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ZERO).until(() -> {
+            logs.poll(Duration.ofMillis(100)).forEach(r -> byJob.computeIfPresent(r.key(), (k, lines) -> {
+                lines.add(r.value());
+                return lines;
+            }));
+            return byJob.values().stream().allMatch(lines -> lines.size() >= 2);
+        });
+        assertThat(hosts).as("one warm container served all three").containsOnly(hosts.getFirst());
+        byJob.forEach((jobId, lines) -> {
+            assertThat(lines).as(jobId).extracting(LogsIT::text).containsExactlyInAnyOrder("out " + jobId, "err " + jobId);
+            assertThat(lines).filteredOn(l -> text(l).startsWith("err")).extracting(LogLine::getStream).containsOnly(LogStream.STDERR);
+        });
     }
 
     @Test

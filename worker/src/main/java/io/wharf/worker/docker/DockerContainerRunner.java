@@ -121,7 +121,7 @@ public final class DockerContainerRunner implements ContainerRunner {
             return RunOutcome.failedToRun(imageError, 0);
         }
         try {
-            return request.hot() != null ? hot.run(request, pulledAt) : runPresent(request, output, pulledAt);
+            return request.hot() != null ? hot.run(request, output, pulledAt) : runPresent(request, output, pulledAt);
         } finally {
             images.release(request.image());
         }

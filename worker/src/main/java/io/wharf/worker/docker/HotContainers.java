@@ -35,6 +35,7 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Volume;
 
+import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
 
@@ -78,7 +79,7 @@ final class HotContainers implements AutoCloseable {
         janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
     }
 
-    RunOutcome run(RunRequest request, long pulledAt) throws InterruptedException {
+    RunOutcome run(RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
         Pool pool;
         synchronized (pools) {
             pool = pools.computeIfAbsent(Containers.key(request), k -> new Pool(request));
@@ -87,7 +88,7 @@ final class HotContainers implements AutoCloseable {
         if (container == null) {
             return RunOutcome.failedToRun("No warm container could be started for " + request.function() + ": " + pool.lastError, pulledAt);
         }
-        RunOutcome outcome = call(container, request, pulledAt);
+        RunOutcome outcome = call(container, request, output, pulledAt);
         if (outcome == null && Thread.currentThread().isInterrupted()) {
             pool.discard(container); // abandoned: its container was killed mid-job
             throw new InterruptedException("job " + request.jobId() + " abandoned");
@@ -105,7 +106,7 @@ final class HotContainers implements AutoCloseable {
             if (container == null) {
                 return RunOutcome.failedToRun("Warm container of " + request.function() + " died and none could replace it: " + pool.lastError, pulledAt);
             }
-            outcome = call(container, request, pulledAt);
+            outcome = call(container, request, output, pulledAt);
             if (outcome == null) {
                 pool.discard(container);
                 return container.deathOutcome(pulledAt);
@@ -119,10 +120,10 @@ final class HotContainers implements AutoCloseable {
         return outcome;
     }
 
-    private RunOutcome call(Container container, RunRequest request, long pulledAt) {
+    private RunOutcome call(Container container, RunRequest request, OutputListener output, long pulledAt) {
         calls.put(request.jobId(), container);
         try {
-            return container.call(request, pulledAt);
+            return container.call(request, output, pulledAt);
         } finally {
             calls.remove(request.jobId());
         }
@@ -278,6 +279,8 @@ final class HotContainers implements AutoCloseable {
         private final Path dir;
         private OutputStream in;
         private BufferedReader out;
+        /** Its stdout and stderr, which are free for the function's own lines (the protocol has the FIFOs). */
+        private final HotOutput output = new HotOutput();
         private String error;
         int served;
         long lastUsedNanos = System.nanoTime();
@@ -300,6 +303,8 @@ final class HotContainers implements AutoCloseable {
                         List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out"));
                 owner.docker.startContainerCmd(id).exec();
                 Container c = new Container(owner, id, dir);
+                owner.docker.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true).withTimestamps(true)
+                        .exec(c.output);
                 Path inPath = dir.resolve("in");
                 Path outPath = dir.resolve("out");
                 // Opening a FIFO blocks until the other side opens it: do it aside, bounded by a deadline.
@@ -337,8 +342,9 @@ final class HotContainers implements AutoCloseable {
         }
 
         /** Runs one job; null if the container died or closed its pipe before answering. */
-        RunOutcome call(RunRequest request, long pulledAt) {
+        RunOutcome call(RunRequest request, OutputListener listener, long pulledAt) {
             long started = System.currentTimeMillis();
+            output.jobStarted(listener);
             CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
                 try {
                     String line = request.jobId() + ' ' + Base64.getEncoder().encodeToString(request.payload()) + '\n';
@@ -439,6 +445,13 @@ final class HotContainers implements AutoCloseable {
             if (dir != null) {
                 io.wharf.worker.docker.DockerContainerRunner.deleteQuietly(dir);
             }
+            // After the removal, so that the follow has had the lines written up to the end.
+            try {
+                output.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+            output.end();
         }
 
         private void closeQuietly() {
