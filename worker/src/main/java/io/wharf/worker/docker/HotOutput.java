@@ -1,9 +1,11 @@
 package io.wharf.worker.docker;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Iterator;
 
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.Frame;
@@ -42,7 +44,7 @@ final class HotOutput extends ResultCallback.Adapter<Frame> {
         int space = indexOf(payload, (byte) ' ');
         Instant stamp;
         try {
-            stamp = space < 0 ? null : Instant.parse(new String(payload, 0, space, java.nio.charset.StandardCharsets.US_ASCII));
+            stamp = space < 0 ? null : Instant.parse(new String(payload, 0, space, StandardCharsets.US_ASCII));
         } catch (DateTimeParseException e) {
             stamp = null;
         }
@@ -56,15 +58,19 @@ final class HotOutput extends ResultCallback.Adapter<Frame> {
     /** The job running at {@code stamp} (the latest one for an unstamped line); earlier jobs' output is over. */
     private OutputListener listenerAt(Instant stamp) {
         while (windows.size() > 1 && stamp != null) {
-            java.util.Iterator<Window> it = windows.iterator();
+            Iterator<Window> it = windows.iterator();
             it.next();
-            if (it.next().startedAt().isAfter(stamp)) {
+            if (!it.next().startedAt().isBefore(stamp)) { // a tie stays with the earlier job
                 break;
             }
             windows.removeFirst().listener().onEnd();
         }
+        if (stamp == null) {
+            Window latest = windows.peekLast();
+            return latest == null ? null : latest.listener();
+        }
         Window current = windows.peekFirst();
-        return current == null || (stamp != null && current.startedAt().isAfter(stamp)) ? null : current.listener();
+        return current == null || current.startedAt().isAfter(stamp) ? null : current.listener();
     }
 
     @Override
