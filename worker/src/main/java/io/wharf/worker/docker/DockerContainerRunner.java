@@ -65,6 +65,8 @@ public final class DockerContainerRunner implements ContainerRunner {
     private static final long PIDS_LIMIT = 256;
     /** A container start under way for the function is awaited this long before starting another for the job. */
     private static final Duration PRESTART_WAIT = Duration.ofMillis(300);
+    /** Cold jobs under way (pre-started or not), which decides whether pre-starting pays. */
+    private final java.util.concurrent.atomic.AtomicInteger coldJobs = new java.util.concurrent.atomic.AtomicInteger();
 
     private final DockerClient docker;
     private final Path workDir;
@@ -128,13 +130,22 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private RunOutcome runPresent(RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
-        Prestarter.Ready ready = prestarter == null ? null : prestarter.take(request, PRESTART_WAIT);
-        if (ready != null) {
-            RunOutcome outcome = runPrestarted(ready, request, output, pulledAt);
-            if (outcome != null) {
-                return outcome;
+        coldJobs.incrementAndGet();
+        try {
+            Prestarter.Ready ready = prestarter == null ? null : prestarter.take(request, PRESTART_WAIT, coldJobs.get());
+            if (ready != null) {
+                RunOutcome outcome = runPrestarted(ready, request, output, pulledAt);
+                if (outcome != null) {
+                    return outcome;
+                }
             }
+            return runPlain(request, output, pulledAt);
+        } finally {
+            coldJobs.decrementAndGet();
         }
+    }
+
+    private RunOutcome runPlain(RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
         Path payloadDir = null;
         String containerId = null;
         long createdAt = 0, startedAt = 0, exitedAt = 0;
