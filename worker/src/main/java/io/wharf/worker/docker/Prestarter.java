@@ -104,8 +104,8 @@ final class Prestarter implements AutoCloseable {
      * <p>{@code jobsRunning} counts the cold jobs under way, this one included. With two or more of them and the
      * CPU busy, no replacement is started: a pre-start takes a job's start off its critical path, which helps while
      * jobs wait on starts, but when jobs already run side by side on a CPU-bound machine their starts overlap anyway,
-     * and a pre-started container costs more than a plain one (the shim, a second bind mount, a longer life):
-     * measured on 2 cores, 48 jobs at 4 slots, 0.244 against 0.224 CPU-seconds per job.
+     * and a pre-started container costs more than a plain one: measured with the runner alone on 2 cores, 48 jobs
+     * 4 at a time, 0.244 against 0.224 CPU-seconds per job.
      */
     Ready take(RunRequest request, Duration maxWait, int jobsRunning) throws InterruptedException {
         if (closed || perFunction <= 0) {
