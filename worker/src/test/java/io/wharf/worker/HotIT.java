@@ -94,6 +94,24 @@ class HotIT {
     }
 
     @Test
+    void shouldReportTheStderrOfAFailedJob() {
+        harness.startWorker("w-fail-" + harness.pool, 1);
+        FunctionSpec fn = hot(HotSettings.newBuilder().build(), """
+                exec 3<"$WHARF_HOT_IN" 4>"$WHARF_HOT_OUT"
+                while read -r id payload <&3; do
+                  if [ "$payload" = "YmFk" ]; then echo "cannot parse $id" >&2; echo "$id 2 " >&4; else echo "$id 0 $payload" >&4; fi
+                done
+                """);
+        harness.submit(harness.job(harness.pool + "-good", fn, "ok".getBytes()));
+        harness.submit(harness.job(harness.pool + "-bad", fn, "bad".getBytes()));
+        assertThat(result(harness.pool + "-good").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        JobResult bad = result(harness.pool + "-bad");
+        assertThat(bad.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(bad.getExitCode()).isEqualTo(2);
+        assertThat(bad.getStderrTail()).isEqualTo("cannot parse " + harness.pool + "-bad\n");
+    }
+
+    @Test
     void shouldKillAJobPastItsTimeoutAndGoOnWithANewContainer() {
         harness.startWorker("w-slow-" + harness.pool, 1);
         FunctionSpec fn = hot(HotSettings.newBuilder().build(), WHO_AM_I);

@@ -61,7 +61,7 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     static final String PAYLOAD_DIR = "/wharf";
     static final String PAYLOAD_FILE = PAYLOAD_DIR + "/payload";
-    private static final int STDERR_TAIL_BYTES = 4096;
+    static final int STDERR_TAIL_BYTES = 4096;
     private static final long PIDS_LIMIT = 256;
     /** A container start under way for the function is awaited this long before starting another for the job. */
     private static final Duration PRESTART_WAIT = Duration.ofMillis(300);

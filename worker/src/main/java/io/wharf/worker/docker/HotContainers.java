@@ -273,6 +273,9 @@ final class HotContainers implements AutoCloseable {
     }
 
     /** One warm container and its pipe pair. */
+    /** How long a failed job's stderr may trail its answer on the FIFO (the engine's log path is a few ms). */
+    private static final java.time.Duration STDERR_SETTLE = java.time.Duration.ofMillis(100);
+
     private static final class Container {
         private final HotContainers owner;
         private final String id;
@@ -280,7 +283,7 @@ final class HotContainers implements AutoCloseable {
         private OutputStream in;
         private BufferedReader out;
         /** Its stdout and stderr, which are free for the function's own lines (the protocol has the FIFOs). */
-        private final HotOutput output = new HotOutput();
+        private final HotOutput output = new HotOutput(DockerContainerRunner.STDERR_TAIL_BYTES);
         private String error;
         int served;
         long lastUsedNanos = System.nanoTime();
@@ -344,7 +347,7 @@ final class HotContainers implements AutoCloseable {
         /** Runs one job; null if the container died or closed its pipe before answering. */
         RunOutcome call(RunRequest request, OutputListener listener, long pulledAt) {
             long started = System.currentTimeMillis();
-            output.jobStarted(listener);
+            HotOutput.Job job = output.jobStarted(listener);
             CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
                 try {
                     String line = request.jobId() + ' ' + Base64.getEncoder().encodeToString(request.payload()) + '\n';
@@ -367,7 +370,8 @@ final class HotContainers implements AutoCloseable {
             } catch (TimeoutException e) {
                 kill();
                 long now = System.currentTimeMillis();
-                return new RunOutcome(null, true, false, new byte[0], false, null, null, request.image(), pulledAt, 0, started, now, 0);
+                return new RunOutcome(null, true, false, new byte[0], false, job.stderrTail(STDERR_SETTLE),
+                        null, request.image(), pulledAt, 0, started, now, 0);
             } catch (ExecutionException e) {
                 reply = null;
             } catch (InterruptedException e) {
@@ -395,7 +399,9 @@ final class HotContainers implements AutoCloseable {
             if (truncated) {
                 stdout = java.util.Arrays.copyOf(stdout, request.maxBodyBytes());
             }
-            return new RunOutcome(exitCode, false, false, stdout, truncated, null, null, request.image(), pulledAt, 0, started, exited, 0);
+            // Only a failure reports its stderr, so only a failure waits for the last of it.
+            String stderrTail = exitCode == 0 ? null : job.stderrTail(STDERR_SETTLE);
+            return new RunOutcome(exitCode, false, false, stdout, truncated, stderrTail, null, request.image(), pulledAt, 0, started, exited, 0);
         }
 
         /** The outcome of a job whose container died twice under it: OOM if the kernel said so. */

@@ -1,6 +1,8 @@
 package io.wharf.worker.docker;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
@@ -21,20 +23,71 @@ import io.wharf.worker.runtime.OutputListener;
  * goes (stamps come in order).
  */
 final class HotOutput extends ResultCallback.Adapter<Frame> {
-    private record Window(Instant startedAt, OutputListener listener) {
+    /** One job's share of the output: its listener, and the end of its stderr for the result of a failure. */
+    final class Job {
+        private final Instant startedAt = Instant.now();
+        private final OutputListener listener;
+        private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+        private Job(OutputListener listener) {
+            this.listener = listener;
+        }
+
+        /**
+         * The end of the job's stderr (null if it wrote none), after waiting up to {@code settle} for lines still
+         * on their way: the engine delivers them after the job's answer on the FIFO, and a line stamped after now
+         * shows that everything before it has come.
+         */
+        String stderrTail(Duration settle) {
+            Instant asked = Instant.now();
+            long deadline = System.nanoTime() + settle.toNanos();
+            synchronized (HotOutput.this) {
+                while ((lastStamp == null || !lastStamp.isAfter(asked)) && System.nanoTime() < deadline) {
+                    try {
+                        HotOutput.this.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                byte[] all = stderr.toByteArray();
+                int from = Math.max(0, all.length - tailBytes);
+                return all.length == 0 ? null : new String(all, from, all.length - from, StandardCharsets.UTF_8);
+            }
+        }
+
+        private void take(boolean isStderr, byte[] line) {
+            if (isStderr) {
+                stderr.write(line, 0, line.length);
+                if (stderr.size() > 4 * tailBytes) { // keep the tail, in bounded memory
+                    byte[] all = stderr.toByteArray();
+                    stderr.reset();
+                    stderr.write(all, all.length - tailBytes, tailBytes);
+                }
+            }
+            listener.onOutput(isStderr, line);
+        }
     }
 
-    private final ArrayDeque<Window> windows = new ArrayDeque<>();
+    private final ArrayDeque<Job> windows = new ArrayDeque<>();
+    private final int tailBytes;
+    private Instant lastStamp;
+
+    HotOutput(int tailBytes) {
+        this.tailBytes = tailBytes;
+    }
 
     /**
      * Call just before the job is written to the container: its lines are stamped after this. The job before it
      * stays open for lines still on their way; older ones end here, so a silent function holds no more than two.
      */
-    synchronized void jobStarted(OutputListener listener) {
+    synchronized Job jobStarted(OutputListener listener) {
         while (windows.size() > 1) {
-            windows.removeFirst().listener().onEnd();
+            windows.removeFirst().listener.onEnd();
         }
-        windows.addLast(new Window(Instant.now(), listener));
+        Job job = new Job(listener);
+        windows.addLast(job);
+        return job;
     }
 
     @Override
@@ -49,28 +102,31 @@ final class HotOutput extends ResultCallback.Adapter<Frame> {
             stamp = null;
         }
         byte[] line = stamp == null ? payload : Arrays.copyOfRange(payload, space + 1, payload.length);
-        OutputListener listener = listenerAt(stamp);
-        if (listener != null) {
-            listener.onOutput(stderr, line);
+        Job job = jobAt(stamp);
+        if (job != null) {
+            job.take(stderr, line);
+        }
+        if (stamp != null) {
+            lastStamp = stamp;
+            notifyAll();
         }
     }
 
     /** The job running at {@code stamp} (the latest one for an unstamped line); earlier jobs' output is over. */
-    private OutputListener listenerAt(Instant stamp) {
+    private Job jobAt(Instant stamp) {
         while (windows.size() > 1 && stamp != null) {
-            Iterator<Window> it = windows.iterator();
+            Iterator<Job> it = windows.iterator();
             it.next();
-            if (!it.next().startedAt().isBefore(stamp)) { // a tie stays with the earlier job
+            if (!it.next().startedAt.isBefore(stamp)) { // a tie stays with the earlier job
                 break;
             }
-            windows.removeFirst().listener().onEnd();
+            windows.removeFirst().listener.onEnd();
         }
         if (stamp == null) {
-            Window latest = windows.peekLast();
-            return latest == null ? null : latest.listener();
+            return windows.peekLast();
         }
-        Window current = windows.peekFirst();
-        return current == null || current.startedAt().isAfter(stamp) ? null : current.listener();
+        Job current = windows.peekFirst();
+        return current == null || current.startedAt.isAfter(stamp) ? null : current;
     }
 
     @Override
@@ -88,8 +144,10 @@ final class HotOutput extends ResultCallback.Adapter<Frame> {
     /** The container is gone: every job's output is complete. */
     synchronized void end() {
         while (!windows.isEmpty()) {
-            windows.removeFirst().listener().onEnd();
+            windows.removeFirst().listener.onEnd();
         }
+        lastStamp = Instant.MAX; // nothing more will come: no one waits for it
+        notifyAll();
     }
 
     private static int indexOf(byte[] bytes, byte b) {

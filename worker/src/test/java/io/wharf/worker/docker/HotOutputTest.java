@@ -37,7 +37,7 @@ class HotOutputTest {
 
     @Test
     void shouldGiveEachLineToTheJobRunningWhenItWasStamped() {
-        HotOutput output = new HotOutput();
+        HotOutput output = new HotOutput(64);
         Job first = new Job();
         Job second = new Job();
         output.onNext(line(StreamType.STDOUT, Instant.now(), "before any job\n"));
@@ -57,8 +57,21 @@ class HotOutputTest {
     }
 
     @Test
+    void shouldKeepTheEndOfEachJobsStderrForItsResult() {
+        HotOutput output = new HotOutput(8);
+        HotOutput.Job first = output.jobStarted(new Job());
+        output.onNext(line(StreamType.STDERR, Instant.now(), "0123456789\n"));
+        output.onNext(line(StreamType.STDOUT, Instant.now(), "not stderr\n"));
+        // A line stamped after the question shows all before it came: no waiting out the settle time.
+        Thread.ofVirtual().start(() -> output.onNext(line(StreamType.STDOUT, Instant.now().plusSeconds(1), "later\n")));
+        assertThat(first.stderrTail(java.time.Duration.ofMinutes(1))).isEqualTo("3456789\n");
+        HotOutput.Job second = output.jobStarted(new Job());
+        assertThat(second.stderrTail(java.time.Duration.ZERO)).isNull();
+    }
+
+    @Test
     void shouldHoldNoMoreThanTwoJobsOfASilentFunction() {
-        HotOutput output = new HotOutput();
+        HotOutput output = new HotOutput(64);
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             Job job = new Job();
