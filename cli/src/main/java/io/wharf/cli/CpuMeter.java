@@ -23,7 +23,8 @@ final class CpuMeter {
         try {
             String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
             double busy = 0;
-            for (int i = 1; i < Math.min(cpu.length, 9); i++) { // user nice system idle iowait irq softirq steal (guest is in user)
+            // user nice system idle iowait irq softirq steal; guest time is counted in user already
+            for (int i = 1; i < Math.min(cpu.length, 9); i++) {
                 if (i != 4 && i != 5) { // idle and iowait
                     busy += Long.parseLong(cpu[i]) * TICK;
                 }
@@ -31,45 +32,52 @@ final class CpuMeter {
             Map<String, Double> byName = new HashMap<>();
             try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
                 procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).forEach(p -> {
-                    try {
-                        String stat = Files.readString(p.resolve("stat"));
-                        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the name
-                        double t = (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * TICK;
-                        if (p.getFileName().toString().equals("1")) {
-                            name = "init (reaped orphans)";
-                        } else if (name.startsWith("kworker")) {
-                            name = "kernel workers"; // a worker's name changes with its current work item
-                        } else if (name.startsWith("containerd-shim")) {
-                            name = "containerd-shim";
-                        } else if (name.equals("java")) {
-                            name = p.getFileName().toString().equals(SELF) ? "java(this)" : "java(other)";
-                        }
-                        byName.merge(name, t, Double::sum);
-                    } catch (IOException | RuntimeException gone) {
-                        // the process ended meanwhile
+                    Stat stat = Stat.of(p);
+                    if (stat != null) {
+                        byName.merge(group(p.getFileName().toString(), stat.name()), stat.seconds(true), Double::sum);
                     }
                 });
             }
-            // This JVM split into JIT compiler threads and the rest (the JIT's share fades as a JVM warms up).
+            // This JVM's JIT compiler threads (their share fades as the JVM warms up).
             try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-                tasks.forEach(t -> {
-                    try {
-                        String stat = Files.readString(t.resolve("stat"));
-                        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                        if (name.contains("CompilerThre")) {
-                            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                            byName.merge("  of which JIT", (Long.parseLong(f[11]) + Long.parseLong(f[12])) * TICK, Double::sum);
-                        }
-                    } catch (IOException | RuntimeException gone) {
-                        // the thread ended meanwhile
-                    }
-                });
+                tasks.map(Stat::of).filter(t -> t != null && t.name().contains("CompilerThre"))
+                        .forEach(t -> byName.merge("JIT of java(this)", t.seconds(false), Double::sum));
             }
             return new Reading(busy, byName);
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    private static String group(String pid, String name) {
+        if (pid.equals("1")) {
+            return "init (reaped orphans)";
+        } else if (name.startsWith("kworker")) {
+            return "kernel workers"; // a worker's name changes with its current work item
+        } else if (name.startsWith("containerd-shim")) {
+            return "containerd-shim";
+        } else if (name.equals("java")) {
+            return pid.equals(SELF) ? "java(this)" : "java(other)";
+        }
+        return name;
+    }
+
+    /** A process's or thread's name and CPU times from its {@code stat} file; null if it ended meanwhile. */
+    private record Stat(String name, long utime, long stime, long cutime, long cstime) {
+        static Stat of(Path dir) {
+            try {
+                String stat = Files.readString(dir.resolve("stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the name
+                return new Stat(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')), Long.parseLong(f[11]), Long.parseLong(f[12]),
+                        Long.parseLong(f[13]), Long.parseLong(f[14]));
+            } catch (IOException | RuntimeException gone) {
+                return null;
+            }
+        }
+
+        double seconds(boolean withReapedChildren) {
+            return (utime + stime + (withReapedChildren ? cutime + cstime : 0)) * TICK;
         }
     }
 
