@@ -82,6 +82,21 @@ class PrestartIT {
     }
 
     @Test
+    void shouldNameAPrestartedContainerAfterItsJob() {
+        FunctionSpec fn = harness.function(harness.pool + "-named").setCommand(List.of("sleep", "3")).build();
+        assertThat(run(harness.pool + "-named-0", fn, new byte[0]).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        String jobId = harness.pool + "-named-1"; // runs on a pre-started container
+        harness.submit(harness.job(jobId, fn, new byte[0]));
+        String name = DockerContainerRunner.jobContainerName(jobId, 1);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(harness.docker.listContainersCmd()
+                .withNameFilter(List.of(name)).exec())
+                .singleElement()
+                .satisfies(c -> assertThat(c.getLabels()).containsEntry(DockerContainerRunner.LABEL_PRESTARTED, "true")
+                        .containsEntry(DockerContainerRunner.LABEL_WORKER, workerId)));
+        assertThat(harness.awaitResult(jobId, Duration.ofSeconds(60)).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
     void shouldApplyTimeoutsAndMemoryLimits() {
         FunctionSpec slow = harness.function(harness.pool + "-slow").setTimeoutMillis(1000).setCommand(List.of("sleep", "60")).build();
         FunctionSpec hungry = harness.function(harness.pool + "-hungry").setMemoryMb(16)

@@ -250,11 +250,32 @@ public final class DockerContainerRunner implements ContainerRunner {
                 closeQuietly(live);
                 return null;
             }
+            nameAfterJob(ready.containerId(), request);
             return finish(ready.containerId(), request, output, live, pulledAt, ready.createdAt(), System.currentTimeMillis());
         } finally {
             active.remove(request.jobId());
             deleteQuietly(ready.ctlDir());
         }
+    }
+
+    /**
+     * Gives a pre-started container its job's name ({@link #jobContainerName}), aside from the job: its labels were
+     * fixed before the job was known, and the name is what {@code docker ps --filter name=...} finds it by.
+     */
+    private void nameAfterJob(String containerId, RunRequest request) {
+        Containers.ASIDE.execute(() -> {
+            try {
+                docker.renameContainerCmd(containerId).withName(jobContainerName(request.jobId(), request.attempt())).exec();
+            } catch (DockerException e) {
+                log.debug("Could not name container {} after job {}: {}", containerId, request.jobId(), e.getMessage());
+            }
+        });
+    }
+
+    /** {@code wharf-job-JOBID-ATTEMPT}, with what a container name cannot hold replaced by '_'. */
+    public static String jobContainerName(String jobId, int attempt) {
+        String name = "wharf-job-" + jobId.replaceAll("[^a-zA-Z0-9_.-]", "_") + "-" + attempt;
+        return name.length() > 200 ? name.substring(0, 200) : name;
     }
 
     private static boolean usableShim(Path shim) {
