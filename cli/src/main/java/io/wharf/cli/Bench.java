@@ -106,8 +106,7 @@ final class Bench implements Callable<Integer> {
             List<Rate> bare = new ArrayList<>(bareThroughput(work, slots, (rounds + 1) / 2));
             List<Rate> wharf = new ArrayList<>();
             try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
-                client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
-                        .setCommand(List.of("cat")).build());
+                deployCat(client);
                 throughput(client, "bench-cat", WARMUP_BURST);
                 for (int round = 0; round < rounds; round++) {
                     CpuMeter.Reading before = CpuMeter.read();
@@ -144,8 +143,7 @@ final class Bench implements Callable<Integer> {
             for (int i = 0; i < 200; i++) {
                 client.invoke(client.event("warm-hot", "w".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
             }
-            client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
-                    .setCommand(List.of("cat")).build());
+            deployCat(client);
             throughput(client, "bench-cat", burst);
         }
         System.out.printf("(JVM warm-up: %.0f s)%n", (System.nanoTime() - t) / 1e9);
@@ -177,8 +175,7 @@ final class Bench implements Callable<Integer> {
             }
         }
         try (DevCluster cluster = DevCluster.start(4, false); WharfClient client = new WharfClient(cluster.endpoints())) {
-            client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
-                    .setCommand(List.of("cat")).build());
+            deployCat(client);
             client.invoke(client.event("bench-cat", new byte[0], "text/plain"), Duration.ofSeconds(60)); // warm the path
             List<Double> e2e = new ArrayList<>();
             List<long[]> parts = new ArrayList<>();
@@ -212,6 +209,12 @@ final class Bench implements Callable<Integer> {
                 System.out.printf("    %-46s %4.0f ms%n", names[k], median(values));
             }
         }
+    }
+
+    /** The cold function every cold figure runs: {@code cat} in the local busybox image, as the baselines run it. */
+    private static void deployCat(WharfClient client) {
+        client.deploy(FunctionSpec.newBuilder().setName("bench-cat").setImage(LocalImages.BUSYBOX).setMemoryMb(32)
+                .setCommand(List.of("cat")).build());
     }
 
     private record Rate(double perSecond, String cpu) {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -86,16 +87,12 @@ final class CpuMeter {
         if (before == null || after == null) {
             return "";
         }
-        StringBuilder out = new StringBuilder(String.format("CPU %.3f s/job (", (after.busySeconds() - before.busySeconds()) / jobs));
-        after.byName().entrySet().stream()
+        return after.byName().entrySet().stream()
                 .map(e -> Map.entry(e.getKey(), e.getValue() - before.byName().getOrDefault(e.getKey(), 0.0)))
                 .filter(e -> e.getValue() / jobs >= 0.002)
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(7)
-                .forEach(e -> out.append(String.format("%s %.3f, ", e.getKey(), e.getValue() / jobs)));
-        if (out.charAt(out.length() - 1) == ' ' && out.charAt(out.length() - 2) == ',') {
-            out.setLength(out.length() - 2);
-        }
-        return out.append(')').toString();
+                .map(e -> String.format("%s %.3f", e.getKey(), e.getValue() / jobs))
+                .collect(Collectors.joining(", ", String.format("CPU %.3f s/job (", (after.busySeconds() - before.busySeconds()) / jobs), ")"));
     }
 }

@@ -460,7 +460,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         private long stdoutSkip;
         private long stderrSkip;
         private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        private final StderrTail stderr = new StderrTail(STDERR_TAIL_BYTES);
         private boolean truncated;
 
         FinalOutput(int maxBody, LiveOutput live, OutputListener listener) {
@@ -476,12 +476,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         public synchronized void onNext(Frame frame) {
             byte[] bytes = frame.getPayload();
             if (frame.getStreamType() == StreamType.STDERR) {
-                stderr.writeBytes(bytes);
-                if (stderr.size() > 4 * STDERR_TAIL_BYTES) {
-                    byte[] all = stderr.toByteArray();
-                    stderr.reset();
-                    stderr.write(all, all.length - STDERR_TAIL_BYTES, STDERR_TAIL_BYTES);
-                }
+                stderr.add(bytes);
                 stderrSkip = passBeyond(true, bytes, stderrSkip);
             } else {
                 int room = maxBody - stdout.size();
@@ -510,9 +505,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         }
 
         synchronized String stderrTail() {
-            byte[] err = stderr.toByteArray();
-            int from = Math.max(0, err.length - STDERR_TAIL_BYTES);
-            return new String(err, from, err.length - from, StandardCharsets.UTF_8);
+            return stderr.text();
         }
     }
 

@@ -272,10 +272,10 @@ final class HotContainers implements AutoCloseable {
         }
     }
 
-    /** One warm container and its pipe pair. */
     /** How long a failed job's stderr may trail its answer on the FIFO (the engine's log path is a few ms). */
     private static final java.time.Duration STDERR_SETTLE = java.time.Duration.ofMillis(100);
 
+    /** One warm container and its pipe pair. */
     private static final class Container {
         private final HotContainers owner;
         private final String id;

@@ -1,6 +1,5 @@
 package io.wharf.worker.docker;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +26,7 @@ final class HotOutput extends ResultCallback.Adapter<Frame> {
     final class Job {
         private final Instant startedAt = Instant.now();
         private final OutputListener listener;
-        private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        private final StderrTail stderr = new StderrTail(tailBytes);
 
         private Job(OutputListener listener) {
             this.listener = listener;
@@ -50,20 +49,14 @@ final class HotOutput extends ResultCallback.Adapter<Frame> {
                         break;
                     }
                 }
-                byte[] all = stderr.toByteArray();
-                int from = Math.max(0, all.length - tailBytes);
-                return all.length == 0 ? null : new String(all, from, all.length - from, StandardCharsets.UTF_8);
+                String tail = stderr.text();
+                return tail.isEmpty() ? null : tail;
             }
         }
 
         private void take(boolean isStderr, byte[] line) {
             if (isStderr) {
-                stderr.write(line, 0, line.length);
-                if (stderr.size() > 4 * tailBytes) { // keep the tail, in bounded memory
-                    byte[] all = stderr.toByteArray();
-                    stderr.reset();
-                    stderr.write(all, all.length - tailBytes, tailBytes);
-                }
+                stderr.add(line);
             }
             listener.onOutput(isStderr, line);
         }
