@@ -69,16 +69,27 @@ final class Bench implements Callable<Integer> {
     int rounds;
     @Option(names = "--burst", defaultValue = "48", description = "Cold jobs at once for throughput, 0 for none (default ${DEFAULT-VALUE}).")
     int burst;
+    @Option(names = "--cpu-by-thread", description = "Also break this JVM's CPU time down by thread name in the CPU lines.")
+    boolean cpuByThread;
     @Option(names = "--hot-jobs", defaultValue = "500", description = "Sequential warm jobs for latency (default ${DEFAULT-VALUE}).")
     int hotJobs;
     @Option(names = "--hot-burst", defaultValue = "5000", description = "Warm jobs at once for throughput (default ${DEFAULT-VALUE}).")
     int hotBurst;
 
-    /** Jobs run before the throughput rounds on both sides: the first burst of a fresh engine or cluster is slower. */
+    /** Cold jobs at once in the JVM warm-up, on each side. */
     private static final int WARMUP_BURST = 48;
+    /**
+     * A side is measured once a warm-up burst left this JVM's JIT compiler under this many CPU seconds per job (about
+     * 4% of a cold job's CPU), as in a worker that has run for a while. A fresh cluster's first bursts spend 0.02-0.03
+     * s per job compiling and de-optimising the broker's, Streams' and the worker's per-job paths, fading over a few
+     * hundred jobs.
+     */
+    private static final double SETTLED_JIT_SECONDS_PER_JOB = 0.010;
+    private static final int MAX_WARMUP_BURSTS = 10;
 
     @Override
     public Integer call() throws Exception {
+        CpuMeter.byThread = cpuByThread;
         try (DockerClient docker = DockerClients.fromEnvironment()) {
             LocalImages.busybox(docker);
             LocalImages.hotEcho(docker);
@@ -103,25 +114,21 @@ final class Bench implements Callable<Integer> {
         }
         for (int slots : burst > 0 ? slotCounts : new int[0]) {
             // The runner's rounds are split around Wharf's, so that a drift of the machine's speed meets both sides.
-            List<Rate> bare = new ArrayList<>(bareThroughput(work, slots, (rounds + 1) / 2));
-            List<Rate> wharf = new ArrayList<>();
+            Rounds bare = bareThroughput(work, slots, (rounds + 1) / 2);
+            Rounds wharf;
             try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
                 deployCat(client);
-                throughput(client, "bench-cat", WARMUP_BURST);
-                for (int round = 0; round < rounds; round++) {
-                    CpuMeter.Reading before = CpuMeter.read();
-                    double rate = throughput(client, "bench-cat", burst);
-                    wharf.add(new Rate(rate, CpuMeter.perJob(before, CpuMeter.read(), burst)));
-                }
+                wharf = rounds(prefix -> throughput(client, "bench-cat", burst), rounds);
             }
             if (rounds > 1) {
-                bare.addAll(bareThroughput(work, slots, rounds / 2));
+                bare = bare.and(bareThroughput(work, slots, rounds / 2));
             }
-            Rate b = medianRate(bare);
-            Rate w = medianRate(wharf);
+            Rate b = medianRate(bare.measured());
+            Rate w = medianRate(wharf.measured());
             System.out.printf("COLD throughput, %d slots, %d jobs at once, median of %d rounds: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
                     slots, burst, rounds, w.perSecond(), b.perSecond(), 100 * w.perSecond() / b.perSecond());
-            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s%n", rates(wharf), rates(bare));
+            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s%n", rates(wharf.measured()), rates(bare.measured()));
+            System.out.printf("    warm-up bursts before them (JIT s/job): Wharf %s; runner alone %s%n", wharf.warmUp(), bare.warmUp());
             System.out.printf("    median round's %s (runner alone), %s (Wharf)%n", b.cpu(), w.cpu());
         }
         TempDirs.delete(work);
@@ -130,12 +137,15 @@ final class Bench implements Callable<Integer> {
     /**
      * Brings this JVM nearer its steady state before any cold figure: the broker's, Streams' and the worker's code
      * is compiled by the JIT over thousands of jobs, which a long-running Wharf has behind it and a fresh bench JVM
-     * does not. On two cores shared with the engine, the compiler threads otherwise slow the first cold jobs (the
-     * CPU line of each throughput round shows what is left of them).
+     * does not. On two cores shared with the engine, the compiler threads otherwise slow the first cold jobs. The
+     * throughput rounds then warm each side further, until the JIT settles (see {@link #rounds}).
      */
     private void warmUp(Path work) throws Exception {
         long t = System.nanoTime();
-        bareThroughput(work, 4, 1);
+        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
+             ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            bareBurst(runner, pool, "bare-jvm-warm-", WARMUP_BURST);
+        }
         try (DevCluster cluster = DevCluster.start(8, false); WharfClient client = new WharfClient(cluster.endpoints())) {
             client.deploy(FunctionSpec.newBuilder().setName("warm-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
                     .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(0).build()).build());
@@ -144,7 +154,7 @@ final class Bench implements Callable<Integer> {
                 client.invoke(client.event("warm-hot", "w".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
             }
             deployCat(client);
-            throughput(client, "bench-cat", burst);
+            throughput(client, "bench-cat", WARMUP_BURST);
         }
         System.out.printf("(JVM warm-up: %.0f s)%n", (System.nanoTime() - t) / 1e9);
     }
@@ -217,22 +227,58 @@ final class Bench implements Callable<Integer> {
                 .setCommand(List.of("cat")).build());
     }
 
-    private record Rate(double perSecond, String cpu) {
+    private record Rate(double perSecond, String cpu, double jitPerJob) {
     }
 
-    private List<Rate> bareThroughput(Path work, int parallelism, int rounds) throws Exception {
+    /** One side's measured rounds, and the JIT seconds per job of each warm-up burst that preceded them. */
+    private record Rounds(List<Rate> measured, String warmUp) {
+        Rounds and(Rounds more) {
+            List<Rate> all = new ArrayList<>(measured);
+            all.addAll(more.measured);
+            return new Rounds(all, warmUp + " / " + more.warmUp);
+        }
+    }
+
+    /** A burst of {@code burst} cold jobs, its ids starting with the prefix; returns jobs per second. */
+    private interface Burst {
+        double run(String prefix) throws Exception;
+    }
+
+    private Rate measure(Burst b, String prefix) throws Exception {
+        CpuMeter.Reading before = CpuMeter.read();
+        double rate = b.run(prefix);
+        CpuMeter.Reading after = CpuMeter.read();
+        return new Rate(rate, CpuMeter.perJob(before, after, burst), CpuMeter.seconds(before, after, CpuMeter.JIT) / burst);
+    }
+
+    /**
+     * Warm-up bursts until one leaves the JIT under {@link #SETTLED_JIT_SECONDS_PER_JOB} (at least one: a fresh
+     * engine's or cluster's first burst is slower; at most {@link #MAX_WARMUP_BURSTS}), then {@code n} measured rounds.
+     */
+    private Rounds rounds(Burst b, int n) throws Exception {
+        List<String> warmUp = new ArrayList<>();
+        for (int i = 0; i < MAX_WARMUP_BURSTS; i++) {
+            Rate r = measure(b, "warm-" + i + "-");
+            warmUp.add(String.format("%.1f jobs/s (%.3f)", r.perSecond(), r.jitPerJob()));
+            if (r.jitPerJob() < SETTLED_JIT_SECONDS_PER_JOB) {
+                break;
+            }
+        }
+        List<Rate> measured = new ArrayList<>();
+        for (int round = 0; round < n; round++) {
+            measured.add(measure(b, "round-" + round + "-"));
+        }
+        return new Rounds(measured, String.join(", ", warmUp));
+    }
+
+    private Rounds bareThroughput(Path work, int parallelism, int rounds) throws Exception {
         try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
              ExecutorService pool = Executors.newFixedThreadPool(parallelism)) {
-            bareBurst(runner, pool, "bare-warm-", WARMUP_BURST);
-            List<Rate> out = new ArrayList<>();
-            for (int round = 0; round < rounds; round++) {
-                CpuMeter.Reading before = CpuMeter.read();
+            return rounds(prefix -> {
                 long t = System.nanoTime();
-                bareBurst(runner, pool, "bare-par-" + round + "-", burst);
-                double rate = burst / ((System.nanoTime() - t) / 1e9);
-                out.add(new Rate(rate, CpuMeter.perJob(before, CpuMeter.read(), burst)));
-            }
-            return out;
+                bareBurst(runner, pool, "bare-" + prefix, burst);
+                return burst / ((System.nanoTime() - t) / 1e9);
+            }, rounds);
         }
     }
 

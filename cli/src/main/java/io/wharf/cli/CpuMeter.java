@@ -15,6 +15,10 @@ import java.util.stream.Stream;
  */
 final class CpuMeter {
     private static final double TICK = 0.01; // USER_HZ is 100 on Linux
+    /** The name under which this JVM's JIT compiler threads are counted (their share fades as the JVM warms up). */
+    static final String JIT = "JIT of java(this)";
+    /** Whether readings also sum this JVM's threads by name (digits folded), under "T:name". */
+    static volatile boolean byThread;
     private static final String SELF = Long.toString(ProcessHandle.current().pid());
 
     record Reading(double busySeconds, Map<String, Double> byName) {
@@ -39,10 +43,15 @@ final class CpuMeter {
                     }
                 });
             }
-            // This JVM's JIT compiler threads (their share fades as the JVM warms up).
             try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-                tasks.map(Stat::of).filter(t -> t != null && t.name().contains("CompilerThre"))
-                        .forEach(t -> byName.merge("JIT of java(this)", t.seconds(false), Double::sum));
+                tasks.map(Stat::of).filter(t -> t != null).forEach(t -> {
+                    if (t.name().contains("CompilerThre")) {
+                        byName.merge(JIT, t.seconds(false), Double::sum);
+                    }
+                    if (byThread) {
+                        byName.merge("T:" + t.name().replaceAll("[0-9]+", "#"), t.seconds(false), Double::sum);
+                    }
+                });
             }
             return new Reading(busy, byName);
         } catch (IOException | RuntimeException e) {
@@ -82,6 +91,14 @@ final class CpuMeter {
         }
     }
 
+    /** CPU seconds of one name between two readings; 0 off Linux. */
+    static double seconds(Reading before, Reading after, String name) {
+        if (before == null || after == null) {
+            return 0;
+        }
+        return after.byName().getOrDefault(name, 0.0) - before.byName().getOrDefault(name, 0.0);
+    }
+
     /** "CPU 0.25 s/job (java 0.10, dockerd 0.08, ...)" between two readings, or empty off Linux. */
     static String perJob(Reading before, Reading after, int jobs) {
         if (before == null || after == null) {
@@ -91,7 +108,7 @@ final class CpuMeter {
                 .map(e -> Map.entry(e.getKey(), e.getValue() - before.byName().getOrDefault(e.getKey(), 0.0)))
                 .filter(e -> e.getValue() / jobs >= 0.002)
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .limit(7)
+                .limit(byThread ? 30 : 7)
                 .map(e -> String.format("%s %.3f", e.getKey(), e.getValue() / jobs))
                 .collect(Collectors.joining(", ", String.format("CPU %.3f s/job (", (after.busySeconds() - before.busySeconds()) / jobs), ")"));
     }
