@@ -86,6 +86,7 @@ final class Bench implements Callable<Integer> {
      */
     private static final double SETTLED_JIT_SECONDS_PER_JOB = 0.010;
     private static final int MAX_WARMUP_BURSTS = 10;
+    private static final Duration IDLE_SAMPLE = Duration.ofSeconds(3);
 
     @Override
     public Integer call() throws Exception {
@@ -113,23 +114,7 @@ final class Bench implements Callable<Integer> {
             coldLatency(work);
         }
         for (int slots : burst > 0 ? slotCounts : new int[0]) {
-            // The runner's rounds are split around Wharf's, so that a drift of the machine's speed meets both sides.
-            Rounds bare = bareThroughput(work, slots, (rounds + 1) / 2);
-            Rounds wharf;
-            try (DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
-                deployCat(client);
-                wharf = rounds(prefix -> throughput(client, "bench-cat", burst), rounds);
-            }
-            if (rounds > 1) {
-                bare = bare.and(bareThroughput(work, slots, rounds / 2));
-            }
-            Rate b = medianRate(bare.measured());
-            Rate w = medianRate(wharf.measured());
-            System.out.printf("COLD throughput, %d slots, %d jobs at once, median of %d rounds: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
-                    slots, burst, rounds, w.perSecond(), b.perSecond(), 100 * w.perSecond() / b.perSecond());
-            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s%n", rates(wharf.measured()), rates(bare.measured()));
-            System.out.printf("    warm-up bursts before them (JIT s/job): Wharf %s; runner alone %s%n", wharf.warmUp(), bare.warmUp());
-            System.out.printf("    median round's %s (runner alone), %s (Wharf)%n", b.cpu(), w.cpu());
+            coldThroughput(work, slots);
         }
         TempDirs.delete(work);
     }
@@ -230,18 +215,52 @@ final class Bench implements Callable<Integer> {
     private record Rate(double perSecond, String cpu, double jitPerJob) {
     }
 
-    /** One side's measured rounds, and the JIT seconds per job of each warm-up burst that preceded them. */
-    private record Rounds(List<Rate> measured, String warmUp) {
-        Rounds and(Rounds more) {
-            List<Rate> all = new ArrayList<>(measured);
-            all.addAll(more.measured);
-            return new Rounds(all, warmUp + " / " + more.warmUp);
-        }
-    }
-
     /** A burst of {@code burst} cold jobs, its ids starting with the prefix; returns jobs per second. */
     private interface Burst {
         double run(String prefix) throws Exception;
+    }
+
+    /**
+     * Both sides at one parallelism, their rounds interleaved (runner, Wharf, Wharf, runner, ...) with both set up
+     * throughout: this machine's speed drifts by 10-20% over minutes, which rounds taken side after side would
+     * count as a difference. The idle cluster's own CPU weighs on the runner's rounds too; it is measured and shown.
+     */
+    private void coldThroughput(Path work, int slots) throws Exception {
+        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
+             ExecutorService pool = Executors.newFixedThreadPool(slots);
+             DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
+            deployCat(client);
+            Burst bare = prefix -> {
+                long t = System.nanoTime();
+                bareBurst(runner, pool, "bare-" + prefix, burst);
+                return burst / ((System.nanoTime() - t) / 1e9);
+            };
+            Burst wharf = prefix -> throughput(client, "bench-cat", burst);
+            String bareWarmUp = settle(bare);
+            String wharfWarmUp = settle(wharf);
+            CpuMeter.Reading idleFrom = CpuMeter.read();
+            Thread.sleep(IDLE_SAMPLE.toMillis());
+            CpuMeter.Reading idleTo = CpuMeter.read();
+            double idleSeconds = IDLE_SAMPLE.toMillis() / 1000.0;
+            List<Rate> b = new ArrayList<>();
+            List<Rate> w = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                boolean bareFirst = round % 2 == 0;
+                Rate first = measure(bareFirst ? bare : wharf, "round-" + round + "-");
+                Rate second = measure(bareFirst ? wharf : bare, "round-" + round + "-");
+                b.add(bareFirst ? first : second);
+                w.add(bareFirst ? second : first);
+            }
+            Rate mb = medianRate(b);
+            Rate mw = medianRate(w);
+            System.out.printf("COLD throughput, %d slots, %d jobs at once, median of %d interleaved rounds: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
+                    slots, burst, rounds, mw.perSecond(), mb.perSecond(), 100 * mw.perSecond() / mb.perSecond());
+            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s%n", rates(w), rates(b));
+            System.out.printf("    warm-up bursts before them, jobs/s (JIT CPU s/job): Wharf %s; runner alone %s%n", wharfWarmUp, bareWarmUp);
+            System.out.printf("    between bursts, idle: this JVM (cluster and runner) %.3f cores, whole machine %.3f cores%n",
+                    CpuMeter.seconds(idleFrom, idleTo, CpuMeter.SELF_NAME) / idleSeconds, CpuMeter.busySeconds(idleFrom, idleTo) / idleSeconds);
+            System.out.printf("    median round's %s (runner alone), %s (Wharf)%n", mb.cpu(), mw.cpu());
+        }
     }
 
     private Rate measure(Burst b, String prefix) throws Exception {
@@ -253,33 +272,18 @@ final class Bench implements Callable<Integer> {
 
     /**
      * Warm-up bursts until one leaves the JIT under {@link #SETTLED_JIT_SECONDS_PER_JOB} (at least one: a fresh
-     * engine's or cluster's first burst is slower; at most {@link #MAX_WARMUP_BURSTS}), then {@code n} measured rounds.
+     * engine's or cluster's first burst is slower; at most {@link #MAX_WARMUP_BURSTS}); lists their rates.
      */
-    private Rounds rounds(Burst b, int n) throws Exception {
+    private String settle(Burst b) throws Exception {
         List<String> warmUp = new ArrayList<>();
         for (int i = 0; i < MAX_WARMUP_BURSTS; i++) {
             Rate r = measure(b, "warm-" + i + "-");
-            warmUp.add(String.format("%.1f jobs/s (%.3f)", r.perSecond(), r.jitPerJob()));
+            warmUp.add(String.format("%.1f (%.3f)", r.perSecond(), r.jitPerJob()));
             if (r.jitPerJob() < SETTLED_JIT_SECONDS_PER_JOB) {
                 break;
             }
         }
-        List<Rate> measured = new ArrayList<>();
-        for (int round = 0; round < n; round++) {
-            measured.add(measure(b, "round-" + round + "-"));
-        }
-        return new Rounds(measured, String.join(", ", warmUp));
-    }
-
-    private Rounds bareThroughput(Path work, int parallelism, int rounds) throws Exception {
-        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
-             ExecutorService pool = Executors.newFixedThreadPool(parallelism)) {
-            return rounds(prefix -> {
-                long t = System.nanoTime();
-                bareBurst(runner, pool, "bare-" + prefix, burst);
-                return burst / ((System.nanoTime() - t) / 1e9);
-            }, rounds);
-        }
+        return String.join(", ", warmUp);
     }
 
     private static Rate medianRate(List<Rate> rates) {

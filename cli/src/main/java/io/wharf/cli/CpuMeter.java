@@ -19,6 +19,8 @@ final class CpuMeter {
     static final String JIT = "JIT of java(this)";
     /** Whether readings also sum this JVM's threads by name (digits folded), under "T:name". */
     static volatile boolean byThread;
+    /** The name under which this JVM is counted. */
+    static final String SELF_NAME = "java(this)";
     private static final String SELF = Long.toString(ProcessHandle.current().pid());
 
     record Reading(double busySeconds, Map<String, Double> byName) {
@@ -67,7 +69,7 @@ final class CpuMeter {
         } else if (name.startsWith("containerd-shim")) {
             return "containerd-shim";
         } else if (name.equals("java")) {
-            return pid.equals(SELF) ? "java(this)" : "java(other)";
+            return pid.equals(SELF) ? SELF_NAME : "java(other)";
         }
         return name;
     }
@@ -97,6 +99,11 @@ final class CpuMeter {
             return 0;
         }
         return after.byName().getOrDefault(name, 0.0) - before.byName().getOrDefault(name, 0.0);
+    }
+
+    /** CPU seconds the whole machine spent between two readings; 0 off Linux. */
+    static double busySeconds(Reading before, Reading after) {
+        return before == null || after == null ? 0 : after.busySeconds() - before.busySeconds();
     }
 
     /** "CPU 0.25 s/job (java 0.10, dockerd 0.08, ...)" between two readings, or empty off Linux. */
