@@ -60,6 +60,7 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.AttemptRecords;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
@@ -122,6 +123,9 @@ public final class Worker implements AutoCloseable {
     /** Finished jobs of owned partitions whose results are not yet in a transaction (loop thread only). */
     private final List<Completion> uncommitted = new ArrayList<>();
     private Future<CommitResult> commitInFlight;
+    /** Partitions held at a job the registry could not decode yet, with when to read it again (loop thread only). */
+    private final Map<TopicPartition, Long> registryWaits = new HashMap<>();
+    private static final Duration REGISTRY_RETRY = Duration.ofSeconds(1);
     private final ExecutorService committer;
 
     /** A job's outcome on its way back to the poll loop; {@code records} is empty for an abandoned job. */
@@ -283,11 +287,12 @@ public final class Worker implements AutoCloseable {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             PartitionTracker tracker = trackers.get(tp);
             // While stopping, records are left untaken: their offsets stay uncommitted for the next owner.
-            if (tracker != null && !stopping) {
-                if (tracker.taken(record.offset())) {
-                    take(record, tp, tracker);
-                } else {
+            if (tracker != null && !stopping && !registryWaits.containsKey(tp)) {
+                if (tracker.finishedEarlier(record.offset())) {
+                    tracker.taken(record.offset());
                     log.info("Job at {}@{} was finished by this partition's previous owner: not run again", tp, record.offset());
+                } else {
+                    take(record, tp, tracker);
                 }
             }
         }
@@ -298,12 +303,18 @@ public final class Worker implements AutoCloseable {
         publish(false);
         if (stopping || queue.size() >= prefetch) {
             consumer.pause(consumer.assignment());
-        } else if (!consumer.paused().isEmpty()) {
-            consumer.resume(consumer.paused());
+        } else {
+            long now = System.nanoTime();
+            registryWaits.values().removeIf(retryAt -> now - retryAt >= 0);
+            List<TopicPartition> resumable = consumer.paused().stream().filter(tp -> !registryWaits.containsKey(tp)).toList();
+            if (!resumable.isEmpty()) {
+                consumer.resume(resumable);
+            }
         }
     }
 
     private void take(ConsumerRecord<String, byte[]> record, TopicPartition tp, PartitionTracker tracker) {
+        Taken taken;
         try {
             Job job = jobs.deserialize(record.topic(), record.value());
             String key = null;
@@ -311,10 +322,29 @@ public final class Worker implements AutoCloseable {
                 // Keys are per function: two functions may use the same key without waiting on each other.
                 key = job.getFunction().getName() + '\u0000' + (job.getKey() != null ? job.getKey() : record.key());
             }
-            queue.add(new Taken(record, tp, tracker, job, null, key), key);
+            taken = new Taken(record, tp, tracker, job, null, key);
         } catch (RuntimeException e) {
-            queue.add(new Taken(record, tp, tracker, null, "Job could not be decoded: " + e.getMessage(), null), null);
+            if (SchemaRegistryException.isUnavailable(e)) {
+                waitForRegistry(record, tp, e);
+                return;
+            }
+            taken = new Taken(record, tp, tracker, null, "Job could not be decoded: " + e.getMessage(), null);
         }
+        tracker.taken(record.offset());
+        queue.add(taken, taken.orderingKey());
+    }
+
+    /**
+     * A job whose schema the registry could not serve (unreachable, or a 5xx) is sound: it is not dead-lettered. Its
+     * partition goes back to that record and pauses for {@link #REGISTRY_RETRY}, so it and the jobs behind it are
+     * read again once the registry answers, in order; other partitions go on.
+     */
+    private void waitForRegistry(ConsumerRecord<String, byte[]> record, TopicPartition tp, RuntimeException e) {
+        consumer.seek(tp, record.offset());
+        consumer.pause(List.of(tp));
+        registryWaits.put(tp, System.nanoTime() + REGISTRY_RETRY.toNanos());
+        log.warn("Job at {}@{} cannot be decoded until the schema registry answers ({}); retrying in {} ms", tp, record.offset(),
+                e.getMessage(), REGISTRY_RETRY.toMillis());
     }
 
     private void launch(Taken taken) {
@@ -761,6 +791,7 @@ public final class Worker implements AutoCloseable {
             log.info("Worker {} {} {}", workerId, how, partitions);
             for (TopicPartition tp : partitions) {
                 trackers.remove(tp);
+                registryWaits.remove(tp);
                 assigned = java.util.Set.copyOf(trackers.keySet());
                 queue.removeIf(t -> t.partition().equals(tp));
                 List<Future<?>> futures = running.remove(tp);

@@ -41,6 +41,11 @@ public final class PartitionTracker {
         return tracker;
     }
 
+    /** Whether the partition's previous owner finished this offset (listed in the committed metadata). */
+    public boolean finishedEarlier(long offset) {
+        return doneAbove.contains(offset);
+    }
+
     /** Records that the job at {@code offset} was taken; false if it is already done (finished by an earlier owner). */
     public boolean taken(long offset) {
         next = Math.max(next, offset + 1);
