@@ -123,7 +123,7 @@ final class Bench implements Callable<Integer> {
      * Brings this JVM nearer its steady state before any cold figure: the broker's, Streams' and the worker's code
      * is compiled by the JIT over thousands of jobs, which a long-running Wharf has behind it and a fresh bench JVM
      * does not. On two cores shared with the engine, the compiler threads otherwise slow the first cold jobs. The
-     * throughput rounds then warm each side further, until the JIT settles (see {@link #rounds}).
+     * throughput rounds then warm each side further, until the JIT settles (see {@link #settle}).
      */
     private void warmUp(Path work) throws Exception {
         long t = System.nanoTime();
