@@ -22,6 +22,7 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RegistryAuth;
+import io.wharf.secrets.SealedSecrets;
 import io.wharf.records.RetryPolicy;
 import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
@@ -37,7 +38,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, Wharf.Demo.class, Bench.class})
+                Wharf.Tenant.class, Wharf.SecretsKey.class, Wharf.Demo.class, Bench.class})
 public final class Wharf {
 
     public static void main(String[] args) {
@@ -247,6 +248,9 @@ public final class Wharf {
             }
             applyPolicies(spec);
             spec.setImageDigest(pin(spec));
+            if (spec.hasRegistryAuth() && spec.getRegistryAuth() != null) {
+                spec.setRegistryAuth(sealed(spec.getName(), spec.getRegistryAuth()));
+            }
             spec.setUpdatedAt(Instant.now());
             FunctionSpec built = spec.build();
             try (WharfClient client = connection.client()) {
@@ -256,6 +260,24 @@ public final class Wharf {
                     + " (" + built.getMemoryMb() + " MiB, " + built.getCpus() + " CPU, timeout " + built.getTimeoutMillis() + " ms, pool "
                     + built.getPool() + ")");
             return 0;
+        }
+
+        /**
+         * The credentials as they will travel in wharf.functions and the function's jobs: the password sealed with
+         * the key in {@value SecretsKey#ENV} (workers open it with the same key in wharf.secrets.key), or in clear
+         * with a warning when no key is set.
+         */
+        private static RegistryAuth sealed(String function, RegistryAuth auth) {
+            String key = System.getenv(SecretsKey.ENV);
+            if (SealedSecrets.isSealed(auth.getPassword())) {
+                return auth;
+            }
+            if (key == null || key.isBlank()) {
+                System.err.println("Warning: the registry password of " + function + " is stored in clear in wharf.functions and its jobs. "
+                        + "Set " + SecretsKey.ENV + " here and wharf.secrets.key on workers to seal it (`wharf secrets-key` makes a key).");
+                return auth;
+            }
+            return RegistryAuth.newBuilder(auth).setPassword(SealedSecrets.fromBase64(SecretsKey.ENV, key).seal(auth.getPassword(), function)).build();
         }
 
         /** The registry digest of the image (pulled now if absent), or the local image id. */
@@ -352,6 +374,19 @@ public final class Wharf {
             try (WharfClient client = connection.client()) {
                 client.follow(fromBeginning, r -> System.out.println(line(r)));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "secrets-key", description = "Print a new key for sealing functions' registry passwords.")
+    static final class SecretsKey implements Callable<Integer> {
+        /** Where deploy (and the dev cluster's worker) find the key. */
+        static final String ENV = "WHARF_SECRETS_KEY";
+
+        @Override
+        public Integer call() {
+            System.out.println(SealedSecrets.newKey());
+            System.err.println("Give it to `wharf deploy` in " + ENV + " and to every worker as wharf.secrets.key; keep it out of Kafka.");
             return 0;
         }
     }

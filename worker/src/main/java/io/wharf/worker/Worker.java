@@ -56,6 +56,7 @@ import io.wharf.records.LogLine;
 import io.wharf.records.NetworkMode;
 import io.wharf.records.Ordering;
 import io.wharf.records.Timings;
+import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -94,6 +95,8 @@ public final class Worker implements AutoCloseable {
     private final String workerId;
     private final String topic;
     private final int slots;
+    /** Opens sealed registry passwords; null without {@link WorkerConfig#SECRETS_KEY_CONFIG}. */
+    private final SealedSecrets secrets;
     private final int prefetch;
     private final ContainerRunner runner;
     private final MeterRegistry meters;
@@ -156,6 +159,7 @@ public final class Worker implements AutoCloseable {
         this.workerId = config.workerId();
         this.topic = Topics.jobs(config.pool());
         this.slots = config.getInt(WorkerConfig.SLOTS_CONFIG);
+        this.secrets = config.secrets();
         this.prefetch = config.getInt(WorkerConfig.PREFETCH_CONFIG);
         this.runner = runner;
         this.meters = meters;
@@ -396,6 +400,29 @@ public final class Worker implements AutoCloseable {
         running.computeIfAbsent(tp, k -> new ArrayList<>()).add(future);
     }
 
+    /**
+     * The function's registry password in clear, opened with this worker's key when {@code wharf deploy} sealed it;
+     * null when the function has none.
+     *
+     * @throws IllegalArgumentException naming the function and what to do, when it is sealed and cannot be opened here
+     */
+    static String registryPassword(SealedSecrets secrets, FunctionSpec fn) {
+        String password = fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword();
+        if (!SealedSecrets.isSealed(password)) {
+            return password;
+        }
+        if (secrets == null) {
+            throw new IllegalArgumentException("The registry password of function " + fn.getName() + " is sealed and this worker has no "
+                    + WorkerConfig.SECRETS_KEY_CONFIG + ": give workers the key the deployer had in WHARF_SECRETS_KEY");
+        }
+        try {
+            return secrets.open(password, fn.getName());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("The registry password of function " + fn.getName() + " cannot be opened with this worker's "
+                    + WorkerConfig.SECRETS_KEY_CONFIG + ": " + e.getMessage() + ". Deploy it again with the workers' key in WHARF_SECRETS_KEY");
+        }
+    }
+
     JobResult execute(Job job, long dequeuedAt) throws InterruptedException {
         FunctionSpec fn = job.getFunction();
         Map<String, String> env = new HashMap<>(fn.getEnv());
@@ -407,6 +434,12 @@ public final class Worker implements AutoCloseable {
                 DockerContainerRunner.LABEL_JOB, job.getJobId(),
                 DockerContainerRunner.LABEL_FUNCTION, fn.getName(),
                 DockerContainerRunner.LABEL_ATTEMPT, String.valueOf(job.getAttempt()));
+        String registryPassword;
+        try {
+            registryPassword = registryPassword(secrets, fn);
+        } catch (IllegalArgumentException e) {
+            return failure(job, dequeuedAt, e.getMessage());
+        }
         byte[] payload = new byte[job.getPayload().remaining()];
         job.getPayload().duplicate().get(payload);
         String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
@@ -414,7 +447,7 @@ public final class Worker implements AutoCloseable {
                 env, fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST,
                 fn.getUser(), payload, labels, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG),
                 fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(),
-                fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword(),
+                registryPassword,
                 fn.getHot() == null ? null : new RunRequest.Hot(Duration.ofMillis(fn.getHot().getIdleTtlMillis()),
                         fn.getHot().getMaxJobsPerContainer(), fn.getHot().getPrewarm(),
                         fn.getMaxConcurrency() != null ? Math.min(fn.getMaxConcurrency(), slots) : slots));

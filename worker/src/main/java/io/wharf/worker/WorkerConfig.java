@@ -8,7 +8,10 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
+import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.topics.Topics;
 
@@ -30,6 +33,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
+    public static final String SECRETS_KEY_CONFIG = "wharf.secrets.key";
 
     private static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
@@ -70,7 +74,19 @@ public final class WorkerConfig extends AbstractConfig {
             .define(WORK_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-worker", Importance.LOW,
                     "Host directory for payload files (bind-mounted read-only into containers).")
             .define(DRAIN_TIMEOUT_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
-                    "On close, running jobs get this long to finish before they are abandoned to another worker.");
+                    "On close, running jobs get this long to finish before they are abandoned to another worker.")
+            .define(SECRETS_KEY_CONFIG, Type.PASSWORD, null, (name, value) -> {
+                if (value != null) {
+                    try {
+                        SealedSecrets.fromBase64(name, ((Password) value).value());
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException(e.getMessage());
+                    }
+                }
+            }, Importance.MEDIUM,
+                    "The key (base64, 256 bits: `wharf secrets-key` makes one) that opens functions' registry passwords "
+                            + "sealed by `wharf deploy` with the same key in WHARF_SECRETS_KEY. Without it, a function with a "
+                            + "sealed password fails its jobs saying so; plain passwords work either way.");
 
     private final String workerId;
 
@@ -91,5 +107,11 @@ public final class WorkerConfig extends AbstractConfig {
 
     public String pool() {
         return getString(POOL_CONFIG);
+    }
+
+    /** The key for sealed registry passwords, or null when none is set. */
+    public SealedSecrets secrets() {
+        Password key = getPassword(SECRETS_KEY_CONFIG);
+        return key == null ? null : SealedSecrets.fromBase64(SECRETS_KEY_CONFIG, key.value());
     }
 }

@@ -28,6 +28,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RegistryAuth;
+import io.wharf.secrets.SealedSecrets;
 import io.wharf.testkit.LocalImages;
 import io.wharf.testkit.LocalRegistry;
 import io.wharf.worker.docker.ImagePins;
@@ -172,6 +173,27 @@ class ImagesIT {
                 .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword("s3cret").build()).build());
         assertThat(allowed.getStatus()).as(allowed.getError()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(body(allowed)).isEqualTo("secret stuff\n");
+    }
+
+    @Test
+    void shouldPullWithASealedPasswordOpenedByTheWorkersKey() throws Exception {
+        String key = SealedSecrets.newKey();
+        SealedSecrets secrets = SealedSecrets.fromBase64("key", key);
+        harness.startWorker("w-sealed-" + harness.pool, 2, Map.of(WorkerConfig.SECRETS_KEY_CONFIG, key));
+        String image = locked.host() + "/wharf/sealed-" + harness.pool + ":1";
+        publish(image, "sealed stuff\n", new AuthConfig().withUsername("wharf").withPassword("s3cret").withRegistryAddress(locked.host()));
+
+        String name = harness.pool + "-sealed";
+        JobResult allowed = run(harness.function(name).setImage(image)
+                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword(secrets.seal("s3cret", name)).build()).build());
+        assertThat(allowed.getStatus()).as(allowed.getError()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(body(allowed)).isEqualTo("sealed stuff\n");
+
+        // Sealed for another function: copying a sealed password into another spec does not open it.
+        JobResult refused = run(harness.function(harness.pool + "-copied").setImage(image)
+                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword(secrets.seal("s3cret", name)).build()).build());
+        assertThat(refused.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(refused.getError()).contains(harness.pool + "-copied", "wharf.secrets.key", "another function");
     }
 
     @Test
