@@ -95,6 +95,9 @@ public final class Worker implements AutoCloseable {
     private final String workerId;
     private final String topic;
     private final int slots;
+    private final SchemaRegistryClient registry;
+    /** Whether the schemas of everything this worker writes are registered (loop thread only). */
+    private boolean outputsRegistered;
     /** Opens sealed registry passwords; null without {@link WorkerConfig#SECRETS_KEY_CONFIG}. */
     private final SealedSecrets secrets;
     private final int prefetch;
@@ -163,6 +166,7 @@ public final class Worker implements AutoCloseable {
         this.prefetch = config.getInt(WorkerConfig.PREFETCH_CONFIG);
         this.runner = runner;
         this.meters = meters;
+        this.registry = registry;
         this.jobs = new AvroDeserializer<>(registry, Job.class);
         this.results = new AvroSerializer<>(registry);
         this.attempts = new AvroSerializer<>(registry);
@@ -318,6 +322,15 @@ public final class Worker implements AutoCloseable {
     }
 
     private void take(ConsumerRecord<String, byte[]> record, TopicPartition tp, PartitionTracker tracker) {
+        try {
+            registerOutputs();
+        } catch (RuntimeException e) {
+            if (!SchemaRegistryException.isUnavailable(e)) {
+                log.error("The schema registry refused a schema this worker writes; no job is taken until it accepts it", e);
+            }
+            waitForRegistry(record, tp, e);
+            return;
+        }
         Taken taken;
         try {
             Job job = jobs.deserialize(record.topic(), record.value());
@@ -339,15 +352,30 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * A job whose schema the registry could not serve (unreachable, or a 5xx) is sound: it is not dead-lettered. Its
-     * partition goes back to that record and pauses for {@link #REGISTRY_RETRY}, so it and the jobs behind it are
-     * read again once the registry answers, in order; other partitions go on.
+     * Registers the schemas of the records this worker writes (cached by the client), before its first job: a job
+     * that ran must never find its result held up by the registry.
+     */
+    private void registerOutputs() {
+        if (!outputsRegistered) {
+            registry.register(Topics.RESULTS + "-value", JobResult.getClassSchema());
+            registry.register(Topics.ATTEMPTS + "-value", Attempt.getClassSchema());
+            registry.register(Topics.LOGS + "-value", LogLine.getClassSchema());
+            registry.register(Topics.DLQ + "-value", DeadLetter.getClassSchema());
+            outputsRegistered = true;
+        }
+    }
+
+    /**
+     * A job whose schema the registry could not serve (unreachable, or a 5xx), or met before the registry took this
+     * worker's own schemas, is sound: it is not dead-lettered. Its partition goes back to that record and pauses for
+     * {@link #REGISTRY_RETRY}, so it and the jobs behind it are read again once the registry answers, in order;
+     * other partitions go on.
      */
     private void waitForRegistry(ConsumerRecord<String, byte[]> record, TopicPartition tp, RuntimeException e) {
         consumer.seek(tp, record.offset());
         consumer.pause(List.of(tp));
         registryWaits.put(tp, System.nanoTime() + REGISTRY_RETRY.toNanos());
-        log.warn("Job at {}@{} cannot be decoded until the schema registry answers ({}); retrying in {} ms", tp, record.offset(),
+        log.warn("Job at {}@{} waits for the schema registry ({}); retrying in {} ms", tp, record.offset(),
                 e.getMessage(), REGISTRY_RETRY.toMillis());
     }
 
