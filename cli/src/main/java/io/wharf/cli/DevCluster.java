@@ -74,9 +74,8 @@ public final class DevCluster implements AutoCloseable {
                     WorkerConfig.SLOTS_CONFIG, slots,
                     WorkerConfig.PRESTART_CONFIG, 2,
                     WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8)));
-            String secretsKey = System.getenv(Wharf.SecretsKey.ENV);
-            if (secretsKey != null && !secretsKey.isBlank()) {
-                settings.put(WorkerConfig.SECRETS_KEY_CONFIG, secretsKey); // so that what `wharf deploy` seals runs here
+            if (Wharf.SecretsKey.fromEnvironment() != null) { // checked here, so that an error names the variable
+                settings.put(WorkerConfig.SECRETS_KEY_CONFIG, System.getenv(Wharf.SecretsKey.ENV)); // what `wharf deploy` seals runs here
             }
             settings.putAll(workerSettings);
             Worker worker = new Worker(settings).start();

@@ -22,10 +22,10 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RegistryAuth;
-import io.wharf.secrets.SealedSecrets;
 import io.wharf.records.RetryPolicy;
 import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
+import io.wharf.secrets.SealedSecrets;
 import io.wharf.testkit.LocalImages;
 import io.wharf.worker.docker.DockerClients;
 import io.wharf.worker.docker.ImagePins;
@@ -247,9 +247,10 @@ public final class Wharf {
                         .setPassword(registryPassword == null ? "" : registryPassword).build());
             }
             applyPolicies(spec);
+            SealedSecrets secrets = SecretsKey.fromEnvironment(); // a bad key fails before the image is pulled
             spec.setImageDigest(pin(spec));
             if (spec.hasRegistryAuth() && spec.getRegistryAuth() != null) {
-                spec.setRegistryAuth(sealed(spec.getName(), spec.getRegistryAuth()));
+                spec.setRegistryAuth(sealed(secrets, spec.getName(), spec.getRegistryAuth()));
             }
             spec.setUpdatedAt(Instant.now());
             FunctionSpec built = spec.build();
@@ -267,17 +268,16 @@ public final class Wharf {
          * the key in {@value SecretsKey#ENV} (workers open it with the same key in wharf.secrets.key), or in clear
          * with a warning when no key is set.
          */
-        private static RegistryAuth sealed(String function, RegistryAuth auth) {
-            String key = System.getenv(SecretsKey.ENV);
+        private static RegistryAuth sealed(SealedSecrets secrets, String function, RegistryAuth auth) {
             if (SealedSecrets.isSealed(auth.getPassword())) {
                 return auth;
             }
-            if (key == null || key.isBlank()) {
+            if (secrets == null) {
                 System.err.println("Warning: the registry password of " + function + " is stored in clear in wharf.functions and its jobs. "
                         + "Set " + SecretsKey.ENV + " here and wharf.secrets.key on workers to seal it (`wharf secrets-key` makes a key).");
                 return auth;
             }
-            return RegistryAuth.newBuilder(auth).setPassword(SealedSecrets.fromBase64(SecretsKey.ENV, key).seal(auth.getPassword(), function)).build();
+            return RegistryAuth.newBuilder(auth).setPassword(secrets.seal(auth.getPassword(), function)).build();
         }
 
         /** The registry digest of the image (pulled now if absent), or the local image id. */
@@ -382,6 +382,12 @@ public final class Wharf {
     static final class SecretsKey implements Callable<Integer> {
         /** Where deploy (and the dev cluster's worker) find the key. */
         static final String ENV = "WHARF_SECRETS_KEY";
+
+        /** The key in {@link #ENV}, or null when it is not set. */
+        static SealedSecrets fromEnvironment() {
+            String key = System.getenv(ENV);
+            return key == null || key.isBlank() ? null : SealedSecrets.fromBase64(ENV, key);
+        }
 
         @Override
         public Integer call() {
