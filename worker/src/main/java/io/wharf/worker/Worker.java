@@ -415,7 +415,8 @@ public final class Worker implements AutoCloseable {
                 MDC.put("function", job.getFunction().getName());
                 out = outcome(job, execute(job, dequeuedAt));
             } catch (InterruptedException e) {
-                log.info("Job {} abandoned (its partition moved to another worker, which will run it again)", job.getJobId());
+                log.info("Job {} abandoned (its partition moved away or the worker stopped): its container is removed and the "
+                        + "partition's next owner runs it again", job.getJobId());
             } catch (RuntimeException e) {
                 log.error("Job {} could not be run", job.getJobId(), e);
                 out = outcome(job, failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e));
@@ -764,6 +765,11 @@ public final class Worker implements AutoCloseable {
         consumer.pause(consumer.assignment());
         while (inFlight > 0 && System.nanoTime() < deadline) {
             turn(Duration.ofMillis(100));
+        }
+        if (inFlight > 0) {
+            log.warn("Worker {}: the drain timeout ({} ms) passed with {} jobs running; their containers are killed, their offsets stay "
+                    + "uncommitted and the partitions' next owner runs them again: {}", workerId,
+                    config.getLong(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG), inFlight, List.copyOf(runningJobs));
         }
         publish(true);
     }

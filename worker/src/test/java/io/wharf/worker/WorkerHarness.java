@@ -137,9 +137,16 @@ final class WorkerHarness implements AutoCloseable {
 
     /** A worker in a child JVM (so a test can SIGTERM or SIGKILL it), logging to a temp file named after it. */
     Process startWorkerProcess(String id, int slots) throws java.io.IOException {
+        return startWorkerProcess(id, slots, Map.of());
+    }
+
+    /** As {@link #startWorkerProcess(String, int)}, with extra settings. */
+    Process startWorkerProcess(String id, int slots, Map<String, Object> extra) throws java.io.IOException {
         List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        workerSettings(id, slots).forEach((k, v) -> command.add(k + "=" + v));
+        Map<String, Object> settings = new java.util.HashMap<>(workerSettings(id, slots));
+        settings.putAll(extra);
+        settings.forEach((k, v) -> command.add(k + "=" + v));
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(new java.io.File(System.getProperty("java.io.tmpdir"), id + ".log")).start();
     }

@@ -59,6 +59,30 @@ class WorkerLifecycleIT {
     }
 
     @Test
+    void shouldKillAndReportJobsStillRunningAtTheDrainTimeoutAndRunThemAgainElsewhere() throws Exception {
+        String id = "deadline-" + harness.pool;
+        process = harness.startWorkerProcess(id, 2, Map.of(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG, 1000));
+        FunctionSpec fn = harness.function(harness.pool + "-long").setCommand(List.of("sh", "-c", "sleep 5; cat")).build();
+        String jobId = harness.pool + "-long-1";
+        harness.submit(harness.job(jobId, fn, "again".getBytes(StandardCharsets.UTF_8)));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec().isEmpty());
+
+        process.destroy(); // SIGTERM: 1 s of drain, then the job is killed
+        assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("worker exits after its drain timeout").isTrue();
+        assertThat(harness.docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec())
+                .as("the killed job's container is gone").isEmpty();
+        String log = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), id + ".log"));
+        assertThat(log).contains("drain timeout (1000 ms) passed with 1 jobs running", jobId);
+
+        harness.startWorker("next-" + harness.pool, 2);
+        JobResult result = harness.awaitResult(jobId, Duration.ofSeconds(60));
+        assertThat(result.getWorkerId()).as("run again by the next owner").isEqualTo("next-" + harness.pool);
+        assertThat(result.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(StandardCharsets.UTF_8.decode(result.getBody()).toString()).isEqualTo("again");
+    }
+
+    @Test
     void shouldRemoveContainersAnEarlierRunOfItselfLeftBehind() {
         String id = "restarted-" + harness.pool;
         String leftover = harness.docker.createContainerCmd(harness.image).withCmd("sleep", "600")
