@@ -260,7 +260,53 @@ public final class Wharf {
             System.out.println("Deployed " + built.getName() + ": " + built.getImage() + " pinned to " + built.getImageDigest()
                     + " (" + built.getMemoryMb() + " MiB, " + built.getCpus() + " CPU, timeout " + built.getTimeoutMillis() + " ms, pool "
                     + built.getPool() + ")");
+            System.out.println("  " + policies(built));
             return 0;
+        }
+
+        /** What the dispatcher and workers will apply to the function's jobs, in one line, defaults included. */
+        static String policies(FunctionSpec fn) {
+            List<String> out = new ArrayList<>();
+            out.add("tenant " + fn.getTenant());
+            out.add("priority " + fn.getPriority());
+            RateLimit rate = fn.getRateLimit();
+            out.add(rate == null ? "no rate limit" : "rate " + new java.text.DecimalFormat("0.###").format(rate.getPerSecond()) + "/s burst " + rate.getBurst());
+            out.add(fn.getMaxConcurrency() == null ? "no concurrency cap" : "at most " + fn.getMaxConcurrency() + " at once");
+            out.add("backlog " + fn.getMaxPending());
+            if (fn.getMaxJobAgeMillis() != null) {
+                out.add("max age " + fn.getMaxJobAgeMillis() + " ms");
+            }
+            RetryPolicy retry = fn.getRetry();
+            if (retry == null || retry.getMaxAttempts() <= 1) {
+                out.add("no retry");
+            } else {
+                out.add(retry.getMaxAttempts() + " attempts (backoff " + retry.getInitialBackoffMillis() + "-" + retry.getMaxBackoffMillis() + " ms"
+                        + (retry.getRetryOnExitCodes().isEmpty() ? "" : ", exit codes " + retry.getRetryOnExitCodes()) + ")");
+            }
+            if (fn.getOrdering() == io.wharf.records.Ordering.KEY) {
+                out.add("ordered by key");
+            }
+            if (fn.getNetwork() == io.wharf.records.NetworkMode.HOST) {
+                out.add("host network");
+            }
+            if (fn.getUser() != null) {
+                out.add("user " + fn.getUser());
+            }
+            if (fn.getHot() != null) {
+                out.add("hot (idle " + fn.getHot().getIdleTtlMillis() + " ms, " + fn.getHot().getMaxJobsPerContainer() + " jobs per container, "
+                        + fn.getHot().getPrewarm() + " prewarmed)");
+            }
+            if (!fn.getOnSuccess().isEmpty()) {
+                out.add("on success " + String.join(",", fn.getOnSuccess()));
+            }
+            if (!fn.getOnFailure().isEmpty()) {
+                out.add("on failure " + String.join(",", fn.getOnFailure()));
+            }
+            if (fn.getRegistryAuth() != null) {
+                out.add("registry user " + fn.getRegistryAuth().getUsername() + ", password "
+                        + (SealedSecrets.isSealed(fn.getRegistryAuth().getPassword()) ? "sealed" : "in clear"));
+            }
+            return String.join(", ", out);
         }
 
         /**
