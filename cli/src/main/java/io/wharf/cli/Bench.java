@@ -253,9 +253,14 @@ final class Bench implements Callable<Integer> {
             }
             Rate mb = medianRate(b);
             Rate mw = medianRate(w);
+            List<Double> paired = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                paired.add(100 * w.get(round).perSecond() / b.get(round).perSecond());
+            }
             System.out.printf("COLD throughput, %d slots, %d jobs at once, median of %d interleaved rounds: Wharf %.1f jobs/s, docker-java runner alone %.1f jobs/s = %.0f%%%n",
                     slots, burst, rounds, mw.perSecond(), mb.perSecond(), 100 * mw.perSecond() / mb.perSecond());
-            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s%n", rates(w), rates(b));
+            System.out.printf("    rounds: Wharf %s, runner alone %s jobs/s; each round's Wharf/runner %s%%, median %.0f%%%n", rates(w), rates(b),
+                    String.join(" ", paired.stream().map(r -> String.format("%.0f", r)).toList()), median(paired));
             System.out.printf("    warm-up bursts before them, jobs/s (JIT CPU s/job): Wharf %s; runner alone %s%n", wharfWarmUp, bareWarmUp);
             System.out.printf("    between bursts, idle: this JVM (cluster and runner) %.3f cores, whole machine %.3f cores%n",
                     CpuMeter.seconds(idleFrom, idleTo, CpuMeter.SELF_NAME) / idleSeconds, CpuMeter.busySeconds(idleFrom, idleTo) / idleSeconds);
