@@ -111,12 +111,12 @@ final class CpuMeter {
         if (before == null || after == null) {
             return "";
         }
-        return after.byName().entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue() - before.byName().getOrDefault(e.getKey(), 0.0)))
+        return after.byName().keySet().stream()
+                .map(name -> Map.entry(name, seconds(before, after, name)))
                 .filter(e -> e.getValue() / jobs >= 0.002)
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(byThread ? 30 : 7)
                 .map(e -> String.format("%s %.3f", e.getKey(), e.getValue() / jobs))
-                .collect(Collectors.joining(", ", String.format("CPU %.3f s/job (", (after.busySeconds() - before.busySeconds()) / jobs), ")"));
+                .collect(Collectors.joining(", ", String.format("CPU %.3f s/job (", busySeconds(before, after) / jobs), ")"));
     }
 }
