@@ -1,8 +1,10 @@
 package io.wharf.dispatcher;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -11,11 +13,18 @@ import org.slf4j.LoggerFactory;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 
-/** A dispatcher instance: the topology running in Kafka Streams. Start several with the same application id to share the work. */
+/**
+ * A dispatcher instance: the topology running in Kafka Streams. Start several with the same application id to
+ * share the work. {@link #start()} first publishes the schemas clients use and reads the partition counts (see
+ * {@link Startup}), so a client may fetch a subject from the registry as soon as a dispatcher reports running.
+ */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
-    private final KafkaStreams streams;
+    private final DispatcherConfig config;
+    private final SchemaRegistryClient registry;
+    private volatile KafkaStreams streams;
+    private List<String> subjects = List.of();
 
     public Dispatcher(Map<String, ?> settings) {
         this(new DispatcherConfig(settings));
@@ -26,30 +35,54 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry) {
-        this.streams = new KafkaStreams(DispatcherTopology.build(registry,
-                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG))), config.streamsProperties());
+        this.config = config;
+        this.registry = registry;
+    }
+
+    /**
+     * Publishes the schemas, reads the partition counts and starts processing.
+     *
+     * @throws IllegalStateException if the broker or registry did not answer within the start-up timeout, or Wharf's
+     *                               topics are missing or partitioned apart; the message says which and how to fix it
+     */
+    public synchronized Dispatcher start() {
+        if (streams != null) {
+            return this;
+        }
+        log.info("Dispatcher starting");
+        Startup startup = new Startup(Duration.ofMillis(config.getLong(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG)));
+        subjects = startup.publishSchemas(registry);
+        Placement placement;
+        try (Admin admin = Admin.create(config.adminProperties())) {
+            placement = startup.placement(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
+        }
+        KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
+                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), placement), config.streamsProperties());
         // A crashed stream thread is replaced; its task restarts from the last committed transaction.
-        streams.setUncaughtExceptionHandler(e -> {
+        created.setUncaughtExceptionHandler(e -> {
             log.error("Dispatcher stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-    }
-
-    public Dispatcher start() {
-        log.info("Dispatcher starting");
-        streams.start();
+        created.start();
+        streams = created;
         return this;
     }
 
+    /** The registry subjects published at start (empty before). */
+    public List<String> subjects() {
+        return subjects;
+    }
+
     public KafkaStreams.State state() {
-        return streams.state();
+        KafkaStreams current = streams;
+        return current == null ? KafkaStreams.State.CREATED : current.state();
     }
 
     /** Waits until the instance has its tasks and is processing. */
     public boolean awaitRunning(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (streams.state() == KafkaStreams.State.RUNNING) {
+            if (state() == KafkaStreams.State.RUNNING) {
                 return true;
             }
             try {
@@ -63,9 +96,13 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        KafkaStreams current = streams;
+        if (current == null) {
+            return;
+        }
         log.info("Dispatcher stopping");
-        streams.close(Duration.ofSeconds(30));
+        current.close(Duration.ofSeconds(30));
         log.info("Dispatcher stopped");
     }
 }

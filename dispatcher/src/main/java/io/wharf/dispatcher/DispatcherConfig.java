@@ -3,6 +3,7 @@ package io.wharf.dispatcher;
 import java.util.Map;
 import java.util.Properties;
 
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -24,6 +25,7 @@ public final class DispatcherConfig extends AbstractConfig {
     public static final String THREADS_CONFIG = "wharf.dispatcher.threads";
     public static final String TICK_MS_CONFIG = "wharf.dispatcher.tick.ms";
     public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.dispatcher.session.timeout.ms";
+    public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.dispatcher.startup.timeout.ms";
 
     private static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
@@ -43,7 +45,10 @@ public final class DispatcherConfig extends AbstractConfig {
                             + "retries, delays and schedules. A tick with nothing due costs one store seek per task.")
             .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, Range.between(1000, 300_000), Importance.LOW,
                     "How long an instance that stopped heartbeating keeps its functions before another instance takes them over. "
-                            + "Shorter moves work sooner after a crash; too short moves it during long GC pauses.");
+                            + "Shorter moves work sooner after a crash; too short moves it during long GC pauses.")
+            .define(STARTUP_TIMEOUT_MS_CONFIG, Type.LONG, 120_000L, Range.between(0, 3_600_000), Importance.LOW,
+                    "How long start-up waits for the broker and the schema registry to answer (publishing the schemas, reading "
+                            + "partition counts) before it fails: services started together may come up in any order.");
 
     public DispatcherConfig(Map<?, ?> props) {
         super(DEF, props, false);
@@ -51,6 +56,13 @@ public final class DispatcherConfig extends AbstractConfig {
 
     public static ConfigDef configDef() {
         return DEF;
+    }
+
+    /** The admin client's properties: where the cluster is. */
+    Properties adminProperties() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
+        return props;
     }
 
     /** The Kafka Streams properties these settings imply. */

@@ -42,6 +42,7 @@ import io.wharf.topics.Topics;
  * {@code tenants} store ({@code wharf.tenants}).</li>
  * <li>{@code wharf.schedules} (keyed by schedule id) fires scheduled events into {@code wharf.events}.</li>
  * </ul>
+ * A keyed input record found on another partition than its key's is first moved there ({@link Placement}).
  */
 public final class DispatcherTopology {
     public static final String FUNCTION_STORE = "functions";
@@ -71,7 +72,11 @@ public final class DispatcherTopology {
     public static final String JOBS_SINK = "jobs";
     public static final String RESULTS_SINK = "results";
     public static final String DLQ_SINK = "dlq";
+    /** Events moved to their function's partition (another key or another partitioner than Java's). */
     public static final String REKEY_SINK = "rekey";
+    /** Function and schedule records moved to the partition of their key. */
+    public static final String FUNCTIONS_REROUTE_SINK = "functions-reroute";
+    public static final String SCHEDULES_REROUTE_SINK = "schedules-reroute";
     public static final String EVENTS_SINK = "chained-events";
     public static final String SCHEDULED_EVENTS_SINK = "scheduled-events";
     public static final String SCHEDULE_DLQ_SINK = "schedule-dlq";
@@ -90,15 +95,22 @@ public final class DispatcherTopology {
         return build(registry, DEFAULT_TICK);
     }
 
-    /** Builds the topology. Time comes from Streams' wall clock, so TopologyTestDriver can move it. */
     public static Topology build(SchemaRegistryClient registry, Duration tick) {
+        return build(registry, tick, Placement.UNCHECKED);
+    }
+
+    /**
+     * Builds the topology. Time comes from Streams' wall clock, so TopologyTestDriver can move it; {@code placement}
+     * knows the partition counts, to move records a client wrote to another partition than their key's.
+     */
+    public static Topology build(SchemaRegistryClient registry, Duration tick, Placement placement) {
         Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
         topology.addSource(EVENTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
         topology.addSource(ATTEMPTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.ATTEMPTS);
 
-        topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry), FUNCTIONS_SOURCE);
-        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick), EVENTS_SOURCE, ATTEMPTS_SOURCE);
+        topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry, placement), FUNCTIONS_SOURCE);
+        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement), EVENTS_SOURCE, ATTEMPTS_SOURCE);
         topology.addStateStore(store(FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
         // Counters change on every event of a limited function. In memory, restored from their changelog: a
         // RocksDB store flushes its memtable to a new file on every exactly-once commit (measured +10 ms per hop
@@ -116,7 +128,9 @@ public final class DispatcherTopology {
         topology.addSink(RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), DISPATCH_PROCESSOR);
         topology.addSink(DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
                 DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
-        topology.addSink(REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
+        topology.addSink(REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(), DISPATCH_PROCESSOR);
+        topology.addSink(FUNCTIONS_REROUTE_SINK, Topics.FUNCTIONS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
+                FUNCTIONS_PROCESSOR);
         topology.addSink(EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), DISPATCH_PROCESSOR);
 
         topology.addSink(TENANT_SINK, Topics.TENANT_ADMISSION, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
@@ -137,11 +151,13 @@ public final class DispatcherTopology {
         topology.addSink(TENANT_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), TENANT_PROCESSOR);
 
         topology.addSource(SCHEDULES_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SCHEDULES);
-        topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick), SCHEDULES_SOURCE);
+        topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick, placement), SCHEDULES_SOURCE);
         topology.addStateStore(store(SCHEDULES_STORE, false), SCHEDULE_PROCESSOR);
         topology.addStateStore(store(SCHEDULE_STATE_STORE, false), SCHEDULE_PROCESSOR);
         topology.addStateStore(bytesStore(SCHEDULE_TIMERS_STORE), SCHEDULE_PROCESSOR);
         topology.addSink(SCHEDULED_EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), SCHEDULE_PROCESSOR);
+        topology.addSink(SCHEDULES_REROUTE_SINK, Topics.SCHEDULES, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
+                SCHEDULE_PROCESSOR);
         topology.addSink(SCHEDULE_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), SCHEDULE_PROCESSOR);
         return topology;
     }

@@ -49,6 +49,11 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
         }
     }
 
+    /** The registry subject of a topic's keys or values under the topic-name strategy, as Confluent's serializers name it. */
+    public static String subject(String topic, boolean isKey) {
+        return topic + (isKey ? "-key" : "-value");
+    }
+
     @Override
     public byte[] serialize(String topic, T record) {
         if (record == null) {
@@ -58,8 +63,7 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
             throw new SerializationException("AvroSerializer is not configured: set " + AvroSerdeConfig.REGISTRY_URL_CONFIG + " or pass a SchemaRegistryClient");
         }
         Schema schema = record.getSchema();
-        String subject = topic + (isKey ? "-key" : "-value");
-        int id = registry.register(subject, schema);
+        int id = registry.register(subject(topic, isKey), schema);
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream(256);
             WireFormat.writeHeader(out, id);

@@ -1,5 +1,6 @@
 package io.wharf.topics;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * The topics Wharf shares between its modules, as fixed by the architecture. Keys and cleanup policies are
@@ -51,6 +53,15 @@ public final class Topics {
                     + "' is invalid: use 1 to 100 letters, digits, '_' or '-' (it becomes the topic " + JOBS_PREFIX + "<pool>)");
         }
         return JOBS_PREFIX + pool;
+    }
+
+    /**
+     * The partition a key belongs to on a topic of {@code partitions} partitions: the one Java's producer picks by
+     * default (murmur2 of the key's UTF-8 bytes). The dispatcher expects each function's records there and moves
+     * records that other partitioners (librdkafka's CRC32, round-robin, explicit partitions) put elsewhere.
+     */
+    public static int partitionOf(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** The topics a Wharf installation needs, with the given partition count and replication factor. */

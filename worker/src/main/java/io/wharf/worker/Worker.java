@@ -64,6 +64,7 @@ import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.AttemptRecords;
 import io.wharf.topics.DeadLetterRecords;
+import io.wharf.topics.TopicSchemas;
 import io.wharf.topics.Topics;
 import io.wharf.worker.docker.DockerContainerRunner;
 import io.wharf.worker.internals.CancelWatcher;
@@ -357,10 +358,10 @@ public final class Worker implements AutoCloseable {
      */
     private void registerOutputs() {
         if (!outputsRegistered) {
-            registry.register(Topics.RESULTS + "-value", JobResult.getClassSchema());
-            registry.register(Topics.ATTEMPTS + "-value", Attempt.getClassSchema());
-            registry.register(Topics.LOGS + "-value", LogLine.getClassSchema());
-            registry.register(Topics.DLQ + "-value", DeadLetter.getClassSchema());
+            registry.register(TopicSchemas.valueSubject(Topics.RESULTS), JobResult.getClassSchema());
+            registry.register(TopicSchemas.valueSubject(Topics.ATTEMPTS), Attempt.getClassSchema());
+            registry.register(TopicSchemas.valueSubject(Topics.LOGS), LogLine.getClassSchema());
+            registry.register(TopicSchemas.valueSubject(Topics.DLQ), DeadLetter.getClassSchema());
             outputsRegistered = true;
         }
     }

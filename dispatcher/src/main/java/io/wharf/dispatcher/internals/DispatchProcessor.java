@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.dispatcher.DispatcherTopology;
+import io.wharf.dispatcher.Placement;
 import io.wharf.records.Attempt;
 import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
@@ -38,7 +39,8 @@ import io.wharf.topics.Topics;
  * and {@code wharf.functions} are all keyed by function name and co-partitioned, so this task sees each event
  * and each outcome of its functions and keeps their limits exact without any coordination.
  *
- * <p>An event is validated, split if it fans out, delayed if it has a run-at time, then admitted: dispatched
+ * <p>An event found on another partition than its function's (see {@link Placement}) or under another key is
+ * first moved to its function's partition. There it is validated, split if it fans out, delayed if it has a run-at time, then admitted: dispatched
  * at once when the function's rate limit and concurrency cap allow and nothing waits before it, otherwise held
  * in the pending store (released by priority, then arrival) or refused {@code THROTTLED} past the function's
  * backlog. Attempts reported by workers free concurrency slots and, when the worker left the decision here,
@@ -59,6 +61,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final SpecCache specs;
     private final Duration tick;
     private final SchemaRegistryClient registry;
+    private final Placement placement;
     private ProcessorContext<String, Object> context;
     private Timers timers;
     private FanOut fanOut;
@@ -81,7 +84,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
     };
 
-    public DispatchProcessor(SchemaRegistryClient registry, Duration tick) {
+    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement) {
+        this.placement = placement;
         this.events = new AvroDeserializer<>(registry, Event.class);
         this.attempts = new AvroDeserializer<>(registry, Attempt.class);
         this.jobReader = new AvroDeserializer<>(registry, Job.class);
@@ -146,7 +150,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
         if (!function.equals(record.key())) {
             // The function's state lives in the task that owns its name; send the event there, untouched.
-            context.forward(new Record<String, Object>(function, record.value(), record.timestamp(), record.headers()), DispatcherTopology.REKEY_SINK);
+            Placement.move(context, record, function, DispatcherTopology.REKEY_SINK);
+            return;
+        }
+        if (placement.moveIfMisplaced(context, record, function, DispatcherTopology.REKEY_SINK)) {
             return;
         }
         FunctionSpec spec = specs.get(function);

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.dispatcher.DispatcherTopology;
+import io.wharf.dispatcher.Placement;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
@@ -18,17 +19,20 @@ import io.wharf.topics.Topics;
 /**
  * Keeps this task's function store in step with {@code wharf.functions}: a record deploys or updates a
  * function, a tombstone deletes it. The store holds the record's bytes as written, so it is decoded only once
- * here (to validate it) and again when an event needs it.
+ * here (to validate it) and again when an event needs it. A record written to another partition than its name's
+ * (a client with another partitioner) is first moved there, as events are.
  */
 public final class FunctionRegistryProcessor implements Processor<String, byte[], String, Object> {
     private static final Logger log = LoggerFactory.getLogger(FunctionRegistryProcessor.class);
 
     private final AvroDeserializer<FunctionSpec> deserializer;
+    private final Placement placement;
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, byte[]> functions;
 
-    public FunctionRegistryProcessor(SchemaRegistryClient registry) {
+    public FunctionRegistryProcessor(SchemaRegistryClient registry, Placement placement) {
         this.deserializer = new AvroDeserializer<>(registry, FunctionSpec.class);
+        this.placement = placement;
     }
 
     @Override
@@ -44,6 +48,9 @@ public final class FunctionRegistryProcessor implements Processor<String, byte[]
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), null, JobStatus.REJECTED,
                     "A wharf.functions record has no key: the key must be the function name");
             return;
+        }
+        if (placement.moveIfMisplaced(context, record, name, DispatcherTopology.FUNCTIONS_REROUTE_SINK)) {
+            return; // its events go to the task that owns its name: the definition must be there too
         }
         if (record.value() == null) {
             functions.delete(name);

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.dispatcher.DispatcherTopology;
+import io.wharf.dispatcher.Placement;
 import io.wharf.dispatcher.Schedules;
 import io.wharf.records.Event;
 import io.wharf.records.EventSource;
@@ -36,13 +37,15 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
 
     private final AvroDeserializer<Schedule> deserializer;
     private final Duration tick;
+    private final Placement placement;
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, byte[]> schedules;
     private KeyValueStore<String, byte[]> states;
     private Timers timers;
     private Wakeup wakeup;
 
-    public ScheduleProcessor(SchemaRegistryClient registry, Duration tick) {
+    public ScheduleProcessor(SchemaRegistryClient registry, Duration tick, Placement placement) {
+        this.placement = placement;
         this.deserializer = new AvroDeserializer<>(registry, Schedule.class);
         this.tick = tick;
     }
@@ -84,6 +87,9 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), null, JobStatus.REJECTED,
                     "A wharf.schedules record has no key: the key must be the schedule id", DispatcherTopology.SCHEDULE_DLQ_SINK);
             return;
+        }
+        if (placement.moveIfMisplaced(context, record, id, DispatcherTopology.SCHEDULES_REROUTE_SINK)) {
+            return; // a schedule's updates must all reach one task, or two tasks would fire it
         }
         if (record.value() == null) {
             schedules.delete(id);

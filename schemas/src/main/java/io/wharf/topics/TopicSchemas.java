@@ -1,0 +1,84 @@
+package io.wharf.topics;
+
+import java.util.List;
+import java.util.Optional;
+
+import org.apache.avro.Schema;
+
+import io.wharf.records.Attempt;
+import io.wharf.records.Control;
+import io.wharf.records.DeadLetter;
+import io.wharf.records.Event;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.records.LogLine;
+import io.wharf.records.Schedule;
+import io.wharf.records.TenantSpec;
+import io.wharf.serde.AvroSerializer;
+import io.wharf.serde.SchemaRegistryClient;
+
+/**
+ * What travels on each of Wharf's topics that clients touch: its key, the Avro record of its values and the
+ * registry subject they are registered under (topic-name strategy), who writes it and who reads it. The
+ * dispatcher registers all of them at start, so a client in any language can fetch a subject's latest
+ * version on a fresh installation; {@code wharf schemas} and {@code docs/topics.md} show the same list.
+ */
+public final class TopicSchemas {
+
+    /** Whether clients produce to the topic or only read it. */
+    public enum Use {
+        CLIENTS_WRITE, CLIENTS_READ
+    }
+
+    /** One topic's contract. Keys are UTF-8 strings on every topic. */
+    public record Entry(String topic, String key, Schema value, Use use, String writtenBy, String readBy) {
+        public String subject() {
+            return valueSubject(topic);
+        }
+    }
+
+    public static final List<Entry> ALL = List.of(
+            new Entry(Topics.EVENTS, "function name", Event.getClassSchema(), Use.CLIENTS_WRITE,
+                    "any client (wharf invoke, your producers), the dispatcher (chains, schedules)", "dispatcher"),
+            new Entry(Topics.FUNCTIONS, "function name (compacted; a null value deletes)", FunctionSpec.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf deploy, any client", "dispatcher"),
+            new Entry(Topics.SCHEDULES, "schedule id (compacted; a null value deletes)", Schedule.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf schedule, any client", "dispatcher"),
+            new Entry(Topics.TENANTS, "tenant name (compacted; a null value deletes)", TenantSpec.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf tenant, any client", "dispatcher"),
+            new Entry(Topics.CONTROL, "job id", Control.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf cancel, any client", "every worker"),
+            new Entry(Topics.RESULTS, "job id", JobResult.getClassSchema(), Use.CLIENTS_READ,
+                    "workers and the dispatcher, in transactions", "users (read_committed), wharf invoke and results"),
+            new Entry(Topics.LOGS, "job id", LogLine.getClassSchema(), Use.CLIENTS_READ,
+                    "workers", "users, log shippers"),
+            new Entry(Topics.DLQ, "job id", DeadLetter.getClassSchema(), Use.CLIENTS_READ,
+                    "the dispatcher and workers", "operators"),
+            new Entry(Topics.ATTEMPTS, "function name", Attempt.getClassSchema(), Use.CLIENTS_READ,
+                    "workers, in the transaction that commits the job", "the dispatcher"));
+
+    private TopicSchemas() {
+    }
+
+    /** The registry subject of a topic's values under the topic-name strategy. */
+    public static String valueSubject(String topic) {
+        return AvroSerializer.subject(topic, false);
+    }
+
+    public static Optional<Entry> of(String topic) {
+        return ALL.stream().filter(e -> e.topic().equals(topic)).findFirst();
+    }
+
+    /**
+     * Registers every entry's value schema under its subject (a no-op for what is registered already) and
+     * returns the subjects in order.
+     *
+     * @throws io.wharf.serde.SchemaRegistryException if the registry refuses a schema or cannot be reached
+     */
+    public static List<String> registerAll(SchemaRegistryClient registry) {
+        for (Entry entry : ALL) {
+            registry.register(entry.subject(), entry.value());
+        }
+        return ALL.stream().map(Entry::subject).toList();
+    }
+}
