@@ -69,3 +69,15 @@ ensure_registry_tools() {
   echo "wharf: the image tests need /usr/bin/docker-registry and htpasswd: install docker-registry and apache2-utils." >&2
   return 1
 }
+
+# The client tests drive Wharf with clients that are not Wharf's own: kcat and Python's confluent-kafka (both on
+# librdkafka, whose default partitioner is not Java's), with Debian's Avro for Python.
+ensure_client_tools() {
+  if command -v kcat >/dev/null 2>&1 && /usr/bin/python3 -c 'import confluent_kafka, avro' >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "wharf: installing kcat, python3-confluent-kafka and python3-avro (used by the client tests)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat python3-confluent-kafka python3-avro) >/dev/null 2>&1 && return 0
+  fi
+  echo "wharf: the client tests need kcat and Python 3 with confluent-kafka and avro at /usr/bin/python3: install kcat, python3-confluent-kafka and python3-avro." >&2
+  return 1
+}

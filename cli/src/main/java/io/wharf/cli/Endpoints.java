@@ -23,6 +23,11 @@ public record Endpoints(String bootstrap, String registry) {
         return props;
     }
 
+    /** The registry named by the flag, else that of the running {@code wharf dev}. */
+    public static String registry(String registry) {
+        return registry != null ? registry : resolve(null, null).registry();
+    }
+
     /** The endpoints named by flags, else those of the running {@code wharf dev}. */
     public static Endpoints resolve(String bootstrap, String registry) {
         if (bootstrap != null && registry != null) {

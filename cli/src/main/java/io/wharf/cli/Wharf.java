@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, Wharf.SecretsKey.class, Wharf.Demo.class, Bench.class})
+                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class, Bench.class})
 public final class Wharf {
 
     public static void main(String[] args) {
@@ -73,6 +73,13 @@ public final class Wharf {
         @Override
         public Integer call() throws InterruptedException {
             System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");
+            try (DockerClient docker = DockerClients.fromEnvironment()) {
+                // The tour's images, built locally (no registry needed), so its first deploy works on a fresh machine.
+                LocalImages.demo(docker);
+                LocalImages.busybox(docker);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("Could not build the local images: " + e.getMessage(), e);
+            }
             DevCluster cluster = DevCluster.start(slots, true);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

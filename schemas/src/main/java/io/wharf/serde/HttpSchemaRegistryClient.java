@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.avro.Schema;
@@ -97,6 +98,21 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         Schema schema = new Schema.Parser().parse(text);
         byId.putIfAbsent(id, schema);
         return schema;
+    }
+
+    @Override
+    public Optional<Version> latest(String subject) {
+        JsonNode response;
+        try {
+            response = send("GET", "subjects/" + encode(subject) + "/versions/latest", null, "read the latest version of subject '" + subject + "'");
+        } catch (NotFound e) {
+            return Optional.empty();
+        }
+        String text = response.path("schema").asText(null);
+        if (text == null) {
+            throw new SchemaRegistryException("Schema registry at " + baseUrl + " has no schema text for subject '" + subject + "': " + response);
+        }
+        return Optional.of(new Version(subject, response.path("version").asInt(-1), response.path("id").asInt(-1), new Schema.Parser().parse(text)));
     }
 
     /** Sets BACKWARD on a subject that has no versions yet; a subject with history keeps whatever its owner chose. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
@@ -35,6 +36,16 @@ public final class InMemorySchemaRegistryClient implements SchemaRegistryClient 
             schemas.add(schema);
             return schemas.size();
         });
+    }
+
+    @Override
+    public synchronized Optional<Version> latest(String subject) {
+        List<Schema> subjectVersions = versions.getOrDefault(subject, List.of());
+        if (subjectVersions.isEmpty()) {
+            return Optional.empty();
+        }
+        Schema schema = subjectVersions.getLast();
+        return Optional.of(new Version(subject, subjectVersions.size(), idsBySchema.get(schema.toString()), schema));
     }
 
     @Override

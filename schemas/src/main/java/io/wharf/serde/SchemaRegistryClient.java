@@ -1,5 +1,7 @@
 package io.wharf.serde;
 
+import java.util.Optional;
+
 import org.apache.avro.Schema;
 
 /**
@@ -21,4 +23,16 @@ public interface SchemaRegistryClient {
 
     /** The schema with this id. @throws SchemaRegistryException if there is none */
     Schema schemaById(int id);
+
+    /** A subject's version as the registry serves it. */
+    record Version(String subject, int version, int id, Schema schema) {
+    }
+
+    /**
+     * The latest version under {@code subject}, as a client taking its schema from the registry would fetch it;
+     * empty if the subject has none. Never cached.
+     *
+     * @throws SchemaRegistryException if the registry cannot be reached
+     */
+    Optional<Version> latest(String subject);
 }

@@ -25,9 +25,20 @@ import io.wharf.serde.SchemaRegistryClient;
  */
 public final class TopicSchemas {
 
-    /** Whether clients produce to the topic or only read it. */
+    /** Whether clients produce to the topic, read it, or may watch what Wharf's roles tell each other there. */
     public enum Use {
-        CLIENTS_WRITE, CLIENTS_READ
+        CLIENTS_WRITE("write"), CLIENTS_READ("read"), INTERNAL("may read");
+
+        private final String label;
+
+        Use(String label) {
+            this.label = label;
+        }
+
+        /** What clients do with the topic, in a word or two. */
+        public String label() {
+            return label;
+        }
     }
 
     /** One topic's contract. Keys are UTF-8 strings on every topic. */
@@ -54,7 +65,7 @@ public final class TopicSchemas {
                     "workers", "users, log shippers"),
             new Entry(Topics.DLQ, "job id", DeadLetter.getClassSchema(), Use.CLIENTS_READ,
                     "the dispatcher and workers", "operators"),
-            new Entry(Topics.ATTEMPTS, "function name", Attempt.getClassSchema(), Use.CLIENTS_READ,
+            new Entry(Topics.ATTEMPTS, "function name", Attempt.getClassSchema(), Use.INTERNAL,
                     "workers, in the transaction that commits the job", "the dispatcher"));
 
     private TopicSchemas() {
