@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Run a Wharf function from Python: produce an Event, read its JobResult.
 
-Uses confluent-kafka (librdkafka, whose default partitioner is not Java's: Wharf routes the event to its
-function's partition itself) and the avro package. The schemas come from the registry, as a client on a fresh
+Uses confluent-kafka (on librdkafka) and the avro package. The schemas come from the registry, as a client on a fresh
 installation would take them: nothing from Wharf's repository is needed.
 
     python3 invoke.py BOOTSTRAP REGISTRY_URL FUNCTION PAYLOAD [TIMEOUT_SECONDS]
@@ -14,6 +13,7 @@ import json
 import struct
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timezone
@@ -73,7 +73,10 @@ def main(bootstrap, registry, function, payload, timeout=60.0):
     while not assigned and time.time() < deadline:
         consumer.poll(0.2)
 
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    # murmur2_random puts the event on the partition Java's producer would, its function's. Any other partitioner
+    # works too; the dispatcher then moves the event there first, which costs one more trip through Kafka.
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                         "partitioner": "murmur2_random"})
     producer.produce("wharf.events", key=function.encode(), value=encode(event_id, event_schema, event))
     producer.flush(10)
 
@@ -84,7 +87,9 @@ def main(bootstrap, registry, function, payload, timeout=60.0):
                 continue
             try:
                 result = decode(registry, message.value())
-            except Exception as e:  # a result you can't decode: skip it, say so, keep reading
+            except urllib.error.URLError:
+                raise  # the registry is away: the result is sound, so stop rather than skip it (a service would retry)
+            except Exception as e:  # bytes that are not a result: report where they are and read on
                 print(f"undecodable result at {message.topic()}-{message.partition()}@{message.offset()}: {e}", file=sys.stderr)
                 continue
             body = result.get("body")

@@ -124,10 +124,13 @@ final class DispatcherBench {
                 AvroDeserializer<Job> jobs = new AvroDeserializer<>(registry, Job.class);
                 List<Double> wharf;
                 List<Double> unlimited;
+                List<Double> moved;
                 try (KafkaConsumer<byte[], byte[]> out = atEnd(bootstrap, Topics.jobs(POOL))) {
                     wharf = steady(bootstrap, Topics.EVENTS, 0, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), 0)), out,
                             r -> jobs.deserialize(r.topic(), r.value()).getEventCreatedAt().toEpochMilli());
                     unlimited = steady(bootstrap, Topics.EVENTS, FUNCTIONS, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), FUNCTIONS)), out,
+                            r -> jobs.deserialize(r.topic(), r.value()).getEventCreatedAt().toEpochMilli());
+                    moved = steady(bootstrap, Topics.EVENTS, FUNCTIONS, true, i -> eventWriter.serialize(Topics.EVENTS, event(i, Instant.now(), FUNCTIONS)), out,
                             r -> jobs.deserialize(r.topic(), r.value()).getEventCreatedAt().toEpochMilli());
                 }
                 dispatcher.close();
@@ -146,6 +149,8 @@ final class DispatcherBench {
                         p(wharf, 0.5) / p(bare, 0.5), p(wharf, 0.99) / p(bare, 0.99));
                 System.out.printf("  Wharf, no limits     p50 %6.1f ms  p99 %6.1f ms  (%.2fx / %.2fx)%n", p(unlimited, 0.5), p(unlimited, 0.99),
                         p(unlimited, 0.5) / p(bare, 0.5), p(unlimited, 0.99) / p(bare, 0.99));
+                System.out.printf("  Wharf, no limits, on another partition (moved first)  p50 %6.1f ms  p99 %6.1f ms  (+%.1f / +%.1f ms over no limits)%n",
+                        p(moved, 0.5), p(moved, 0.99), p(moved, 0.5) - p(unlimited, 0.5), p(moved, 0.99) - p(unlimited, 0.99));
             } finally {
                 TempDirs.delete(state);
             }
@@ -188,6 +193,15 @@ final class DispatcherBench {
     /** Sends {@code rate} records a second for {@code seconds} and returns each one's latency to the output, in ms. */
     private List<Double> steady(String bootstrap, String topic, int base, java.util.function.IntFunction<byte[]> value, KafkaConsumer<byte[], byte[]> out,
                                 ToLongFunction<ConsumerRecord<byte[], byte[]>> sentAt) {
+        return steady(bootstrap, topic, base, false, value, out, sentAt);
+    }
+
+    /**
+     * As above; {@code misplaced} sends each record to the partition after its key's, as a client with another
+     * partitioner would, so the dispatcher must move it first.
+     */
+    private List<Double> steady(String bootstrap, String topic, int base, boolean misplaced, java.util.function.IntFunction<byte[]> value,
+                                KafkaConsumer<byte[], byte[]> out, ToLongFunction<ConsumerRecord<byte[], byte[]>> sentAt) {
         int n = rate * seconds;
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
         Thread reader = Thread.ofPlatform().start(() -> {
@@ -202,7 +216,9 @@ final class DispatcherBench {
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 LockSupport.parkNanos(start + i * 1_000_000_000L / rate - System.nanoTime());
-                producer.send(new ProducerRecord<>(topic, function(base + i % FUNCTIONS), value.apply(i)));
+                String key = function(base + i % FUNCTIONS);
+                Integer partition = misplaced ? (Topics.partitionOf(key, DevCluster.PARTITIONS) + 1) % DevCluster.PARTITIONS : null;
+                producer.send(new ProducerRecord<>(topic, partition, key, value.apply(i)));
             }
         }
         try {

@@ -2,7 +2,10 @@ package io.wharf.topics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.UUID;
 
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
@@ -28,5 +31,14 @@ class TopicsTest {
                 .contains("wharf.events-value", "wharf.functions-value", "wharf.schedules-value", "wharf.tenants-value",
                         "wharf.control-value", "wharf.results-value");
         assertThat(TopicSchemas.of(Topics.EVENTS)).get().extracting(TopicSchemas.Entry::use).isEqualTo(TopicSchemas.Use.CLIENTS_WRITE);
+    }
+
+    @Test
+    void shouldDocumentEveryClientTopicWithItsKeyAndSubject() throws IOException {
+        String doc = Files.readString(Path.of("..", "docs", "topics.md"));
+        for (TopicSchemas.Entry entry : TopicSchemas.ALL) {
+            assertThat(doc).as("docs/topics.md").contains("| `" + entry.topic() + "` | " + entry.key() + " |")
+                    .contains("`" + entry.subject() + "` (`" + entry.value().getName() + "`)");
+        }
     }
 }
