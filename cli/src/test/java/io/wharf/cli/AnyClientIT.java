@@ -44,7 +44,6 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.dockerjava.api.DockerClient;
 
 import io.wharf.dispatcher.Placement;
 import io.wharf.records.Event;
@@ -57,8 +56,6 @@ import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.testkit.LocalImages;
 import io.wharf.topics.TopicSchemas;
 import io.wharf.topics.Topics;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.DockerContainerRunner;
 
 /**
  * Wharf driven by clients that are not Wharf's own, as a new user would: schemas taken from the registry of a
@@ -69,24 +66,19 @@ class AnyClientIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path PYTHON_EXAMPLE = Path.of("..", "docs", "examples", "python", "invoke.py");
     private static DevCluster cluster;
-    private static DockerClient docker;
+    private static DevClusterFixture fixture;
     private static int partitions;
 
     @BeforeAll
     static void start() {
-        docker = DockerClients.fromEnvironment();
-        LocalImages.busybox(docker);
-        cluster = DevCluster.start(4, false);
+        fixture = DevClusterFixture.start();
+        cluster = fixture.cluster;
         partitions = DevCluster.PARTITIONS;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        cluster.close();
-        assertThat(docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, cluster.workerId())).exec())
-                .as("containers left by the dev worker").isEmpty();
-        docker.close();
+        fixture.close();
     }
 
     private static String registryUrl() {

@@ -25,7 +25,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.github.dockerjava.api.DockerClient;
 
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
@@ -37,8 +36,6 @@ import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.testkit.LocalImages;
 import io.wharf.topics.Topics;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.DockerContainerRunner;
 
 /**
  * The whole path on real parts, as a user drives it: a plain KafkaProducer with Wharf's serde writes events,
@@ -46,22 +43,17 @@ import io.wharf.worker.docker.DockerContainerRunner;
  */
 class EndToEndIT {
     private static DevCluster cluster;
-    private static DockerClient docker;
+    private static DevClusterFixture fixture;
 
     @BeforeAll
     static void start() {
-        docker = DockerClients.fromEnvironment();
-        LocalImages.busybox(docker);
-        cluster = DevCluster.start(4, false);
+        fixture = DevClusterFixture.start();
+        cluster = fixture.cluster;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        cluster.close();
-        assertThat(docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, cluster.workerId())).exec())
-                .as("containers left by the dev worker").isEmpty();
-        docker.close();
+        fixture.close();
     }
 
     private static Map<String, Object> clientConfig() {

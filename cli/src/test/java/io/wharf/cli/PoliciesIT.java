@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Predicate;
@@ -20,7 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.github.dockerjava.api.DockerClient;
 
 import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
@@ -33,30 +31,23 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.testkit.LocalImages;
 import io.wharf.topics.Topics;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.DockerContainerRunner;
 
 /** Dispatcher policies with real containers: retries, concurrency caps, fan-out, chaining and schedules, as users drive them. */
 class PoliciesIT {
     private static DevCluster cluster;
-    private static DockerClient docker;
+    private static DevClusterFixture fixture;
     private static HttpSchemaRegistryClient registry;
 
     @BeforeAll
     static void start() {
-        docker = DockerClients.fromEnvironment();
-        LocalImages.busybox(docker);
-        cluster = DevCluster.start(4, false);
+        fixture = DevClusterFixture.start();
+        cluster = fixture.cluster;
         registry = new HttpSchemaRegistryClient(cluster.endpoints().registry());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        cluster.close();
-        assertThat(docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, cluster.workerId())).exec())
-                .as("containers left by the dev worker").isEmpty();
-        docker.close();
+        fixture.close();
     }
 
     private static String unique(String prefix) {

@@ -1,0 +1,40 @@
+package io.wharf.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+
+import com.github.dockerjava.api.DockerClient;
+
+import io.wharf.testkit.LocalImages;
+import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.docker.DockerContainerRunner;
+
+/**
+ * The embedded default as the end-to-end tests use it: started with the busybox image built, and stopped with a
+ * check that its worker left no container behind.
+ */
+final class DevClusterFixture implements AutoCloseable {
+    final DevCluster cluster;
+    private final DockerClient docker;
+
+    private DevClusterFixture(DevCluster cluster, DockerClient docker) {
+        this.cluster = cluster;
+        this.docker = docker;
+    }
+
+    static DevClusterFixture start() {
+        DockerClient docker = DockerClients.fromEnvironment();
+        LocalImages.busybox(docker);
+        return new DevClusterFixture(DevCluster.start(4, false), docker);
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+        assertThat(docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, cluster.workerId())).exec())
+                .as("containers left by the dev worker").isEmpty();
+        docker.close();
+    }
+}
