@@ -1,7 +1,6 @@
 package io.wharf.dispatcher;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -24,7 +23,6 @@ public final class Dispatcher implements AutoCloseable {
     private final DispatcherConfig config;
     private final SchemaRegistryClient registry;
     private volatile KafkaStreams streams;
-    private List<String> subjects = List.of();
 
     public Dispatcher(Map<String, ?> settings) {
         this(new DispatcherConfig(settings));
@@ -51,7 +49,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         log.info("Dispatcher starting");
         Startup startup = new Startup(Duration.ofMillis(config.getLong(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG)));
-        subjects = startup.publishSchemas(registry);
+        startup.publishSchemas(registry);
         Placement placement;
         try (Admin admin = Admin.create(config.adminProperties())) {
             placement = startup.placement(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
@@ -66,11 +64,6 @@ public final class Dispatcher implements AutoCloseable {
         created.start();
         streams = created;
         return this;
-    }
-
-    /** The registry subjects published at start (empty before). */
-    public List<String> subjects() {
-        return subjects;
     }
 
     public KafkaStreams.State state() {

@@ -40,10 +40,10 @@ import io.wharf.topics.Topics;
  * and each outcome of its functions and keeps their limits exact without any coordination.
  *
  * <p>An event found on another partition than its function's (see {@link Placement}) or under another key is
- * first moved to its function's partition. There it is validated, split if it fans out, delayed if it has a run-at time, then admitted: dispatched
- * at once when the function's rate limit and concurrency cap allow and nothing waits before it, otherwise held
- * in the pending store (released by priority, then arrival) or refused {@code THROTTLED} past the function's
- * backlog. Attempts reported by workers free concurrency slots and, when the worker left the decision here,
+ * first moved to its function's partition. There it is validated, split if it fans out, delayed if it has a
+ * run-at time, then admitted: dispatched at once when the function's rate limit and concurrency cap allow and
+ * nothing waits before it, otherwise held in the pending store (released by priority, then arrival) or refused
+ * {@code THROTTLED} past the function's backlog. Attempts reported by workers free concurrency slots and, when the worker left the decision here,
  * are retried after a backoff or finished. A wall-clock punctuator fires due timers and releases pending jobs.
  * Everything this writes (jobs, results, store updates) commits in one Streams transaction.
  */
