@@ -15,9 +15,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import io.wharf.dispatcher.Dispatcher;
 import io.wharf.dispatcher.DispatcherConfig;
-import io.wharf.testkit.EmbeddedKafka;
-import io.wharf.testkit.SchemaRegistryProcess;
-import io.wharf.testkit.TempDirs;
+import io.wharf.embedded.EmbeddedKafka;
+import io.wharf.embedded.SchemaRegistryProcess;
+import io.wharf.embedded.TempDirs;
 import io.wharf.topics.Topics;
 import io.wharf.worker.Worker;
 import io.wharf.worker.WorkerConfig;

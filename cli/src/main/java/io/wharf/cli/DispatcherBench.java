@@ -38,9 +38,9 @@ import io.wharf.records.RateLimit;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.testkit.EmbeddedKafka;
-import io.wharf.testkit.SchemaRegistryProcess;
-import io.wharf.testkit.TempDirs;
+import io.wharf.embedded.EmbeddedKafka;
+import io.wharf.embedded.SchemaRegistryProcess;
+import io.wharf.embedded.TempDirs;
 import io.wharf.topics.Topics;
 
 /**

@@ -26,7 +26,7 @@ import io.wharf.records.RetryPolicy;
 import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
 import io.wharf.secrets.SealedSecrets;
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.worker.docker.DockerClients;
 import io.wharf.worker.docker.ImagePins;
 import picocli.CommandLine;

@@ -26,7 +26,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import io.wharf.dispatcher.Schedules;
 import io.wharf.records.Control;
 import io.wharf.records.ControlAction;
 import io.wharf.records.Event;
@@ -34,6 +33,7 @@ import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.Schedule;
+import io.wharf.rules.Schedules;
 import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;

@@ -45,7 +45,6 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.wharf.dispatcher.Placement;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
@@ -53,7 +52,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.topics.TopicSchemas;
 import io.wharf.topics.Topics;
 
@@ -252,7 +251,7 @@ class AnyClientIT {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ZERO).until(() -> {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     String id = events.deserialize(Topics.EVENTS, r.value()).getId();
-                    if (functionOf.containsKey(id) && r.headers().lastHeader(Placement.REROUTED_HEADER) != null) {
+                    if (functionOf.containsKey(id) && r.headers().lastHeader(Topics.REROUTED_HEADER) != null) {
                         moves.merge(functionOf.get(id), 1, Integer::sum);
                     }
                 }

@@ -6,7 +6,7 @@ import java.util.Map;
 
 import com.github.dockerjava.api.DockerClient;
 
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.worker.docker.DockerClients;
 import io.wharf.worker.docker.DockerContainerRunner;
 

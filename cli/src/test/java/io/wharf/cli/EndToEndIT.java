@@ -34,7 +34,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.serde.AvroSerializer;
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.topics.Topics;
 
 /**

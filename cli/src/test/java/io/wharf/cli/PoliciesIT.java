@@ -29,7 +29,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.RetryPolicy;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.topics.Topics;
 
 /** Dispatcher policies with real containers: retries, concurrency caps, fan-out, chaining and schedules, as users drive them. */

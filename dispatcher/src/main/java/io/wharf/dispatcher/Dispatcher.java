@@ -50,12 +50,12 @@ public final class Dispatcher implements AutoCloseable {
         log.info("Dispatcher starting");
         Startup startup = new Startup(Duration.ofMillis(config.getLong(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG)));
         startup.publishSchemas(registry);
-        Placement placement;
+        Map<String, Integer> partitions;
         try (Admin admin = Admin.create(config.adminProperties())) {
-            placement = startup.placement(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
+            partitions = startup.partitions(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
-                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), placement), config.streamsProperties());
+                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions), config.streamsProperties());
         // A crashed stream thread is replaced; its task restarts from the last committed transaction.
         created.setUncaughtExceptionHandler(e -> {
             log.error("Dispatcher stream thread failed; replacing it", e);

@@ -18,6 +18,8 @@ import org.apache.kafka.streams.state.Stores;
 import io.wharf.dispatcher.internals.DispatchProcessor;
 import io.wharf.dispatcher.internals.FunctionRegistryProcessor;
 import io.wharf.dispatcher.internals.JobWriter;
+import io.wharf.dispatcher.internals.Names;
+import io.wharf.dispatcher.internals.Placement;
 import io.wharf.dispatcher.internals.ScheduleProcessor;
 import io.wharf.dispatcher.internals.TenantLimits;
 import io.wharf.dispatcher.internals.TenantProcessor;
@@ -45,20 +47,6 @@ import io.wharf.topics.Topics;
  * A keyed input record found on another partition than its key's is first moved there ({@link Placement}).
  */
 public final class DispatcherTopology {
-    public static final String FUNCTION_STORE = "functions";
-    public static final String LIMITS_STORE = "limits";
-    public static final String PENDING_STORE = "pending";
-    public static final String INFLIGHT_STORE = "inflight";
-    public static final String TIMERS_STORE = "timers";
-    public static final String BATCHES_STORE = "batches";
-    public static final String SCHEDULES_STORE = "schedules";
-    public static final String SCHEDULE_STATE_STORE = "schedule-state";
-    public static final String SCHEDULE_TIMERS_STORE = "schedule-timers";
-    /** Global: every instance holds all tenants' limits. */
-    public static final String TENANTS_STORE = "tenants";
-    public static final String TENANT_LIMITS_STORE = "tenant-limits";
-    public static final String TENANT_INFLIGHT_STORE = "tenant-inflight";
-    public static final String TENANT_PENDING_STORE = "tenant-pending";
     /** How often timers are checked and pending jobs released, by default. */
     public static final Duration DEFAULT_TICK = Duration.ofMillis(10);
 
@@ -69,22 +57,6 @@ public final class DispatcherTopology {
     static final String FUNCTIONS_PROCESSOR = "function-registry";
     static final String DISPATCH_PROCESSOR = "dispatch";
     static final String SCHEDULE_PROCESSOR = "schedule";
-    public static final String JOBS_SINK = "jobs";
-    public static final String RESULTS_SINK = "results";
-    public static final String DLQ_SINK = "dlq";
-    /** Events moved to their function's partition (another key or another partitioner than Java's). */
-    public static final String REKEY_SINK = "rekey";
-    /** Function and schedule records moved to the partition of their key. */
-    public static final String FUNCTIONS_REROUTE_SINK = "functions-reroute";
-    public static final String SCHEDULES_REROUTE_SINK = "schedules-reroute";
-    public static final String EVENTS_SINK = "chained-events";
-    public static final String SCHEDULED_EVENTS_SINK = "scheduled-events";
-    public static final String SCHEDULE_DLQ_SINK = "schedule-dlq";
-    public static final String TENANT_SINK = "to-tenant-stage";
-    public static final String TENANT_JOBS_SINK = "tenant-jobs";
-    public static final String TENANT_RESULTS_SINK = "tenant-results";
-    public static final String TENANT_ATTEMPTS_SINK = "tenant-attempts";
-    public static final String TENANT_DLQ_SINK = "tenant-dlq";
     static final String TENANT_SOURCE = "tenant-admission";
     static final String TENANT_PROCESSOR = "tenant";
 
@@ -96,14 +68,16 @@ public final class DispatcherTopology {
     }
 
     public static Topology build(SchemaRegistryClient registry, Duration tick) {
-        return build(registry, tick, Placement.UNCHECKED);
+        return build(registry, tick, Map.of());
     }
 
     /**
-     * Builds the topology. Time comes from Streams' wall clock, so TopologyTestDriver can move it; {@code placement}
-     * knows the partition counts, to move records a client wrote to another partition than their key's.
+     * Builds the topology. Time comes from Streams' wall clock, so TopologyTestDriver can move it. {@code partitions}
+     * gives the partition count of input topics whose records must sit on their key's partition; a record a
+     * client wrote elsewhere is moved there first. Topics it does not name are taken as placed right.
      */
-    public static Topology build(SchemaRegistryClient registry, Duration tick, Placement placement) {
+    public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions) {
+        Placement placement = new Placement(partitions);
         Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
         topology.addSource(EVENTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
@@ -111,54 +85,54 @@ public final class DispatcherTopology {
 
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry, placement), FUNCTIONS_SOURCE);
         topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement), EVENTS_SOURCE, ATTEMPTS_SOURCE);
-        topology.addStateStore(store(FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
+        topology.addStateStore(store(Names.FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
         // Counters change on every event of a limited function. In memory, restored from their changelog: a
         // RocksDB store flushes its memtable to a new file on every exactly-once commit (measured +10 ms per hop
         // at a 20 ms commit interval). Not cached: a cache writes its changelog records at commit time, which
         // then waits for them (+4 ms); written as they change, they are acknowledged before the commit comes.
-        topology.addStateStore(memoryStore(LIMITS_STORE), DISPATCH_PROCESSOR);
-        topology.addStateStore(memoryStore(INFLIGHT_STORE), DISPATCH_PROCESSOR);
-        topology.addStateStore(store(BATCHES_STORE, true), DISPATCH_PROCESSOR);
-        topology.addStateStore(bytesStore(PENDING_STORE), DISPATCH_PROCESSOR);
-        topology.addStateStore(bytesStore(TIMERS_STORE), DISPATCH_PROCESSOR);
+        topology.addStateStore(memoryStore(Names.LIMITS_STORE), DISPATCH_PROCESSOR);
+        topology.addStateStore(memoryStore(Names.INFLIGHT_STORE), DISPATCH_PROCESSOR);
+        topology.addStateStore(store(Names.BATCHES_STORE, true), DISPATCH_PROCESSOR);
+        topology.addStateStore(bytesStore(Names.PENDING_STORE), DISPATCH_PROCESSOR);
+        topology.addStateStore(bytesStore(Names.TIMERS_STORE), DISPATCH_PROCESSOR);
 
         Map<String, String> jobTopics = new ConcurrentHashMap<>(); // the pool name check is a regex: once per pool
-        topology.addSink(JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
+        topology.addSink(Names.JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
                 new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), DISPATCH_PROCESSOR);
-        topology.addSink(RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), DISPATCH_PROCESSOR);
-        topology.addSink(DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
+        topology.addSink(Names.RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), DISPATCH_PROCESSOR);
+        topology.addSink(Names.DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
                 DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
-        topology.addSink(REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(), DISPATCH_PROCESSOR);
-        topology.addSink(FUNCTIONS_REROUTE_SINK, Topics.FUNCTIONS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
+        topology.addSink(Names.REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(), DISPATCH_PROCESSOR);
+        topology.addSink(Names.FUNCTIONS_REROUTE_SINK, Topics.FUNCTIONS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
                 FUNCTIONS_PROCESSOR);
-        topology.addSink(EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), DISPATCH_PROCESSOR);
+        topology.addSink(Names.EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), DISPATCH_PROCESSOR);
 
-        topology.addSink(TENANT_SINK, Topics.TENANT_ADMISSION, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
+        topology.addSink(Names.TENANT_SINK, Topics.TENANT_ADMISSION, new StringSerializer(), new ByteArraySerializer(), DISPATCH_PROCESSOR);
 
-        topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(TENANTS_STORE), Serdes.String(), Serdes.ByteArray())
+        topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(Names.TENANTS_STORE), Serdes.String(), Serdes.ByteArray())
                         .withLoggingDisabled(), "tenants-source", new StringDeserializer(), new ByteArrayDeserializer(), Topics.TENANTS,
                 "tenants-global", () -> new TenantLimits.GlobalUpdater(registry));
 
         topology.addSource(TENANT_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.TENANT_ADMISSION);
         topology.addProcessor(TENANT_PROCESSOR, () -> new TenantProcessor(registry, tick), TENANT_SOURCE);
-        topology.addStateStore(memoryStore(TENANT_LIMITS_STORE), TENANT_PROCESSOR);
-        topology.addStateStore(memoryStore(TENANT_INFLIGHT_STORE), TENANT_PROCESSOR);
-        topology.addStateStore(bytesStore(TENANT_PENDING_STORE), TENANT_PROCESSOR);
-        topology.addSink(TENANT_JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
+        topology.addStateStore(memoryStore(Names.TENANT_LIMITS_STORE), TENANT_PROCESSOR);
+        topology.addStateStore(memoryStore(Names.TENANT_INFLIGHT_STORE), TENANT_PROCESSOR);
+        topology.addStateStore(bytesStore(Names.TENANT_PENDING_STORE), TENANT_PROCESSOR);
+        topology.addSink(Names.TENANT_JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
                 new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), TENANT_PROCESSOR);
-        topology.addSink(TENANT_RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), TENANT_PROCESSOR);
-        topology.addSink(TENANT_ATTEMPTS_SINK, Topics.ATTEMPTS, new StringSerializer(), new AvroSerializer<Attempt>(registry), TENANT_PROCESSOR);
-        topology.addSink(TENANT_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), TENANT_PROCESSOR);
+        topology.addSink(Names.TENANT_RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), TENANT_PROCESSOR);
+        topology.addSink(Names.TENANT_ATTEMPTS_SINK, Topics.ATTEMPTS, new StringSerializer(), new AvroSerializer<Attempt>(registry), TENANT_PROCESSOR);
+        topology.addSink(Names.TENANT_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), TENANT_PROCESSOR);
 
         topology.addSource(SCHEDULES_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SCHEDULES);
         topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick, placement), SCHEDULES_SOURCE);
-        topology.addStateStore(store(SCHEDULES_STORE, false), SCHEDULE_PROCESSOR);
-        topology.addStateStore(store(SCHEDULE_STATE_STORE, false), SCHEDULE_PROCESSOR);
-        topology.addStateStore(bytesStore(SCHEDULE_TIMERS_STORE), SCHEDULE_PROCESSOR);
-        topology.addSink(SCHEDULED_EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), SCHEDULE_PROCESSOR);
-        topology.addSink(SCHEDULES_REROUTE_SINK, Topics.SCHEDULES, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
+        topology.addStateStore(store(Names.SCHEDULES_STORE, false), SCHEDULE_PROCESSOR);
+        topology.addStateStore(store(Names.SCHEDULE_STATE_STORE, false), SCHEDULE_PROCESSOR);
+        topology.addStateStore(bytesStore(Names.SCHEDULE_TIMERS_STORE), SCHEDULE_PROCESSOR);
+        topology.addSink(Names.SCHEDULED_EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), SCHEDULE_PROCESSOR);
+        topology.addSink(Names.SCHEDULES_REROUTE_SINK, Topics.SCHEDULES, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
                 SCHEDULE_PROCESSOR);
-        topology.addSink(SCHEDULE_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), SCHEDULE_PROCESSOR);
+        topology.addSink(Names.SCHEDULE_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), SCHEDULE_PROCESSOR);
         return topology;
     }
 

@@ -56,7 +56,7 @@ final class Startup {
     }
 
     /** The partition counts of the topics whose records the dispatcher places by key. */
-    Placement placement(Admin admin, String bootstrap) {
+    Map<String, Integer> partitions(Admin admin, String bootstrap) {
         List<String> topics = List.of(Topics.FUNCTIONS, Topics.EVENTS, Topics.ATTEMPTS, Topics.SCHEDULES);
         Map<String, TopicDescription> found = waitFor("the Kafka cluster at " + bootstrap, () -> {
             try {
@@ -84,7 +84,7 @@ final class Startup {
                     + "add partitions to the smaller ones (kafka-topics --alter --partitions N)");
         }
         log.info("Partition counts {}", counts);
-        return new Placement(counts);
+        return counts;
     }
 
     private <T> T waitFor(String what, Supplier<T> step) {

@@ -45,7 +45,7 @@ import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.testkit.SharedServices;
-import io.wharf.testkit.TempDirs;
+import io.wharf.embedded.TempDirs;
 import io.wharf.topics.Topics;
 
 /**

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
-import io.wharf.testkit.EmbeddedKafka;
-import io.wharf.testkit.Ports;
+import io.wharf.embedded.EmbeddedKafka;
+import io.wharf.embedded.Ports;
 import io.wharf.testkit.SharedServices;
-import io.wharf.testkit.TempDirs;
+import io.wharf.embedded.TempDirs;
 import io.wharf.topics.TopicSchemas;
 import io.wharf.topics.Topics;
 

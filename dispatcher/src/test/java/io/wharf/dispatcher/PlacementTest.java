@@ -49,8 +49,8 @@ class PlacementTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "placement-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        Placement placement = new Placement(Map.of(Topics.FUNCTIONS, PARTITIONS, Topics.EVENTS, PARTITIONS, Topics.ATTEMPTS, PARTITIONS));
-        driver = new TopologyTestDriver(DispatcherTopology.build(registry, DispatcherTopology.DEFAULT_TICK, placement), props);
+        Map<String, Integer> partitions = Map.of(Topics.FUNCTIONS, PARTITIONS, Topics.EVENTS, PARTITIONS, Topics.ATTEMPTS, PARTITIONS);
+        driver = new TopologyTestDriver(DispatcherTopology.build(registry, DispatcherTopology.DEFAULT_TICK, partitions), props);
         functions = driver.createInputTopic(Topics.FUNCTIONS, new StringSerializer(), new AvroSerializer<>(registry));
         events = driver.createInputTopic(Topics.EVENTS, new StringSerializer(), new AvroSerializer<>(registry));
         movedEvents = driver.createOutputTopic(Topics.EVENTS, new StringDeserializer(), new ByteArrayDeserializer());
@@ -70,7 +70,7 @@ class PlacementTest {
     }
 
     private static String header(TestRecord<String, byte[]> record) {
-        var header = record.headers().lastHeader(Placement.REROUTED_HEADER);
+        var header = record.headers().lastHeader(Topics.REROUTED_HEADER);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 

@@ -40,6 +40,11 @@ public final class Topics {
     public static final long CONTROL_RETENTION_MS = 24L * 60 * 60 * 1000;
     public static final String JOBS_PREFIX = "wharf.jobs.";
     public static final String DEFAULT_POOL = "default";
+    /**
+     * Header on a record the dispatcher wrote again to the partition of its key, having found it on another (a
+     * client with another partitioner); its value is where the record first arrived, {@code topic-partition@offset}.
+     */
+    public static final String REROUTED_HEADER = "wharf-rerouted";
 
     private static final Pattern POOL_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,100}");
 

@@ -16,7 +16,7 @@ import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerdeConfig;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.wharf.records.Event;
-import io.wharf.testkit.SchemaRegistryProcess;
+import io.wharf.embedded.SchemaRegistryProcess;
 import io.wharf.testkit.SharedServices;
 
 /** The serde against a real registry (Apicurio's Confluent-compatible API) and against Apicurio's own serde. */

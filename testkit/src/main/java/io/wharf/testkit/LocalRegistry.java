@@ -11,6 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import io.wharf.embedded.Ports;
+import io.wharf.embedded.Wait;
+import io.wharf.embedded.TempDirs;
+
 /**
  * A real image registry (Debian's {@code docker-registry}, the CNCF distribution) on a free 127.0.0.1 port,
  * storing in a temporary directory, optionally behind htpasswd basic auth. The Docker engine talks plain HTTP

@@ -1,5 +1,8 @@
 package io.wharf.testkit;
 
+import io.wharf.embedded.EmbeddedKafka;
+import io.wharf.embedded.SchemaRegistryProcess;
+
 /**
  * One broker and one schema registry per JVM, started on first use and stopped when the JVM exits
  * (Testcontainers' singleton-container pattern). Tests share them and keep apart by using their own

@@ -18,7 +18,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.HotSettings;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.worker.docker.DockerContainerRunner;
 
 /** Hot functions: warm containers reused across jobs over the FIFO protocol, replaced when they die or age. */

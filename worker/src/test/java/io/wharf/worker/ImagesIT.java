@@ -29,7 +29,7 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RegistryAuth;
 import io.wharf.secrets.SealedSecrets;
-import io.wharf.testkit.LocalImages;
+import io.wharf.embedded.LocalImages;
 import io.wharf.testkit.LocalRegistry;
 import io.wharf.worker.docker.ImagePins;
 

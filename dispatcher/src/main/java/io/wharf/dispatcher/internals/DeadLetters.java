@@ -6,7 +6,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
-import io.wharf.dispatcher.DispatcherTopology;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
@@ -26,7 +25,7 @@ final class DeadLetters {
 
     static void deadLetter(ProcessorContext<String, Object> context, Record<String, byte[]> original, String id, String function,
                            JobStatus status, String reason) {
-        deadLetter(context, original, id, function, status, reason, DispatcherTopology.DLQ_SINK);
+        deadLetter(context, original, id, function, status, reason, Names.DLQ_SINK);
     }
 
     static void deadLetter(ProcessorContext<String, Object> context, Record<String, byte[]> original, String id, String function,
@@ -50,7 +49,7 @@ final class DeadLetters {
                 .setTimings(Timings.newBuilder().setEventCreatedAt(eventCreatedAt).setFinishedAt(now).build())
                 .setCompletedAt(Instant.ofEpochMilli(now))
                 .build();
-        context.forward(new Record<String, Object>(jobId, result, now), DispatcherTopology.RESULTS_SINK);
+        context.forward(new Record<String, Object>(jobId, result, now), Names.RESULTS_SINK);
         deadLetter(context, original, jobId, function, status, reason);
     }
 }

@@ -14,8 +14,6 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.wharf.dispatcher.DispatcherTopology;
-import io.wharf.dispatcher.Placement;
 import io.wharf.records.Attempt;
 import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
@@ -98,13 +96,13 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
-        this.specs.init(context.getStateStore(DispatcherTopology.FUNCTION_STORE));
-        this.timers = new Timers(context.getStateStore(DispatcherTopology.TIMERS_STORE));
-        this.fanOut = new FanOut(context.getStateStore(DispatcherTopology.BATCHES_STORE));
-        this.admission = new Admission("Function", context.getStateStore(DispatcherTopology.LIMITS_STORE),
-                context.getStateStore(DispatcherTopology.INFLIGHT_STORE), new Pending(context.getStateStore(DispatcherTopology.PENDING_STORE)),
+        this.specs.init(context.getStateStore(Names.FUNCTION_STORE));
+        this.timers = new Timers(context.getStateStore(Names.TIMERS_STORE));
+        this.fanOut = new FanOut(context.getStateStore(Names.BATCHES_STORE));
+        this.admission = new Admission("Function", context.getStateStore(Names.LIMITS_STORE),
+                context.getStateStore(Names.INFLIGHT_STORE), new Pending(context.getStateStore(Names.PENDING_STORE)),
                 timers, jobWriter, jobReader);
-        this.tenants = new TenantLimits(registry, context.getStateStore(DispatcherTopology.TENANTS_STORE));
+        this.tenants = new TenantLimits(registry, context.getStateStore(Names.TENANTS_STORE));
         this.wakeup = new Wakeup(context, tick, this::punctuate);
         rearm(context.currentSystemTimeMs());
     }
@@ -150,10 +148,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
         if (!function.equals(record.key())) {
             // The function's state lives in the task that owns its name; send the event there, untouched.
-            Placement.move(context, record, function, DispatcherTopology.REKEY_SINK);
+            Placement.move(context, record, function, Names.REKEY_SINK);
             return;
         }
-        if (placement.moveIfMisplaced(context, record, function, DispatcherTopology.REKEY_SINK)) {
+        if (placement.moveIfMisplaced(context, record, function, Names.REKEY_SINK)) {
             return;
         }
         FunctionSpec spec = specs.get(function);
@@ -215,10 +213,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         job.setReportAttempt(spec.getMaxConcurrency() != null || tenantLimited || job.getParentId() != null
                 || !spec.getOnSuccess().isEmpty() || !spec.getOnFailure().isEmpty());
         if (tenantLimited) {
-            context.forward(new Record<String, Object>(job.getTenant(), jobWriter.serialize(STATE_TOPIC, job), now), DispatcherTopology.TENANT_SINK);
+            context.forward(new Record<String, Object>(job.getTenant(), jobWriter.serialize(STATE_TOPIC, job), now), Names.TENANT_SINK);
             return;
         }
-        context.forward(new Record<String, Object>(jobKey(job), job, now), DispatcherTopology.JOBS_SINK);
+        context.forward(new Record<String, Object>(jobKey(job), job, now), Names.JOBS_SINK);
     }
 
     static String jobKey(Job job) {
@@ -251,7 +249,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         if (tenant != null && tenants.limited(tenant)) {
             // The tenant's stage counts this job too: tell it the attempt ended.
             context.forward(new Record<String, Object>(tenant, TenantProcessor.finishedNotice(outcome.getJobId(), outcome.getAttempt()), now)
-                    .withHeaders(TenantProcessor.finishedHeaders()), DispatcherTopology.TENANT_SINK);
+                    .withHeaders(TenantProcessor.finishedHeaders()), Names.TENANT_SINK);
         }
         if (attempt.getFinished() || attempt.getJob() == null) {
             afterFinal(outcome, attempt.getTraceContext(), now);
@@ -274,13 +272,13 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     + "); the last one ended " + outcome.getStatus() + (outcome.getError() == null ? "" : ": " + outcome.getError());
             last.setStatus(JobStatus.FAILED).setError(reason);
             JobResult result = last.build();
-            context.forward(new Record<String, Object>(result.getJobId(), result, now), DispatcherTopology.RESULTS_SINK);
+            context.forward(new Record<String, Object>(result.getJobId(), result, now), Names.RESULTS_SINK);
             DeadLetters.deadLetter(context, record, job.getJobId(), function, JobStatus.FAILED, reason);
             afterFinal(result, attempt.getTraceContext(), now);
             return;
         }
         JobResult result = last.build();
-        context.forward(new Record<String, Object>(result.getJobId(), result, now), DispatcherTopology.RESULTS_SINK);
+        context.forward(new Record<String, Object>(result.getJobId(), result, now), Names.RESULTS_SINK);
         afterFinal(result, attempt.getTraceContext(), now);
     }
 
@@ -289,7 +287,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         if (result.getParentId() != null) {
             JobResult aggregate = fanOut.complete(result, now);
             if (aggregate != null) {
-                context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), DispatcherTopology.RESULTS_SINK);
+                context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), Names.RESULTS_SINK);
             }
         }
         FunctionSpec spec = specs.get(result.getFunction());
@@ -304,7 +302,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         };
         for (String target : next) {
             Event chained = Chains.event(result, target, spec.getTenant(), trace, now);
-            context.forward(new Record<String, Object>(target, chained, now), DispatcherTopology.EVENTS_SINK);
+            context.forward(new Record<String, Object>(target, chained, now), Names.EVENTS_SINK);
         }
     }
 
@@ -363,11 +361,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     /** A final result decided here (throttled, expired, function gone). */
     private void finish(JobResult result, long now) {
-        context.forward(new Record<String, Object>(result.getJobId(), result, now), DispatcherTopology.RESULTS_SINK);
+        context.forward(new Record<String, Object>(result.getJobId(), result, now), Names.RESULTS_SINK);
         if (result.getParentId() != null) {
             JobResult aggregate = fanOut.complete(result, now);
             if (aggregate != null) {
-                context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), DispatcherTopology.RESULTS_SINK);
+                context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), Names.RESULTS_SINK);
             }
         }
     }
@@ -375,6 +373,6 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private void forwardDeadLetter(Job job, JobStatus status, String reason, long now) {
         DeadLetter letter = DeadLetterRecords.of(job.getJobId(), job.getFunction().getName(), status, reason, STATE_TOPIC, -1, -1,
                 job.getJobId(), jobWriter.serialize(STATE_TOPIC, job), now);
-        context.forward(new Record<String, Object>(job.getJobId(), letter, now), DispatcherTopology.DLQ_SINK);
+        context.forward(new Record<String, Object>(job.getJobId(), letter, now), Names.DLQ_SINK);
     }
 }

@@ -7,8 +7,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.wharf.dispatcher.DispatcherTopology;
-import io.wharf.dispatcher.Placement;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
@@ -38,7 +36,7 @@ public final class FunctionRegistryProcessor implements Processor<String, byte[]
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
-        this.functions = context.getStateStore(DispatcherTopology.FUNCTION_STORE);
+        this.functions = context.getStateStore(Names.FUNCTION_STORE);
     }
 
     @Override
@@ -49,7 +47,7 @@ public final class FunctionRegistryProcessor implements Processor<String, byte[]
                     "A wharf.functions record has no key: the key must be the function name");
             return;
         }
-        if (placement.moveIfMisplaced(context, record, name, DispatcherTopology.FUNCTIONS_REROUTE_SINK)) {
+        if (placement.moveIfMisplaced(context, record, name, Names.FUNCTIONS_REROUTE_SINK)) {
             return; // its events go to the task that owns its name: the definition must be there too
         }
         if (record.value() == null) {

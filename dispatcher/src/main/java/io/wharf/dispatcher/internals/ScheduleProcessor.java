@@ -12,13 +12,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.wharf.dispatcher.DispatcherTopology;
-import io.wharf.dispatcher.Placement;
-import io.wharf.dispatcher.Schedules;
 import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Schedule;
+import io.wharf.rules.Schedules;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
@@ -68,9 +66,9 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
-        this.schedules = context.getStateStore(DispatcherTopology.SCHEDULES_STORE);
-        this.states = context.getStateStore(DispatcherTopology.SCHEDULE_STATE_STORE);
-        this.timers = new Timers(context.getStateStore(DispatcherTopology.SCHEDULE_TIMERS_STORE));
+        this.schedules = context.getStateStore(Names.SCHEDULES_STORE);
+        this.states = context.getStateStore(Names.SCHEDULE_STATE_STORE);
+        this.timers = new Timers(context.getStateStore(Names.SCHEDULE_TIMERS_STORE));
         this.wakeup = new Wakeup(context, tick, this::punctuate);
         rearm(context.currentSystemTimeMs());
     }
@@ -85,10 +83,10 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
         String id = record.key();
         if (id == null) {
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), null, JobStatus.REJECTED,
-                    "A wharf.schedules record has no key: the key must be the schedule id", DispatcherTopology.SCHEDULE_DLQ_SINK);
+                    "A wharf.schedules record has no key: the key must be the schedule id", Names.SCHEDULE_DLQ_SINK);
             return;
         }
-        if (placement.moveIfMisplaced(context, record, id, DispatcherTopology.SCHEDULES_REROUTE_SINK)) {
+        if (placement.moveIfMisplaced(context, record, id, Names.SCHEDULES_REROUTE_SINK)) {
             return; // a schedule's updates must all reach one task, or two tasks would fire it
         }
         if (record.value() == null) {
@@ -109,7 +107,7 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
                 throw e;
             }
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), id, JobStatus.REJECTED,
-                    "Schedule '" + id + "' refused, the previous definition stays: " + e.getMessage(), DispatcherTopology.SCHEDULE_DLQ_SINK);
+                    "Schedule '" + id + "' refused, the previous definition stays: " + e.getMessage(), Names.SCHEDULE_DLQ_SINK);
             return;
         }
         long now = context.currentSystemTimeMs();
@@ -150,7 +148,7 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
                     .setHeaders(Map.of(SCHEDULE_HEADER, schedule.getId(), DUE_HEADER, Instant.ofEpochMilli(timer.due()).toString()))
                     .setCreatedAt(Instant.ofEpochMilli(now))
                     .build();
-            context.forward(new Record<String, Object>(schedule.getFunction(), event, now), DispatcherTopology.SCHEDULED_EVENTS_SINK);
+            context.forward(new Record<String, Object>(schedule.getFunction(), event, now), Names.SCHEDULED_EVENTS_SINK);
             long runs = state.runs() + 1;
             long next = 0;
             if (!schedule.getPaused() && (schedule.getMaxRuns() == null || runs < schedule.getMaxRuns())) {

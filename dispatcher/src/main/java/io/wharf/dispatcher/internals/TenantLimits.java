@@ -69,7 +69,7 @@ public final class TenantLimits {
 
         @Override
         public void init(ProcessorContext<Void, Void> context) {
-            this.store = context.getStateStore(io.wharf.dispatcher.DispatcherTopology.TENANTS_STORE);
+            this.store = context.getStateStore(Names.TENANTS_STORE);
         }
 
         @Override

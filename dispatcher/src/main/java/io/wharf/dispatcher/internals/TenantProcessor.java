@@ -12,7 +12,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
-import io.wharf.dispatcher.DispatcherTopology;
 import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Job;
@@ -47,19 +46,19 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         @Override
         public void dispatch(Job job, long now) {
             job.setEnqueuedAt(Instant.ofEpochMilli(now));
-            context.forward(new Record<String, Object>(DispatchProcessor.jobKey(job), job, now), DispatcherTopology.TENANT_JOBS_SINK);
+            context.forward(new Record<String, Object>(DispatchProcessor.jobKey(job), job, now), Names.TENANT_JOBS_SINK);
         }
 
         @Override
         public void refuse(Job job, JobStatus status, String reason, long now) {
             JobResult result = DispatchProcessor.result(job, status, reason, now);
-            context.forward(new Record<String, Object>(job.getJobId(), result, now), DispatcherTopology.TENANT_RESULTS_SINK);
+            context.forward(new Record<String, Object>(job.getJobId(), result, now), Names.TENANT_RESULTS_SINK);
             Attempt report = Attempt.newBuilder().setOutcome(result).setFinished(true).setTraceContext(job.getTraceContext()).build();
-            context.forward(new Record<String, Object>(job.getFunction().getName(), report, now), DispatcherTopology.TENANT_ATTEMPTS_SINK);
+            context.forward(new Record<String, Object>(job.getFunction().getName(), report, now), Names.TENANT_ATTEMPTS_SINK);
             if (status == JobStatus.EXPIRED) {
                 DeadLetter letter = DeadLetterRecords.of(job.getJobId(), job.getFunction().getName(), status, reason,
                         DispatchProcessor.STATE_TOPIC, -1, -1, job.getJobId(), jobWriter.serialize(DispatchProcessor.STATE_TOPIC, job), now);
-                context.forward(new Record<String, Object>(job.getJobId(), letter, now), DispatcherTopology.TENANT_DLQ_SINK);
+                context.forward(new Record<String, Object>(job.getJobId(), letter, now), Names.TENANT_DLQ_SINK);
             }
         }
     };
@@ -84,10 +83,10 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
-        this.tenants = new TenantLimits(registry, context.getStateStore(DispatcherTopology.TENANTS_STORE));
-        this.admission = new Admission("Tenant", context.getStateStore(DispatcherTopology.TENANT_LIMITS_STORE),
-                context.getStateStore(DispatcherTopology.TENANT_INFLIGHT_STORE),
-                new Pending(context.getStateStore(DispatcherTopology.TENANT_PENDING_STORE)), null, jobWriter, jobReader);
+        this.tenants = new TenantLimits(registry, context.getStateStore(Names.TENANTS_STORE));
+        this.admission = new Admission("Tenant", context.getStateStore(Names.TENANT_LIMITS_STORE),
+                context.getStateStore(Names.TENANT_INFLIGHT_STORE),
+                new Pending(context.getStateStore(Names.TENANT_PENDING_STORE)), null, jobWriter, jobReader);
         this.wakeup = new Wakeup(context, tick, this::punctuate);
         if (admission.anyWaiting()) {
             wakeup.soon(context.currentSystemTimeMs());

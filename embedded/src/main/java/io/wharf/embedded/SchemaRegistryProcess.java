@@ -1,4 +1,4 @@
-package io.wharf.testkit;
+package io.wharf.embedded;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -131,15 +131,15 @@ public final class SchemaRegistryProcess implements AutoCloseable {
         }
     }
 
-    /** The registry's runner jar, unpacked by the testkit build (or named by {@code WHARF_REGISTRY_HOME}). */
+    /** The registry's runner jar, unpacked by the embedded module's build (or named by {@code WHARF_REGISTRY_HOME}). */
     static Path runnerJar() {
         String home = System.getenv("WHARF_REGISTRY_HOME");
         String version;
         Properties props = new Properties();
-        try (InputStream in = SchemaRegistryProcess.class.getResourceAsStream("/wharf-testkit.properties")) {
+        try (InputStream in = SchemaRegistryProcess.class.getResourceAsStream("/wharf-embedded.properties")) {
             props.load(in);
         } catch (IOException | NullPointerException e) {
-            throw new IllegalStateException("wharf-testkit.properties is missing from the classpath: build the testkit module with Maven", e);
+            throw new IllegalStateException("wharf-embedded.properties is missing from the classpath: build the embedded module with Maven", e);
         }
         version = props.getProperty("apicurio.version");
         if (home == null) {
@@ -148,7 +148,7 @@ public final class SchemaRegistryProcess implements AutoCloseable {
         Path jar = Path.of(home, "apicurio-registry-app-" + version + "-runner.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("Apicurio Registry is not unpacked at " + jar
-                    + ": run `./mvnw -pl testkit generate-resources` (or set WHARF_REGISTRY_HOME to an unpacked apicurio-registry-app " + version + ")");
+                    + ": run `./mvnw -pl embedded generate-resources` (or set WHARF_REGISTRY_HOME to an unpacked apicurio-registry-app " + version + ")");
         }
         return jar;
     }

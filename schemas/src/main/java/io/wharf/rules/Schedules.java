@@ -1,4 +1,4 @@
-package io.wharf.dispatcher;
+package io.wharf.rules;
 
 import java.time.DateTimeException;
 import java.time.Instant;

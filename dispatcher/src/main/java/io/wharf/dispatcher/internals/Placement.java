@@ -1,4 +1,4 @@
-package io.wharf.dispatcher;
+package io.wharf.dispatcher.internals;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -25,14 +25,13 @@ import io.wharf.topics.Topics;
  * again under its key to the partition it belongs to, marked with {@link #REROUTED_HEADER}, and handled there
  * once — in the Streams transaction that consumed it, so nothing is lost or doubled.
  *
- * <p>The partition counts are read from the broker when the dispatcher starts. {@link #UNCHECKED} takes every
- * record as placed right (what {@code TopologyTestDriver}, whose inputs all arrive on partition 0, needs).
+ * <p>The partition counts are read from the broker when the dispatcher starts. Topics without a count are not
+ * checked (what {@code TopologyTestDriver}, whose inputs all arrive on partition 0, needs).
  */
 public final class Placement {
     private static final Logger log = LoggerFactory.getLogger(Placement.class);
     /** Set on a record the dispatcher moved; its value is where the record first arrived. */
-    public static final String REROUTED_HEADER = "wharf-rerouted";
-    public static final Placement UNCHECKED = new Placement(Map.of());
+    public static final String REROUTED_HEADER = Topics.REROUTED_HEADER;
 
     private final Map<String, Integer> partitions;
 

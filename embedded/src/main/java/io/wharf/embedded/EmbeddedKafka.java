@@ -1,4 +1,4 @@
-package io.wharf.testkit;
+package io.wharf.embedded;
 
 import java.io.IOException;
 import java.io.PrintStream;
