@@ -57,6 +57,7 @@ public final class DevCluster implements AutoCloseable {
         EmbeddedKafka kafka = EmbeddedKafka.start();
         SchemaRegistryProcess registry = null;
         Dispatcher dispatcher = null;
+        Worker worker = null;
         try {
             registry = SchemaRegistryProcess.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
@@ -78,7 +79,7 @@ public final class DevCluster implements AutoCloseable {
                 settings.put(WorkerConfig.SECRETS_KEY_CONFIG, System.getenv(Wharf.SecretsKey.ENV)); // what `wharf deploy` seals runs here
             }
             settings.putAll(workerSettings);
-            Worker worker = new Worker(settings).start();
+            worker = new Worker(settings).start();
             if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");
             }
@@ -88,6 +89,10 @@ public final class DevCluster implements AutoCloseable {
             }
             return cluster;
         } catch (IOException | RuntimeException e) {
+            // Whatever started is stopped, in the reverse order.
+            if (worker != null) {
+                worker.close();
+            }
             if (dispatcher != null) {
                 dispatcher.close();
             }

@@ -114,8 +114,8 @@ final class Relay implements AutoCloseable {
         sp.put(StreamsConfig.POLL_MS_CONFIG, Math.min(100L, commitIntervalMs)); // as the dispatcher
         sp.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         sp.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
-        sp.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 16 * 1024 * 1024);
-        sp.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 16 * 1024 * 1024);
+        sp.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.MAX_RECORD_BYTES);
+        sp.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Topics.MAX_RECORD_BYTES);
         return new KafkaStreams(builder.build(), sp);
     }
 

@@ -20,9 +20,19 @@ import io.wharf.serde.SchemaRegistryClient;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
+    /** Where an instance is in its life; {@link #FAILED} and {@link #STOPPED} are final. */
+    public enum State {
+        CREATED, STARTING, RUNNING, STOPPING, STOPPED, FAILED;
+
+        public boolean ended() {
+            return this == STOPPED || this == FAILED;
+        }
+    }
+
     private final DispatcherConfig config;
     private final SchemaRegistryClient registry;
     private volatile KafkaStreams streams;
+    private volatile boolean startFailed;
 
     public Dispatcher(Map<String, ?> settings) {
         this(new DispatcherConfig(settings));
@@ -48,11 +58,16 @@ public final class Dispatcher implements AutoCloseable {
             return this;
         }
         log.info("Dispatcher starting");
-        Startup startup = new Startup(Duration.ofMillis(config.getLong(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG)));
-        startup.publishSchemas(registry);
         Map<String, Integer> partitions;
-        try (Admin admin = Admin.create(config.adminProperties())) {
-            partitions = startup.partitions(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
+        try {
+            Startup startup = new Startup(Duration.ofMillis(config.getLong(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG)));
+            startup.publishSchemas(registry);
+            try (Admin admin = Admin.create(config.adminProperties())) {
+                partitions = startup.partitions(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
+            }
+        } catch (RuntimeException e) {
+            startFailed = true;
+            throw e;
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
                 Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions), config.streamsProperties());
@@ -61,22 +76,42 @@ public final class Dispatcher implements AutoCloseable {
             log.error("Dispatcher stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        created.setStateListener((now, before) -> log.info("Dispatcher {} (was {})", of(now), of(before)));
         created.start();
         streams = created;
         return this;
     }
 
-    public KafkaStreams.State state() {
+    public State state() {
         KafkaStreams current = streams;
-        return current == null ? KafkaStreams.State.CREATED : current.state();
+        return current == null ? (startFailed ? State.FAILED : State.CREATED) : of(current.state());
     }
 
-    /** Waits until the instance has its tasks and is processing. */
+    private static State of(KafkaStreams.State state) {
+        return switch (state) {
+            case CREATED -> State.STARTING;
+            case REBALANCING, RUNNING -> State.RUNNING;
+            case PENDING_SHUTDOWN -> State.STOPPING;
+            case NOT_RUNNING -> State.STOPPED;
+            case PENDING_ERROR, ERROR -> State.FAILED;
+        };
+    }
+
+    /** Waits until the instance has its tasks and is processing (rebalancing counts as running). */
     public boolean awaitRunning(Duration timeout) {
+        return awaitState(timeout, s -> s == State.RUNNING && streams.state() == KafkaStreams.State.RUNNING);
+    }
+
+    /** Waits until the instance stopped or failed; true if it did within {@code timeout}. */
+    public boolean awaitStop(Duration timeout) {
+        return awaitState(timeout, State::ended);
+    }
+
+    private boolean awaitState(Duration timeout, java.util.function.Predicate<State> reached) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (state() == KafkaStreams.State.RUNNING) {
-                return true;
+        while (!reached.test(state())) {
+            if (System.nanoTime() > deadline) {
+                return false;
             }
             try {
                 Thread.sleep(20);
@@ -85,7 +120,7 @@ public final class Dispatcher implements AutoCloseable {
                 return false;
             }
         }
-        return false;
+        return true;
     }
 
     @Override
@@ -94,8 +129,8 @@ public final class Dispatcher implements AutoCloseable {
         if (current == null) {
             return;
         }
-        log.info("Dispatcher stopping");
-        current.close(Duration.ofSeconds(30));
-        log.info("Dispatcher stopped");
+        if (!current.close(Duration.ofSeconds(30))) {
+            log.warn("Dispatcher did not stop within 30 s; its tasks restart from their last commit wherever they run next");
+        }
     }
 }

@@ -1,7 +1,10 @@
 package io.wharf.dispatcher;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Runs one dispatcher instance until the process is stopped: {@code DispatcherMain key=value ...} with the keys
@@ -21,8 +24,24 @@ public final class DispatcherMain {
             }
             settings.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
-        Dispatcher dispatcher = new Dispatcher(settings).start();
+        Dispatcher dispatcher;
+        try {
+            dispatcher = new Dispatcher(settings);
+        } catch (ConfigException e) {
+            System.err.println("wharf dispatcher: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close, "wharf-dispatcher-shutdown"));
-        Thread.currentThread().join();
+        try {
+            dispatcher.start();
+        } catch (RuntimeException e) {
+            System.err.println("wharf dispatcher: " + e.getMessage());
+            System.exit(1);
+        }
+        while (!dispatcher.awaitStop(Duration.ofDays(1))) {
+            // runs until stopped or failed
+        }
+        System.exit(dispatcher.state() == Dispatcher.State.FAILED ? 1 : 0);
     }
 }

@@ -68,6 +68,24 @@ class DispatcherStartupIT {
     }
 
     @Test
+    void shouldExitNonZeroFromMainWhenItCannotStartOrIsMisconfigured() throws Exception {
+        String nowhere = "http://127.0.0.1:" + Ports.free() + "/apis/ccompat/v7";
+        Map<String, Object> settings = settings(nowhere);
+        assertThat(runMain(settings)).as("exit code when the registry never answers").isEqualTo(1);
+        settings.put(DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, "soon");
+        assertThat(runMain(settings)).as("exit code on a bad setting").isEqualTo(2);
+    }
+
+    private static int runMain(Map<String, Object> settings) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-cp", System.getProperty("java.class.path"), DispatcherMain.class.getName()));
+        settings.forEach((k, v) -> command.add(k + "=" + v));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("DispatcherMain exited").isTrue();
+        return process.exitValue();
+    }
+
+    @Test
     void shouldRefuseToStartWhenTopicsAreMissingOrPartitionedApart() throws Exception {
         String registry = SharedServices.registry().confluentUrl();
         try (Dispatcher dispatcher = new Dispatcher(settings(registry))) {

@@ -41,6 +41,12 @@ public final class Topics {
     public static final String JOBS_PREFIX = "wharf.jobs.";
     public static final String DEFAULT_POOL = "default";
     /**
+     * The largest record Wharf's clients write or fetch (producers' {@code max.request.size}, consumers'
+     * {@code max.partition.fetch.bytes}): a result body is capped well below it. A broker's own limit
+     * ({@code message.max.bytes}, 1 MiB by default) may be lower, and then it decides.
+     */
+    public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
+    /**
      * Header on a record the dispatcher wrote again to the partition of its key, having found it on another (a
      * client with another partitioner); its value is where the record first arrived, {@code topic-partition@offset}.
      */
