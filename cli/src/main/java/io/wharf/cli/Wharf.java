@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class, Bench.class})
+                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class})
 public final class Wharf {
 
     public static void main(String[] args) {

@@ -1,4 +1,4 @@
-package io.wharf.cli;
+package io.wharf.bench;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -29,6 +29,8 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 
+import io.wharf.cli.DevCluster;
+import io.wharf.cli.Wharf;
 import io.wharf.topics.Topics;
 
 /**

@@ -1,4 +1,4 @@
-package io.wharf.cli;
+package io.wharf.bench;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -29,6 +29,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 
+import io.wharf.cli.DevCluster;
+import io.wharf.cli.Wharf;
 import io.wharf.dispatcher.Dispatcher;
 import io.wharf.dispatcher.DispatcherConfig;
 import io.wharf.records.Event;

@@ -1,4 +1,4 @@
-package io.wharf.cli;
+package io.wharf.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import com.github.dockerjava.api.DockerClient;
 
+import io.wharf.cli.DevCluster;
+import io.wharf.cli.WharfClient;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HotSettings;
@@ -40,6 +42,7 @@ import io.wharf.worker.docker.DockerContainerRunner;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,8 +52,8 @@ import picocli.CommandLine.Option;
  * alone at the same parallelism. Hot: warm jobs through Wharf beside a bare Kafka relay over the same hops
  * with the same delivery settings.
  */
-@Command(name = "bench", description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
-final class Bench implements Callable<Integer> {
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
+public final class Bench implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher or all (default ${DEFAULT-VALUE}).")
     String mode;
     @Option(names = "--events", defaultValue = "200000", description = "Backlog of events for dispatcher throughput (default ${DEFAULT-VALUE}).")
@@ -87,6 +90,14 @@ final class Bench implements Callable<Integer> {
     private static final double SETTLED_JIT_SECONDS_PER_JOB = 0.010;
     private static final int MAX_WARMUP_BURSTS = 10;
     private static final Duration IDLE_SAMPLE = Duration.ofSeconds(3);
+
+    /** {@code ./wharf bench [options]}: the script runs this module's jar, so the user CLI ships without it. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Bench()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("wharf bench: " + e.getMessage());
+            return 2;
+        }).execute(args));
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -1,4 +1,4 @@
-package io.wharf.cli;
+package io.wharf.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
