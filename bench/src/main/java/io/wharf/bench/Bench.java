@@ -26,8 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import com.github.dockerjava.api.DockerClient;
 
+import io.wharf.client.WharfClient;
 import io.wharf.cli.DevCluster;
-import io.wharf.cli.WharfClient;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HotSettings;

@@ -13,6 +13,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
+import io.wharf.client.Endpoints;
 import io.wharf.dispatcher.Dispatcher;
 import io.wharf.dispatcher.DispatcherConfig;
 import io.wharf.embedded.EmbeddedKafka;

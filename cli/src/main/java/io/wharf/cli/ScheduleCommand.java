@@ -7,6 +7,8 @@ import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import io.wharf.client.WharfClient;
+import io.wharf.client.Units;
 import io.wharf.records.Schedule;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -14,8 +14,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
 
+import io.wharf.client.WharfClient;
+import io.wharf.client.Endpoints;
+import io.wharf.client.Units;
+import io.wharf.client.FunctionDefinitions;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
@@ -40,6 +46,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
                 Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class})
 public final class Wharf {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -100,7 +107,9 @@ public final class Wharf {
         }
     }
 
-    @Command(name = "deploy", description = "Register or update a function. The image tag is pinned to the image it names now.")
+    @Command(name = "deploy", mixinStandardHelpOptions = true,
+            description = "Register or update a function. The image tag is pinned to the image it names now. Every setting can also be "
+                    + "given in a YAML or JSON file (-f), with the keys of io.wharf.client.FunctionDefinitions; flags override the file.")
     static final class Deploy implements Callable<Integer> {
         @Parameters(index = "0", arity = "0..1", description = "Function name (or `name` in the -f file).")
         String name;
@@ -108,6 +117,8 @@ public final class Wharf {
         String image;
         @Option(names = "--cmd", arity = "1..*", description = "Command and arguments (default: the image's CMD).")
         List<String> cmd;
+        @Option(names = "--entrypoint", arity = "1..*", description = "Entrypoint and its arguments (default: the image's ENTRYPOINT).")
+        List<String> entrypoint;
         @Option(names = "--memory", description = "Memory limit, e.g. 64m, 1g (default 128m).")
         String memory;
         @Option(names = "--cpus", description = "CPU quota in cores (default 1).")
@@ -140,14 +151,36 @@ public final class Wharf {
         Integer priority;
         @Option(names = "--max-age", description = "A job that would start later than this after its event is EXPIRED, e.g. 10m.")
         String maxAge;
+        @Option(names = "--max-payload", description = "Largest event payload accepted, e.g. 512k, 6m (default 6m); larger ones are REJECTED.")
+        String maxPayload;
+        @Option(names = "--ordering", description = "none (default) or key: jobs with the same event key run one after another.")
+        String ordering;
+        @Option(names = "--hot", description = "Keep warm containers between jobs (the image speaks the hot protocol, see worker/README.md).")
+        boolean hot;
+        @Option(names = "--hot-idle-ttl", description = "A warm container idle this long is stopped, e.g. 60s (implies --hot).")
+        String hotIdleTtl;
+        @Option(names = "--hot-max-jobs", description = "Jobs a warm container runs before it is replaced (default 1000; implies --hot).")
+        Integer hotMaxJobs;
+        @Option(names = "--hot-prewarm", description = "Warm containers started before any job comes (default 0; implies --hot).")
+        Integer hotPrewarm;
+        @Option(names = "--enabled", negatable = true, description = "Accept events (default); --no-enabled refuses them, keeping the function.")
+        Boolean enabled;
+        @Option(names = "--content-types", split = ",", description = "Accepted event content types, e.g. application/json,text/*.")
+        List<String> contentTypes;
         @Option(names = "--retries", description = "Attempts in all, e.g. 3 (default 1: no retry).")
         Integer retries;
-        @Option(names = "--backoff", description = "First retry delay, doubling each time (default 1s).")
+        @Option(names = "--backoff", description = "First retry delay (default 1s).")
         String backoff;
         @Option(names = "--max-backoff", description = "Longest retry delay (default 1m).")
         String maxBackoff;
+        @Option(names = "--backoff-multiplier", description = "Each retry delay is the previous one times this (default 2).")
+        Double backoffMultiplier;
+        @Option(names = "--backoff-jitter", description = "Each delay is drawn within +- this fraction (default 0.2).")
+        Double backoffJitter;
         @Option(names = "--retry-on-exit", split = ",", description = "Retry only these exit codes (default: any failure).")
         List<Integer> retryOnExit;
+        @Option(names = "--retry-on-status", split = ",", description = "Statuses that are retried (default FAILED,TIMED_OUT).")
+        List<String> retryOnStatus;
         @Option(names = "--on-success", split = ",", description = "Functions to run with the result body when a job succeeds.")
         List<String> onSuccess;
         @Option(names = "--on-failure", split = ",", description = "Functions to run with the failed result (JSON) when a job finally fails.")
@@ -157,103 +190,84 @@ public final class Wharf {
         @CommandLine.Mixin
         Connection connection;
 
-        private void applyPolicies(FunctionSpec.Builder spec) {
-            if (tenant != null) {
-                spec.setTenant(tenant);
+        /** The flags as settings under FunctionDefinitions' keys: the one mapping files and flags share. */
+        ObjectNode flags() {
+            ObjectNode n = FunctionDefinitions.settings();
+            put(n, "name", name);
+            put(n, "image", image);
+            put(n, "cmd", cmd);
+            put(n, "entrypoint", entrypoint);
+            put(n, "memory", memory);
+            put(n, "cpus", cpus);
+            put(n, "timeout", timeout);
+            if (!env.isEmpty()) {
+                put(n, "env", env);
             }
-            if (rate != null) {
-                spec.setRateLimit(RateLimit.newBuilder().setPerSecond(Units.perSecond("--rate", rate)).setBurst(burst == null ? 1 : burst).build());
-            } else if (burst != null) {
-                if (!spec.hasRateLimit() || spec.getRateLimit() == null) {
-                    throw new IllegalArgumentException("--burst needs --rate");
-                }
-                spec.setRateLimit(RateLimit.newBuilder(spec.getRateLimit()).setBurst(burst).build());
+            put(n, "pool", pool);
+            put(n, "network", network);
+            put(n, "user", user);
+            put(n, "tenant", tenant);
+            put(n, "rate", rate);
+            put(n, "burst", burst);
+            put(n, "maxConcurrency", maxConcurrency);
+            put(n, "maxPending", maxPending);
+            put(n, "priority", priority);
+            put(n, "maxAge", maxAge);
+            put(n, "maxPayload", maxPayload);
+            put(n, "ordering", ordering);
+            if (hot || hotIdleTtl != null || hotMaxJobs != null || hotPrewarm != null) {
+                ObjectNode h = n.putObject("hot");
+                put(h, "idleTtl", hotIdleTtl);
+                put(h, "maxJobsPerContainer", hotMaxJobs);
+                put(h, "prewarm", hotPrewarm);
             }
-            if (maxConcurrency != null) {
-                spec.setMaxConcurrency(maxConcurrency);
+            put(n, "enabled", enabled);
+            put(n, "contentTypes", contentTypes);
+            if (retries != null || backoff != null || maxBackoff != null || backoffMultiplier != null || backoffJitter != null
+                    || retryOnExit != null || retryOnStatus != null) {
+                ObjectNode r = n.putObject("retry");
+                put(r, "maxAttempts", retries);
+                put(r, "backoff", backoff);
+                put(r, "maxBackoff", maxBackoff);
+                put(r, "multiplier", backoffMultiplier);
+                put(r, "jitter", backoffJitter);
+                put(r, "onExitCodes", retryOnExit);
+                put(r, "onStatuses", retryOnStatus);
             }
-            if (maxPending != null) {
-                spec.setMaxPending(maxPending);
+            put(n, "onSuccess", onSuccess);
+            put(n, "onFailure", onFailure);
+            return n;
+        }
+
+        private static void put(ObjectNode node, String key, Object value) {
+            if (value != null) {
+                node.set(key, JSON.valueToTree(value));
             }
-            if (priority != null) {
-                if (priority < 0 || priority > 2) {
-                    throw new IllegalArgumentException("--priority " + priority + " is out of range: use 0 (high), 1 or 2 (low)");
-                }
-                spec.setPriority(priority);
+        }
+
+        /** The function as the file and the flags define it, before its image is pinned and its password sealed. */
+        FunctionSpec.Builder definition() throws java.io.IOException {
+            FunctionSpec.Builder spec = FunctionSpec.newBuilder();
+            if (file != null) {
+                FunctionDefinitions.apply(spec, FunctionDefinitions.read(file), file.toString());
             }
-            if (maxAge != null) {
-                spec.setMaxJobAgeMillis(Units.duration("--max-age", maxAge).toMillis());
+            FunctionDefinitions.apply(spec, flags(), "flags");
+            if (!spec.hasName() || spec.getName() == null || spec.getName().isBlank()) {
+                throw new IllegalArgumentException("No function name: give it as the first argument or as `name` in the file");
             }
-            if (retries != null || backoff != null || maxBackoff != null || retryOnExit != null) {
-                RetryPolicy.Builder retry = spec.hasRetry() && spec.getRetry() != null ? RetryPolicy.newBuilder(spec.getRetry()) : RetryPolicy.newBuilder();
-                if (retries != null) {
-                    retry.setMaxAttempts(retries);
-                }
-                if (backoff != null) {
-                    retry.setInitialBackoffMillis(Units.duration("--backoff", backoff).toMillis());
-                }
-                if (maxBackoff != null) {
-                    retry.setMaxBackoffMillis(Units.duration("--max-backoff", maxBackoff).toMillis());
-                }
-                if (retryOnExit != null) {
-                    retry.setRetryOnExitCodes(retryOnExit);
-                }
-                spec.setRetry(retry.build());
+            if (!spec.hasImage() || spec.getImage() == null) {
+                throw new IllegalArgumentException("No image for function '" + spec.getName() + "': pass --image IMAGE");
             }
-            if (onSuccess != null) {
-                spec.setOnSuccess(onSuccess);
-            }
-            if (onFailure != null) {
-                spec.setOnFailure(onFailure);
-            }
+            return spec;
         }
 
         @Override
         public Integer call() throws Exception {
-            FunctionSpec.Builder spec = file == null ? FunctionSpec.newBuilder() : FunctionFiles.read(file);
-            if (name != null) {
-                spec.setName(name);
-            }
-            if (!spec.hasName() || spec.getName().isBlank()) {
-                throw new IllegalArgumentException("No function name: give it as the first argument or as `name` in the file");
-            }
-            if (image != null) {
-                spec.setImage(image);
-            }
-            if (!spec.hasImage()) {
-                throw new IllegalArgumentException("No image for function '" + spec.getName() + "': pass --image IMAGE");
-            }
-            if (cmd != null) {
-                spec.setCommand(cmd);
-            }
-            if (memory != null) {
-                spec.setMemoryMb(Units.megabytes("--memory", memory));
-            }
-            if (cpus != null) {
-                spec.setCpus(cpus);
-            }
-            if (timeout != null) {
-                spec.setTimeoutMillis(Units.duration("--timeout", timeout).toMillis());
-            }
-            if (!env.isEmpty()) {
-                Map<String, String> merged = new LinkedHashMap<>(spec.hasEnv() ? spec.getEnv() : Map.of());
-                merged.putAll(env);
-                spec.setEnv(merged);
-            }
-            if (pool != null) {
-                spec.setPool(pool);
-            }
-            if (network != null) {
-                spec.setNetwork(FunctionFiles.network("--network", network));
-            }
-            if (user != null) {
-                spec.setUser(user);
-            }
+            FunctionSpec.Builder spec = definition();
             if (registryUser != null) {
                 spec.setRegistryAuth(RegistryAuth.newBuilder().setUsername(registryUser)
                         .setPassword(registryPassword == null ? "" : registryPassword).build());
             }
-            applyPolicies(spec);
             SealedSecrets secrets = SecretsKey.fromEnvironment(); // a bad key fails before the image is pulled
             spec.setImageDigest(pin(spec));
             if (spec.hasRegistryAuth() && spec.getRegistryAuth() != null) {

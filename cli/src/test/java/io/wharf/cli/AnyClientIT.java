@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.wharf.client.WharfClient;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;

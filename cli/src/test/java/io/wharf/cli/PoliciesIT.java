@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 
+import io.wharf.client.WharfClient;
 import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;

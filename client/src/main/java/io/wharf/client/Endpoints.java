@@ -1,4 +1,4 @@
-package io.wharf.cli;
+package io.wharf.client;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +15,7 @@ public record Endpoints(String bootstrap, String registry) {
         return override != null ? Path.of(override) : Path.of(System.getProperty("user.home"), ".wharf", "dev.properties");
     }
 
-    static Properties read(Path file) throws IOException {
+    public static Properties read(Path file) throws IOException {
         Properties props = new Properties();
         try (InputStream in = Files.newInputStream(file)) {
             props.load(in);

@@ -1,4 +1,4 @@
-package io.wharf.cli;
+package io.wharf.client;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
