@@ -41,10 +41,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** The {@code wharf} command. */
-@Command(name = "wharf", mixinStandardHelpOptions = true, version = "wharf 0.1.0",
+@Command(name = "wharf", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, Wharf.Deploy.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class})
+                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class, Wharf.Completion.class})
 public final class Wharf {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -107,7 +107,7 @@ public final class Wharf {
         }
     }
 
-    @Command(name = "deploy", mixinStandardHelpOptions = true,
+    @Command(name = "deploy",
             description = "Register or update a function. The image tag is pinned to the image it names now. Every setting can also be "
                     + "given in a YAML or JSON file (-f), with the keys of io.wharf.client.FunctionDefinitions; flags override the file.")
     static final class Deploy implements Callable<Integer> {
@@ -523,6 +523,23 @@ public final class Wharf {
         String total = t.getEventCreatedAt() != null && t.getFinishedAt() != null ? (t.getFinishedAt() - t.getEventCreatedAt()) + " ms" : "-";
         return String.format("%-38s %-20s %-11s lifetime %-9s end-to-end %s%s", r.getJobId(), r.getFunction(), r.getStatus(), lifetime, total,
                 r.getError() == null ? "" : "  " + r.getError());
+    }
+
+    @Command(name = "completion", description = "Print a completion script for bash: source <(./wharf completion bash).")
+    static final class Completion implements Callable<Integer> {
+        @Parameters(index = "0", defaultValue = "bash", description = "Shell (bash; zsh reads it too with bashcompinit).")
+        String shell;
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if (!shell.equals("bash") && !shell.equals("zsh")) {
+                throw new IllegalArgumentException("No completion for shell '" + shell + "': use bash (zsh can load it with bashcompinit)");
+            }
+            System.out.print(picocli.AutoComplete.bash("wharf", spec.root().commandLine()));
+            return 0;
+        }
     }
 
     @Command(name = "demo", description = "Start the embedded default, deploy a demo function from a locally built image, run a few jobs, stop.")
