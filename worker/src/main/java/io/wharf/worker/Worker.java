@@ -89,6 +89,17 @@ import io.wharf.worker.runtime.RunRequest;
  * dies mid-job leaves the job uncommitted, so another worker runs it again.
  */
 public final class Worker implements AutoCloseable {
+    /** Where a worker is in its life; {@link #STOPPED} and {@link #FAILED} are final. */
+    public enum State {
+        CREATED, STARTING, RUNNING, STOPPING, STOPPED, FAILED;
+
+        public boolean ended() {
+            return this == STOPPED || this == FAILED;
+        }
+    }
+
+    /** How long close() waits beyond the drain timeout for the results to be committed and the clients closed. */
+    private static final Duration CLOSE_MARGIN = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
 
@@ -123,6 +134,7 @@ public final class Worker implements AutoCloseable {
     private final CancelWatcher cancels;
     private final java.util.Set<String> runningJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    private volatile State state = State.CREATED;
     private final java.util.concurrent.atomic.AtomicBoolean wakeupPending = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile java.util.Set<TopicPartition> assigned = java.util.Set.of();
     private int inFlight;
@@ -238,10 +250,31 @@ public final class Worker implements AutoCloseable {
         return assigned;
     }
 
-    public Worker start() {
+    public synchronized Worker start() {
+        if (state != State.CREATED) {
+            return this;
+        }
         log.info("Worker {} starting on {} with {} slots", workerId, topic, slots);
+        state = State.STARTING;
         loop.start();
         return this;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Waits until the worker stopped or failed; true if it did within {@code timeout}. */
+    public boolean awaitStop(Duration timeout) {
+        if (state == State.CREATED) {
+            return false;
+        }
+        try {
+            return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void runLoop() {
@@ -256,23 +289,29 @@ public final class Worker implements AutoCloseable {
             }
             producer.initTransactions();
             consumer.subscribe(List.of(topic), new Rebalance());
+            state = State.RUNNING;
             log.info("Worker {} started", workerId);
             while (!stopping) {
                 turn(POLL_TIMEOUT);
             }
+            state = State.STOPPING;
             drain();
+            state = State.STOPPED;
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            state = State.FAILED;
             log.error("Worker {} cannot go on: {}", workerId, e.toString());
         } catch (InterruptedException e) {
+            state = State.FAILED;
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            state = State.FAILED;
             log.error("Worker {} failed", workerId, e);
         } finally {
             cancels.close();
             abandonAll();
             closeQuietly();
             stopped.countDown();
-            log.info("Worker {} stopped", workerId);
+            log.info("Worker {} {}", workerId, state == State.FAILED ? "failed and stopped" : "stopped");
         }
     }
 
@@ -810,17 +849,27 @@ public final class Worker implements AutoCloseable {
         runner.close();
     }
 
-    /** Stops the worker: running jobs finish (up to the drain timeout) and their results are committed. Idempotent. */
+    /**
+     * Stops the worker: running jobs finish (up to the drain timeout) and their results are committed. Waits at most
+     * the drain timeout plus a minute. Idempotent; a worker that never started just closes its clients.
+     */
     @Override
     public void close() {
+        synchronized (this) {
+            if (state == State.CREATED) {
+                state = State.STOPPED;
+                cancels.close();
+                abandonAll();
+                closeQuietly();
+                stopped.countDown();
+                return;
+            }
+        }
         stopping = true;
         consumer.wakeup();
-        if (loop.isAlive() || loop.getState() != Thread.State.NEW) {
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        Duration bound = Duration.ofMillis(config.getLong(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG)).plus(CLOSE_MARGIN);
+        if (!awaitStop(bound)) {
+            log.warn("Worker {} did not stop within {} ms; its uncommitted jobs run again on the partitions' next owner", workerId, bound.toMillis());
         }
     }
 

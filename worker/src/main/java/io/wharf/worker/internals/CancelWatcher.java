@@ -129,6 +129,10 @@ public final class CancelWatcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (thread.getState() == Thread.State.NEW) {
+            consumer.close(Duration.ZERO); // never started: its loop, which closes the consumer, never ran
+            return;
+        }
         consumer.wakeup();
         try {
             thread.join(5000);
