@@ -92,7 +92,7 @@ public final class FunctionDefinitions {
     }
 
     /** A job status name, as retry policies take them. */
-    public static String status(String key, String value) {
+    private static String status(String key, String value) {
         try {
             return JobStatus.valueOf(value.strip().toUpperCase(Locale.ROOT)).name();
         } catch (IllegalArgumentException e) {

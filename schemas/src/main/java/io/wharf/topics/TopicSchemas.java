@@ -1,7 +1,6 @@
 package io.wharf.topics;
 
 import java.util.List;
-import java.util.Optional;
 
 import org.apache.avro.Schema;
 
@@ -74,10 +73,6 @@ public final class TopicSchemas {
     /** The registry subject of a topic's values under the topic-name strategy. */
     public static String valueSubject(String topic) {
         return AvroSerializer.subject(topic, false);
-    }
-
-    public static Optional<Entry> of(String topic) {
-        return ALL.stream().filter(e -> e.topic().equals(topic)).findFirst();
     }
 
     /**

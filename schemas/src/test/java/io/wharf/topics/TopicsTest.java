@@ -30,7 +30,8 @@ class TopicsTest {
         assertThat(TopicSchemas.ALL).extracting(TopicSchemas.Entry::subject).doesNotHaveDuplicates()
                 .contains("wharf.events-value", "wharf.functions-value", "wharf.schedules-value", "wharf.tenants-value",
                         "wharf.control-value", "wharf.results-value");
-        assertThat(TopicSchemas.of(Topics.EVENTS)).get().extracting(TopicSchemas.Entry::use).isEqualTo(TopicSchemas.Use.CLIENTS_WRITE);
+        assertThat(TopicSchemas.ALL).filteredOn(e -> e.topic().equals(Topics.EVENTS)).singleElement()
+                .extracting(TopicSchemas.Entry::use).isEqualTo(TopicSchemas.Use.CLIENTS_WRITE);
     }
 
     @Test

@@ -307,12 +307,17 @@ public final class Worker implements AutoCloseable {
             state = State.FAILED;
             log.error("Worker {} failed", workerId, e);
         } finally {
-            cancels.close();
-            abandonAll();
-            closeQuietly();
-            stopped.countDown();
+            release();
             log.info("Worker {} {}", workerId, state == State.FAILED ? "failed and stopped" : "stopped");
         }
+    }
+
+    /** Abandons what still runs, closes every client and lets waiters go: the end of the loop, or of a worker never started. */
+    private void release() {
+        cancels.close();
+        abandonAll();
+        closeQuietly();
+        stopped.countDown();
     }
 
     /** Interrupts the loop's poll, once per turn however many jobs finish meanwhile. */
@@ -858,10 +863,7 @@ public final class Worker implements AutoCloseable {
         synchronized (this) {
             if (state == State.CREATED) {
                 state = State.STOPPED;
-                cancels.close();
-                abandonAll();
-                closeQuietly();
-                stopped.countDown();
+                release();
                 return;
             }
         }

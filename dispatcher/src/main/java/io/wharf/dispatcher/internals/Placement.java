@@ -74,7 +74,7 @@ public final class Placement {
 
     /** Writes the record again under {@code key}, marked as moved from where it was read; value and timestamp unchanged. */
     public static void move(ProcessorContext<String, Object> context, Record<String, byte[]> record, String key, String sink) {
-        String from = context.recordMetadata().map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?");
+        String from = DeadLetters.positionId(context);
         Headers headers = new RecordHeaders(record.headers().toArray());
         headers.remove(REROUTED_HEADER).add(REROUTED_HEADER, from.getBytes(StandardCharsets.UTF_8));
         context.forward(new Record<String, Object>(key, record.value(), record.timestamp(), headers), sink);
