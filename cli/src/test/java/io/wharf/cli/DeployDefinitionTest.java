@@ -50,8 +50,8 @@ class DeployDefinitionTest {
             contentTypes: [application/json, text/*]
             """;
 
-    private static Wharf.Deploy parse(String... args) {
-        Wharf.Deploy deploy = new Wharf.Deploy();
+    private static DeployCommand parse(String... args) {
+        DeployCommand deploy = new DeployCommand();
         new CommandLine(deploy).parseArgs(args);
         return deploy;
     }

@@ -19,7 +19,7 @@ class DeploySummaryTest {
 
     @Test
     void saysTheDefaultsTooSoNothingIsLeftToGuess() {
-        assertThat(Wharf.Deploy.policies(fn().build()))
+        assertThat(DeployCommand.policies(fn().build()))
                 .isEqualTo("tenant default, priority 1, no rate limit, no concurrency cap, backlog 10000, no retry");
     }
 
@@ -31,7 +31,7 @@ class DeploySummaryTest {
                 .setRetry(RetryPolicy.newBuilder().setMaxAttempts(3).setInitialBackoffMillis(2000).setRetryOnExitCodes(List.of(75)).build())
                 .setOnSuccess(List.of("upper")).setRegistryAuth(RegistryAuth.newBuilder().setUsername("u").setPassword(secrets.seal("p", "f")).build())
                 .build();
-        assertThat(Wharf.Deploy.policies(spec)).isEqualTo("tenant acme, priority 0, rate 0.5/s burst 10, at most 2 at once, backlog 10000, "
+        assertThat(DeployCommand.policies(spec)).isEqualTo("tenant acme, priority 0, rate 0.5/s burst 10, at most 2 at once, backlog 10000, "
                 + "max age 600000 ms, 3 attempts (backoff 2000-60000 ms, exit codes [75]), on success upper, registry user u, password sealed");
     }
 }
