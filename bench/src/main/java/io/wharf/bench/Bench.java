@@ -37,8 +37,8 @@ import io.wharf.records.Timings;
 import io.wharf.embedded.LocalImages;
 import io.wharf.embedded.TempDirs;
 import io.wharf.worker.WorkerConfig;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.DockerEngine;
+import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
@@ -102,7 +102,7 @@ public final class Bench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CpuMeter.byThread = cpuByThread;
-        try (DockerClient docker = DockerClients.fromEnvironment()) {
+        try (DockerClient docker = DockerEngine.client()) {
             LocalImages.busybox(docker);
             LocalImages.hotEcho(docker);
         }
@@ -138,7 +138,7 @@ public final class Bench implements Callable<Integer> {
      */
     private void warmUp(Path work) throws Exception {
         long t = System.nanoTime();
-        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
+        try (DockerClient docker = DockerEngine.client(); ContainerRunner runner = DockerEngine.runner(docker, "bench", work);
              ExecutorService pool = Executors.newFixedThreadPool(4)) {
             bareBurst(runner, pool, "bare-jvm-warm-", WARMUP_BURST);
         }
@@ -170,7 +170,7 @@ public final class Bench implements Callable<Integer> {
             cli.add(ms(t));
         }
         List<Double> bare = new ArrayList<>();
-        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000)) {
+        try (DockerClient docker = DockerEngine.client(); ContainerRunner runner = DockerEngine.runner(docker, "bench", work)) {
             for (int i = 0; i < jobs; i++) {
                 long t = System.nanoTime();
                 RunOutcome o = runner.run(request("bare-" + i), OutputListener.NONE);
@@ -237,7 +237,7 @@ public final class Bench implements Callable<Integer> {
      * count as a difference. The idle cluster's own CPU weighs on the runner's rounds too; it is measured and shown.
      */
     private void coldThroughput(Path work, int slots) throws Exception {
-        try (DockerClient docker = DockerClients.fromEnvironment(); DockerContainerRunner runner = new DockerContainerRunner(docker, work, 60_000);
+        try (DockerClient docker = DockerEngine.client(); ContainerRunner runner = DockerEngine.runner(docker, "bench", work);
              ExecutorService pool = Executors.newFixedThreadPool(slots);
              DevCluster cluster = DevCluster.start(slots, false); WharfClient client = new WharfClient(cluster.endpoints())) {
             deployCat(client);
@@ -312,7 +312,7 @@ public final class Bench implements Callable<Integer> {
         return String.join(" ", rates.stream().map(r -> String.format("%.1f", r.perSecond())).toList());
     }
 
-    private static void bareBurst(DockerContainerRunner runner, ExecutorService pool, String prefix, int n) throws Exception {
+    private static void bareBurst(ContainerRunner runner, ExecutorService pool, String prefix, int n) throws Exception {
         List<Future<RunOutcome>> futures = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String id = prefix + i;
@@ -325,7 +325,7 @@ public final class Bench implements Callable<Integer> {
 
     private static RunRequest request(String id) {
         return new RunRequest(id, "bench", 1, LocalImages.BUSYBOX, List.of("cat"), null, Map.of(), 32, 1.0, Duration.ofSeconds(30), false, null,
-                "ping".getBytes(StandardCharsets.UTF_8), Map.of(DockerContainerRunner.LABEL_WORKER, "bench"), 1 << 20, null, null, null);
+                "ping".getBytes(StandardCharsets.UTF_8), 1 << 20, null, null, null);
     }
 
     private void hot() throws Exception {

@@ -10,7 +10,6 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.github.dockerjava.api.DockerClient;
 
 import io.wharf.client.FunctionDefinitions;
 import io.wharf.client.WharfClient;
@@ -19,8 +18,7 @@ import io.wharf.records.RateLimit;
 import io.wharf.records.RegistryAuth;
 import io.wharf.records.RetryPolicy;
 import io.wharf.secrets.SealedSecrets;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.ImagePins;
+import io.wharf.worker.DockerEngine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -275,9 +273,9 @@ final class DeployCommand implements Callable<Integer> {
 
     /** The registry digest of the image (pulled now if absent), or the local image id. */
     private static String pin(FunctionSpec.Builder spec) {
-        try (DockerClient docker = DockerClients.fromEnvironment()) {
-            return ImagePins.pin(docker, spec.getImage(), spec.hasRegistryAuth() && spec.getRegistryAuth() != null ? spec.getRegistryAuth().getUsername() : null,
-                    spec.hasRegistryAuth() && spec.getRegistryAuth() != null ? spec.getRegistryAuth().getPassword() : null);
+        RegistryAuth auth = spec.hasRegistryAuth() ? spec.getRegistryAuth() : null;
+        try {
+            return DockerEngine.pin(spec.getImage(), auth == null ? null : auth.getUsername(), auth == null ? null : auth.getPassword());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while pinning " + spec.getImage(), e);

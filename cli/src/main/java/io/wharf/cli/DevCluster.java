@@ -22,8 +22,6 @@ import io.wharf.embedded.TempDirs;
 import io.wharf.topics.Topics;
 import io.wharf.worker.Worker;
 import io.wharf.worker.WorkerConfig;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.DockerContainerRunner;
 
 /**
  * The embedded default: a broker, a schema registry, a dispatcher and a worker in one process, against the
@@ -142,12 +140,6 @@ public final class DevCluster implements AutoCloseable {
         dispatcher.close();
         registry.close();
         kafka.close();
-        try (var docker = DockerClients.fromEnvironment();
-             var runner = new DockerContainerRunner(docker, Path.of(System.getProperty("java.io.tmpdir"), "wharf-worker"), 1000)) {
-            runner.removeStale(worker.workerId());
-        } catch (IOException | RuntimeException e) {
-            // best effort: the worker already removed every container it finished or abandoned
-        }
         try {
             Path file = Endpoints.stateFile();
             Properties props = Endpoints.read(file);

@@ -25,7 +25,7 @@ import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.embedded.LocalImages;
-import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.DockerEngine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,7 +70,7 @@ public final class Wharf {
         @Override
         public Integer call() throws InterruptedException {
             System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");
-            try (DockerClient docker = DockerClients.fromEnvironment()) {
+            try (DockerClient docker = DockerEngine.client()) {
                 // The tour's images, built locally (no registry needed), so its first deploy works on a fresh machine.
                 LocalImages.demo(docker);
                 LocalImages.busybox(docker);
@@ -282,7 +282,7 @@ public final class Wharf {
         @Override
         public Integer call() throws Exception {
             System.out.println("Building the demo image " + LocalImages.DEMO + " (FROM scratch + static busybox)...");
-            try (DockerClient docker = DockerClients.fromEnvironment()) {
+            try (DockerClient docker = DockerEngine.client()) {
                 LocalImages.demo(docker);
             }
             System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");

@@ -31,7 +31,20 @@ class ArchitectureTest {
         noClasses().that().resideOutsideOfPackage("io.wharf.dispatcher..").should().dependOnClassesThat()
                 .resideInAPackage("io.wharf.dispatcher.internals..").check(wharf);
         noClasses().that().resideOutsideOfPackage("io.wharf.worker..").should().dependOnClassesThat()
-                .resideInAnyPackage("io.wharf.worker.internals..").check(wharf);
+                .resideInAnyPackage("io.wharf.worker.internals..", "io.wharf.worker.docker..").check(wharf);
+    }
+
+    @Test
+    void shouldKeepTheWorkerOnItsContainerSpi() {
+        noClasses().that().resideInAnyPackage("io.wharf.worker", "io.wharf.worker.internals..").and().doNotHaveSimpleName("DockerEngine")
+                .should().dependOnClassesThat().resideInAPackage("io.wharf.worker.docker..").check(wharf);
+    }
+
+    @Test
+    void shouldKeepTheCliAThinLayerOverClientEmbeddedAndTheRolesEntryPoints() {
+        noClasses().that().resideInAPackage("io.wharf.cli..").should().dependOnClassesThat()
+                .resideInAnyPackage("io.wharf.dispatcher.*..", "io.wharf.worker.*..", "io.wharf.bench..", "org.apache.kafka.streams..")
+                .check(wharf);
     }
 
     @Test

@@ -7,8 +7,8 @@ import java.util.Map;
 import com.github.dockerjava.api.DockerClient;
 
 import io.wharf.embedded.LocalImages;
-import io.wharf.worker.docker.DockerClients;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.DockerEngine;
+import io.wharf.worker.runtime.Labels;
 
 /**
  * The embedded default as the end-to-end tests use it: started with the busybox image built, and stopped with a
@@ -24,7 +24,7 @@ final class DevClusterFixture implements AutoCloseable {
     }
 
     static DevClusterFixture start() {
-        DockerClient docker = DockerClients.fromEnvironment();
+        DockerClient docker = DockerEngine.client();
         LocalImages.busybox(docker);
         return new DevClusterFixture(DevCluster.start(4, false), docker);
     }
@@ -33,7 +33,7 @@ final class DevClusterFixture implements AutoCloseable {
     public void close() throws Exception {
         cluster.close();
         assertThat(docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, cluster.workerId())).exec())
+                .withLabelFilter(Map.of(Labels.WORKER, cluster.workerId())).exec())
                 .as("containers left by the dev worker").isEmpty();
         docker.close();
     }

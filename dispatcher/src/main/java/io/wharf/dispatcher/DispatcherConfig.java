@@ -1,5 +1,6 @@
 package io.wharf.dispatcher;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -8,15 +9,21 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
 
+import io.wharf.config.KafkaClientSettings;
 import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.topics.Topics;
 
-/** The dispatcher's settings. Every key is declared here with its type, default, check and meaning. */
+/**
+ * The dispatcher's settings. Every key is declared here with its type, default, check and meaning; Kafka client and
+ * Kafka Streams settings (TLS, SASL, tuning) pass through (see {@link KafkaClientSettings}), under the settings the
+ * dispatcher's guarantees depend on, which it sets itself.
+ */
 public final class DispatcherConfig extends AbstractConfig {
     public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
     public static final String REGISTRY_URL_CONFIG = AvroSerdeConfig.REGISTRY_URL_CONFIG;
@@ -51,9 +58,21 @@ public final class DispatcherConfig extends AbstractConfig {
                     "How long start-up waits for the broker and the schema registry to answer (publishing the schemas, reading "
                             + "partition counts) before it fails: services started together may come up in any order.");
 
+    private final KafkaClientSettings passThrough;
+
+    /** @throws ConfigException naming a key that is missing, invalid, or neither a dispatcher, Streams nor Kafka client setting */
     public DispatcherConfig(Map<?, ?> props) {
         super(DEF, props, false);
+        this.passThrough = new KafkaClientSettings(originals(), DEF, DispatcherConfig::streamsSetting);
     }
+
+    /** Kafka Streams' own settings, and its prefixes for one of its clients or its internal topics. */
+    private static boolean streamsSetting(String key) {
+        return StreamsConfig.configNames().contains(key) || STREAMS_PREFIXES.stream().anyMatch(key::startsWith);
+    }
+
+    private static final List<String> STREAMS_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX, StreamsConfig.RESTORE_CONSUMER_PREFIX,
+            StreamsConfig.GLOBAL_CONSUMER_PREFIX, StreamsConfig.TOPIC_PREFIX);
 
     public static ConfigDef configDef() {
         return DEF;
@@ -62,6 +81,7 @@ public final class DispatcherConfig extends AbstractConfig {
     /** The admin client's properties: where the cluster is. */
     Properties adminProperties() {
         Properties props = new Properties();
+        props.putAll(passThrough.of(KafkaClientSettings.Kind.ADMIN));
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
         return props;
     }
@@ -69,6 +89,7 @@ public final class DispatcherConfig extends AbstractConfig {
     /** The Kafka Streams properties these settings imply. */
     Properties streamsProperties() {
         Properties props = new Properties();
+        props.putAll(passThrough.all()); // Streams hands each client what is meant for it
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID_CONFIG));
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);

@@ -18,6 +18,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SealedSecrets {
     public static final String PREFIX = "sealed:v1:";
+    /** The worker setting that holds the key which opens what was sealed. */
+    public static final String KEY_SETTING = "wharf.secrets.key";
     private static final int KEY_BYTES = 32;
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;

@@ -1,8 +1,13 @@
 package io.wharf.worker;
 
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -11,11 +16,17 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
+import io.wharf.config.KafkaClientSettings;
+import io.wharf.config.KafkaClientSettings.Kind;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.topics.Topics;
 
-/** A worker's settings. Every key is declared here with its type, default, check and meaning. */
+/**
+ * A worker's settings. Every key is declared here with its type, default, check and meaning; Kafka client settings
+ * (TLS, SASL, tuning) pass through to the worker's clients (see {@link KafkaClientSettings}), under the settings
+ * the worker's guarantees depend on, which it sets itself.
+ */
 public final class WorkerConfig extends AbstractConfig {
     public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
     public static final String REGISTRY_URL_CONFIG = AvroSerdeConfig.REGISTRY_URL_CONFIG;
@@ -33,7 +44,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
-    public static final String SECRETS_KEY_CONFIG = "wharf.secrets.key";
+    public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
 
     private static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
@@ -89,12 +100,67 @@ public final class WorkerConfig extends AbstractConfig {
                             + "sealed password fails its jobs saying so; plain passwords work either way.");
 
     private final String workerId;
+    private final KafkaClientSettings passThrough;
 
+    /** @throws ConfigException naming a key that is missing, invalid, or neither a worker nor a Kafka client setting */
     public WorkerConfig(Map<?, ?> props) {
         super(DEF, props, false);
         String id = getString(ID_CONFIG);
         this.workerId = id.isBlank() ? "worker-" + UUID.randomUUID().toString().substring(0, 8) : id;
         Topics.jobs(getString(POOL_CONFIG)); // validates the pool name
+        this.passThrough = new KafkaClientSettings(originals(), DEF);
+    }
+
+    /** The job consumer: one group per pool, read-committed, offsets committed only with results. */
+    public Properties jobConsumerProperties() {
+        Properties c = client(Kind.CONSUMER, workerId);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "wharf-workers-" + pool());
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(getInt(PREFETCH_CONFIG), 500)));
+        int session = getInt(SESSION_TIMEOUT_MS_CONFIG);
+        c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session);
+        c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(300, session / 4));
+        c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
+        return c;
+    }
+
+    /** The result producer: transactional (its id is the worker's), so results and offsets commit together. */
+    public Properties resultProducerProperties() {
+        Properties p = client(Kind.PRODUCER, workerId);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "wharf-worker-" + workerId);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_RECORD_BYTES);
+        return p;
+    }
+
+    /** The log producer: outside the result transactions, as logs must flow while a job runs; batched and compressed. */
+    public Properties logProducerProperties() {
+        Properties l = client(Kind.PRODUCER, workerId + "-logs");
+        l.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        l.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        l.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        return l;
+    }
+
+    /** The control consumer: reads every cancel request, without a group. */
+    public Properties controlConsumerProperties() {
+        Properties c = client(Kind.CONSUMER, workerId + "-control");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return c;
+    }
+
+    /** Pass-through settings first, then where the cluster is and who this client is. */
+    private Properties client(Kind kind, String clientId) {
+        Properties props = new Properties();
+        props.putAll(passThrough.of(kind));
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
+        props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
+        return props;
     }
 
     public static ConfigDef configDef() {

@@ -23,7 +23,7 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.topics.Topics;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** Cancel requests on wharf.control: running jobs are killed, waiting ones skipped, each reported CANCELLED. */
 class CancelIT {
@@ -55,7 +55,7 @@ class CancelIT {
         String jobId = harness.pool + "-running";
         harness.submit(harness.job(jobId, fn, new byte[0]));
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_JOB, jobId)).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.JOB, jobId)).exec().isEmpty());
 
         long requested = System.currentTimeMillis();
         cancel(jobId);
@@ -64,7 +64,7 @@ class CancelIT {
         assertThat(result.getError()).contains("test says stop");
         assertThat(result.getTimings().getExitedAt() - requested).as("killed promptly").isLessThan(10_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_JOB, jobId)).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.JOB, jobId)).exec().isEmpty());
     }
 
     @Test
@@ -76,7 +76,7 @@ class CancelIT {
         String jobId = harness.pool + "-hotrunning";
         harness.submit(harness.job(jobId, fn, new byte[0]));
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, fn.getName())).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.FUNCTION, fn.getName())).exec().isEmpty());
         cancel(jobId);
         JobResult result = awaitResult(jobId, Duration.ofSeconds(30));
         assertThat(result.getStatus()).isEqualTo(JobStatus.CANCELLED);
@@ -98,7 +98,7 @@ class CancelIT {
         String waiting = harness.pool + "-waiting";
         harness.submit(harness.job(waiting, fn, new byte[0]));
         await().atMost(Duration.ofSeconds(30)).until(() -> !harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_JOB, harness.pool + "-blocker-1")).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.JOB, harness.pool + "-blocker-1")).exec().isEmpty());
         cancel(waiting);
         JobResult waitingResult = awaitResult(waiting, Duration.ofSeconds(60));
         assertThat(waitingResult.getStatus()).isEqualTo(JobStatus.CANCELLED);

@@ -19,7 +19,7 @@ import io.wharf.records.HotSettings;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.embedded.LocalImages;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** Hot functions: warm containers reused across jobs over the FIFO protocol, replaced when they die or age. */
 class HotIT {
@@ -47,7 +47,7 @@ class HotIT {
     void tearDown() {
         harness.close();
         assertThat(harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_HOT, "true", DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec())
+                .withLabelFilter(Map.of(Labels.HOT, "true", Labels.FUNCTION, harness.pool + "-hot")).exec())
                 .as("warm containers removed when the worker stops").isEmpty();
     }
 
@@ -77,7 +77,7 @@ class HotIT {
             assertThat(r.getStatus()).as(r.getError()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(body(r)).isEqualTo("job " + i + " ✓");
         }
-        assertThat(harness.docker.listContainersCmd().withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec())
+        assertThat(harness.docker.listContainersCmd().withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec())
                 .as("warm containers").hasSizeBetween(1, 4);
     }
 
@@ -134,7 +134,7 @@ class HotIT {
         }
         assertThat(hosts).as("a new container every 5 jobs").hasSize(4);
         await().atMost(Duration.ofSeconds(15)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().isEmpty());
     }
 
     @Test
@@ -144,6 +144,6 @@ class HotIT {
         harness.submit(harness.job(harness.pool + "-p0", fn, "hi".getBytes()));
         assertThat(result(harness.pool + "-p0").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, harness.pool + "-hot")).exec().size() >= 3);
+                .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() >= 3);
     }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** Containers started ahead of need keep the cold contract: a fresh container per job, same payload, env, limits. */
 class PrestartIT {
@@ -37,7 +37,7 @@ class PrestartIT {
     void tearDown() {
         harness.close();
         assertThat(harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, workerId)).exec())
+                .withLabelFilter(Map.of(Labels.WORKER, workerId)).exec())
                 .as("pre-started containers removed with the worker").isEmpty();
     }
 
@@ -87,12 +87,12 @@ class PrestartIT {
         assertThat(run(harness.pool + "-named-0", fn, new byte[0]).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
         String jobId = harness.pool + "-named-1"; // runs on a pre-started container
         harness.submit(harness.job(jobId, fn, new byte[0]));
-        String name = DockerContainerRunner.jobContainerName(jobId, 1);
+        String name = Labels.jobContainerName(jobId, 1);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(harness.docker.listContainersCmd()
                 .withNameFilter(List.of(name)).exec())
                 .singleElement()
-                .satisfies(c -> assertThat(c.getLabels()).containsEntry(DockerContainerRunner.LABEL_PRESTARTED, "true")
-                        .containsEntry(DockerContainerRunner.LABEL_WORKER, workerId)));
+                .satisfies(c -> assertThat(c.getLabels()).containsEntry(Labels.PRESTARTED, "true")
+                        .containsEntry(Labels.WORKER, workerId)));
         assertThat(harness.awaitResult(jobId, Duration.ofSeconds(60)).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
     }
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.RegistryAuth;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.worker.internals.JobExecution;
 
 class RegistryPasswordTest {
     private final String key = SealedSecrets.newKey();
@@ -23,19 +24,19 @@ class RegistryPasswordTest {
 
     @Test
     void opensASealedPasswordWithTheWorkersKeyAndPassesPlainOnesThrough() {
-        assertThat(Worker.registryPassword(secrets, fn("f", secrets.seal("s3cret", "f")))).isEqualTo("s3cret");
-        assertThat(Worker.registryPassword(null, fn("f", "plain"))).isEqualTo("plain");
-        assertThat(Worker.registryPassword(null, fn("f", null))).isNull();
+        assertThat(JobExecution.registryPassword(secrets, fn("f", secrets.seal("s3cret", "f")))).isEqualTo("s3cret");
+        assertThat(JobExecution.registryPassword(null, fn("f", "plain"))).isEqualTo("plain");
+        assertThat(JobExecution.registryPassword(null, fn("f", null))).isNull();
     }
 
     @Test
     void saysWhatIsMissingWhenASealedPasswordCannotBeOpened() {
         String sealed = secrets.seal("s3cret", "f");
-        assertThatThrownBy(() -> Worker.registryPassword(null, fn("f", sealed)))
+        assertThatThrownBy(() -> JobExecution.registryPassword(null, fn("f", sealed)))
                 .hasMessageContaining("function f is sealed and this worker has no wharf.secrets.key");
-        assertThatThrownBy(() -> Worker.registryPassword(SealedSecrets.fromBase64("k", SealedSecrets.newKey()), fn("f", sealed)))
+        assertThatThrownBy(() -> JobExecution.registryPassword(SealedSecrets.fromBase64("k", SealedSecrets.newKey()), fn("f", sealed)))
                 .hasMessageContaining("function f cannot be opened with this worker's wharf.secrets.key");
-        assertThatThrownBy(() -> Worker.registryPassword(secrets, fn("g", sealed))).hasMessageContaining("another function");
+        assertThatThrownBy(() -> JobExecution.registryPassword(secrets, fn("g", sealed))).hasMessageContaining("another function");
     }
 
     @Test

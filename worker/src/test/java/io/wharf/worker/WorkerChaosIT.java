@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** Workers SIGKILLed again and again while jobs run: every job still ends with exactly one committed result. */
 class WorkerChaosIT {
@@ -29,7 +29,7 @@ class WorkerChaosIT {
         processes.forEach(Process::destroyForcibly);
         harness.close();
         for (String id : ids) {
-            harness.docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec()
+            harness.docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.WORKER, id)).exec()
                     .forEach(c -> harness.docker.removeContainerCmd(c.getId()).withForce(true).exec());
         }
     }
@@ -42,7 +42,7 @@ class WorkerChaosIT {
     }
 
     private boolean runsAContainer(String id) {
-        return !harness.docker.listContainersCmd().withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec().isEmpty();
+        return !harness.docker.listContainersCmd().withLabelFilter(Map.of(Labels.WORKER, id)).exec().isEmpty();
     }
 
     @Test

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** A worker killed (SIGKILL) mid-job: the job runs again on another worker and exactly one result arrives. */
 class WorkerCrashIT {
@@ -30,7 +30,7 @@ class WorkerCrashIT {
         harness.close();
         // The killed worker could not remove its container; this is what its replacement's cleanup does.
         harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, "doomed-" + harness.pool)).exec()
+                .withLabelFilter(Map.of(Labels.WORKER, "doomed-" + harness.pool)).exec()
                 .forEach(c -> harness.docker.removeContainerCmd(c.getId()).withForce(true).exec());
     }
 
@@ -44,7 +44,7 @@ class WorkerCrashIT {
 
         // Kill the worker process once its container runs the job.
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, doomedId)).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.WORKER, doomedId)).exec().isEmpty());
         doomed.destroyForcibly().waitFor();
 
         harness.startWorker("survivor-" + harness.pool, 2);

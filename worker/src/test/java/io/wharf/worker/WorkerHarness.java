@@ -33,13 +33,13 @@ import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.LocalImages;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
-import io.wharf.worker.docker.DockerClients;
+
 
 /** Shared plumbing of the worker's integration tests: a pool of their own, jobs in, results out. */
 final class WorkerHarness implements AutoCloseable {
     final EmbeddedKafka kafka = SharedServices.kafka();
     final HttpSchemaRegistryClient registry = new HttpSchemaRegistryClient(SharedServices.registry().confluentUrl());
-    final DockerClient docker = DockerClients.fromEnvironment();
+    final DockerClient docker = DockerEngine.client();
     final String image = LocalImages.busybox(docker);
     final String pool = "it-" + UUID.randomUUID().toString().substring(0, 8);
     final List<Worker> workers = new ArrayList<>();

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** The worker against a real broker, registry and Docker engine, fed Job records directly. */
 class WorkerIT {
@@ -148,6 +148,6 @@ class WorkerIT {
         assertThat(results.values().stream().map(JobResult::getWorkerId).collect(Collectors.toSet()))
                 .as("both workers ran jobs").hasSize(2);
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_FUNCTION, fn.getName())).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.FUNCTION, fn.getName())).exec().isEmpty());
     }
 }

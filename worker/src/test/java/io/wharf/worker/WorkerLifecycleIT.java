@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.runtime.Labels;
 
 /** Stopping and starting workers: SIGTERM drains, a restart cleans up what a crash left. */
 class WorkerLifecycleIT {
@@ -37,7 +37,7 @@ class WorkerLifecycleIT {
         FunctionSpec fn = harness.function(harness.pool + "-slow").setCommand(List.of("sh", "-c", "sleep 3; cat")).build();
         harness.submit(harness.job(harness.pool + "-drain", fn, "finished".getBytes(StandardCharsets.UTF_8)));
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.WORKER, id)).exec().isEmpty());
 
         process.destroy(); // SIGTERM
         assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("worker exits after draining").isTrue();
@@ -66,11 +66,11 @@ class WorkerLifecycleIT {
         String jobId = harness.pool + "-long-1";
         harness.submit(harness.job(jobId, fn, "again".getBytes(StandardCharsets.UTF_8)));
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.WORKER, id)).exec().isEmpty());
 
         process.destroy(); // SIGTERM: 1 s of drain, then the job is killed
         assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("worker exits after its drain timeout").isTrue();
-        assertThat(harness.docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec())
+        assertThat(harness.docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.WORKER, id)).exec())
                 .as("the killed job's container is gone").isEmpty();
         String log = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), id + ".log"));
         assertThat(log).contains("drain timeout (1000 ms) passed with 1 jobs running", jobId);
@@ -86,12 +86,12 @@ class WorkerLifecycleIT {
     void shouldRemoveContainersAnEarlierRunOfItselfLeftBehind() {
         String id = "restarted-" + harness.pool;
         String leftover = harness.docker.createContainerCmd(harness.image).withCmd("sleep", "600")
-                .withLabels(Map.of(DockerContainerRunner.LABEL_WORKER, id, DockerContainerRunner.LABEL_JOB, "old-job"))
+                .withLabels(Map.of(Labels.WORKER, id, Labels.JOB, "old-job"))
                 .exec().getId();
         harness.docker.startContainerCmd(leftover).exec();
 
         harness.startWorker(id, 1);
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(DockerContainerRunner.LABEL_WORKER, id)).exec().isEmpty());
+                .withLabelFilter(Map.of(Labels.WORKER, id)).exec().isEmpty());
     }
 }

@@ -15,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.records.Attempt;
-import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
@@ -24,11 +23,12 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Ordering;
 import io.wharf.records.Timings;
+import io.wharf.rules.Results;
+import io.wharf.rules.Retries;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
-import io.wharf.topics.AttemptRecords;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 
@@ -256,17 +256,15 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             return;
         }
         Job job = attempt.getJob();
-        List<AttemptSummary> history = new ArrayList<>(job.getHistory());
-        history.add(AttemptRecords.summary(outcome));
         if (Retries.shouldRetry(job.getFunction().getRetry(), outcome)) {
             long delay = Retries.backoffMillis(job.getFunction().getRetry(), outcome.getAttempt());
-            Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(history).build();
+            Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(Results.history(job, outcome)).build();
             timers.schedule(now + delay, Timers.Kind.JOB, next.getJobId() + "/" + next.getAttempt(), jobWriter.serialize(STATE_TOPIC, next));
             wakeup.atOrBefore(now + delay, now);
             log.debug("Job {} attempt {} {}: retrying in {} ms", job.getJobId(), outcome.getAttempt(), outcome.getStatus(), delay);
             return;
         }
-        JobResult.Builder last = JobResult.newBuilder(outcome).setHistory(history).setParentId(job.getParentId());
+        JobResult.Builder last = JobResult.newBuilder(outcome).setHistory(Results.finalHistory(job, outcome)).setParentId(job.getParentId());
         if (Retries.retryable(job.getFunction().getRetry(), outcome)) {
             String reason = "Gave up after " + outcome.getAttempt() + " attempts (retry.maxAttempts " + job.getFunction().getRetry().getMaxAttempts()
                     + "); the last one ended " + outcome.getStatus() + (outcome.getError() == null ? "" : ": " + outcome.getError());
@@ -346,16 +344,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     /** A final result for a job that did not run (refused, expired, throttled), carrying its history so far. */
     static JobResult result(Job job, JobStatus status, String error, long now) {
-        return JobResult.newBuilder()
-                .setJobId(job.getJobId())
-                .setFunction(job.getFunction().getName())
-                .setAttempt(job.getAttempt())
-                .setStatus(status)
-                .setError(error)
+        return Results.of(job, status, error, now)
                 .setHistory(job.getHistory())
-                .setParentId(job.getParentId())
                 .setTimings(Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli()).setFinishedAt(now).build())
-                .setCompletedAt(Instant.ofEpochMilli(now))
                 .build();
     }
 

@@ -25,18 +25,14 @@ final class Containers {
     }
 
     /**
-     * The request with what belongs to one job taken out (its env, job and attempt labels, payload), marked with
-     * {@code marker}, running {@code command} and {@code entrypoint}.
+     * The request with what belongs to one job taken out (its env and payload), running {@code command} and
+     * {@code entrypoint}: what a container made before its job, or for many jobs, may carry.
      */
-    static RunRequest withoutJob(RunRequest request, String marker, List<String> command, List<String> entrypoint) {
-        Map<String, String> labels = new HashMap<>(request.labels());
-        labels.remove(DockerContainerRunner.LABEL_JOB);
-        labels.remove(DockerContainerRunner.LABEL_ATTEMPT);
-        labels.put(marker, "true");
+    static RunRequest withoutJob(RunRequest request, List<String> command, List<String> entrypoint) {
         Map<String, String> env = new HashMap<>(request.env());
         env.keySet().removeAll(JOB_ENV);
         return new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), command, entrypoint, env,
-                request.memoryMb(), request.cpus(), request.timeout(), request.hostNetwork(), request.user(), new byte[0], labels,
+                request.memoryMb(), request.cpus(), request.timeout(), request.hostNetwork(), request.user(), new byte[0],
                 request.maxBodyBytes(), null, null, request.hot());
     }
 
@@ -46,6 +42,15 @@ final class Containers {
         env.keySet().removeAll(JOB_ENV);
         return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), env, r.memoryMb(), r.cpus(),
                 r.hostNetwork(), r.user(), r.hot());
+    }
+
+    /** Deletes a payload or control directory and what it holds, best effort. */
+    static void deleteQuietly(Path dir) {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a directory that is gone already, or will be with the work directory
+        }
     }
 
     /** Creates a FIFO anyone may open, as the container may run as another user. */

@@ -36,6 +36,7 @@ import com.github.dockerjava.api.model.StreamType;
 import com.github.dockerjava.api.model.Volume;
 
 import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.Labels;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
@@ -50,25 +51,15 @@ import io.wharf.worker.runtime.RunRequest;
 public final class DockerContainerRunner implements ContainerRunner {
     private static final Logger log = LoggerFactory.getLogger(DockerContainerRunner.class);
 
-    public static final String LABEL_WORKER = "wharf.worker";
-    public static final String LABEL_JOB = "wharf.job";
-    public static final String LABEL_FUNCTION = "wharf.function";
-    public static final String LABEL_ATTEMPT = "wharf.attempt";
-    /** On containers started ahead of their job (see {@link Prestarter}); they carry no job label either. */
-    public static final String LABEL_PRESTARTED = "wharf.prestarted";
-    /** On warm containers, which serve many jobs and so carry no job label. */
-    public static final String LABEL_HOT = "wharf.hot";
-
     static final String PAYLOAD_DIR = "/wharf";
     static final String PAYLOAD_FILE = PAYLOAD_DIR + "/payload";
-    static final int STDERR_TAIL_BYTES = 4096;
-    private static final long PIDS_LIMIT = 256;
     /** A container start under way for the function is awaited this long before starting another for the job. */
     private static final Duration PRESTART_WAIT = Duration.ofMillis(300);
     /** Cold jobs under way (pre-started or not), which decides whether pre-starting pays. */
     private final java.util.concurrent.atomic.AtomicInteger coldJobs = new java.util.concurrent.atomic.AtomicInteger();
 
     private final DockerClient docker;
+    private final HardenedContainers containers;
     private final Path workDir;
     private final ImageCache images;
     private final HotContainers hot;
@@ -84,29 +75,26 @@ public final class DockerContainerRunner implements ContainerRunner {
     /** Job id to container, for runs on pre-started containers (which carry no job label). */
     private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis) {
-        this(docker, workDir, pullTimeoutMillis, Long.MAX_VALUE);
-    }
-
-    /** {@code imageBudgetBytes} bounds the disk used by images this runner pulled (least recently used go first). */
-    public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis, long imageBudgetBytes) {
-        this(docker, workDir, pullTimeoutMillis, imageBudgetBytes, 0, null);
+    /** A runner for {@code owner} (a worker's id): its containers carry it, and {@link #removeStale()} removes them. */
+    public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis) {
+        this(docker, owner, workDir, pullTimeoutMillis, Long.MAX_VALUE, 0, null);
     }
 
     /**
-     * With {@code prestartPerFunction} > 0 and a static busybox at {@code shim}, that many fresh containers per
-     * recently used function are started ahead of need (see {@link Prestarter}).
+     * {@code imageBudgetBytes} bounds the disk used by images this runner pulled (least recently used go first). With
+     * {@code prestartPerFunction} > 0 and a static busybox at {@code shim}, that many fresh containers per recently
+     * used function are started ahead of need (see {@link Prestarter}).
      */
-    public DockerContainerRunner(DockerClient docker, Path workDir, long pullTimeoutMillis, long imageBudgetBytes, int prestartPerFunction,
-                                 Path shim) {
+    public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis, long imageBudgetBytes,
+                                 int prestartPerFunction, Path shim) {
         this.docker = docker;
+        this.containers = new HardenedContainers(docker, owner);
         this.workDir = workDir;
         this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
-        this.hot = new HotContainers(docker, workDir, (request, binds, env) -> createContainer(
-                Containers.withoutJob(request, LABEL_HOT, request.command(), request.entrypoint()), binds, env, false));
+        this.hot = new HotContainers(docker, workDir, containers);
         watchOomEvents();
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
-                ? new Prestarter(docker, workDir, shim, prestartPerFunction, Duration.ofSeconds(60), (r, binds, env) -> createContainer(r, binds, env, false))
+                ? new Prestarter(docker, workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers)
                 : null;
         try {
             Files.createDirectories(workDir);
@@ -167,8 +155,8 @@ public final class DockerContainerRunner implements ContainerRunner {
             startedAt = System.currentTimeMillis();
             // Follow the output from the start: lines reach the listener while the job runs, and the engine
             // keeps them after an OOM kill or a timeout kill, so nothing written before the end is lost.
-            LiveOutput live = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
-                    .exec(new LiveOutput(output));
+            JobOutput.Live live = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(true)
+                    .exec(new JobOutput.Live(output));
             payloadSent.await(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
             stdin.close();
             String id = containerId;
@@ -189,7 +177,7 @@ public final class DockerContainerRunner implements ContainerRunner {
                 remove(containerId);
             }
             if (payloadDir != null) {
-                deleteQuietly(payloadDir);
+                Containers.deleteQuietly(payloadDir);
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -198,52 +186,14 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private String create(RunRequest request, Path payloadDir) {
-        return createContainer(request, List.of(new Bind(payloadDir.toString(), new Volume(PAYLOAD_DIR), AccessMode.ro)),
-                List.of("PAYLOAD_FILE=" + PAYLOAD_FILE), true);
-    }
-
-    /** Creates a container with the request's limits, the default hardening and labels; {@code stdin} opens it for the payload. */
-    String createContainer(RunRequest request, List<Bind> binds, List<String> extraEnv, boolean stdin) {
-        List<String> env = new ArrayList<>();
-        request.env().forEach((k, v) -> env.add(k + "=" + v));
-        env.addAll(extraEnv);
-        long memory = request.memoryMb() * 1024L * 1024L;
-        HostConfig host = HostConfig.newHostConfig()
-                .withMemory(memory)
-                .withMemorySwap(memory)
-                .withNanoCPUs((long) (request.cpus() * 1_000_000_000L))
-                .withNetworkMode(request.hostNetwork() ? "host" : "none")
-                .withBinds(binds)
-                .withReadonlyRootfs(true)
-                .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
-                .withCapDrop(Capability.ALL)
-                .withSecurityOpts(List.of("no-new-privileges"))
-                .withPidsLimit(PIDS_LIMIT)
-                // The local driver stores lines as bytes (json-file would mangle non-UTF-8 output).
-                .withLogConfig(new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "32m", "max-file", "2", "compress", "false")));
-        CreateContainerCmd create = docker.createContainerCmd(request.image())
-                .withEnv(env)
-                .withLabels(request.labels())
-                .withHostConfig(host);
-        if (stdin) {
-            create.withStdinOpen(true).withStdInOnce(true).withAttachStdin(true);
-        }
-        if (!request.command().isEmpty()) {
-            create.withCmd(request.command());
-        }
-        if (request.entrypoint() != null) {
-            create.withEntrypoint(request.entrypoint());
-        }
-        if (request.user() != null && !request.user().isBlank()) {
-            create.withUser(request.user());
-        }
-        return create.exec().getId();
+        return containers.create(request, HardenedContainers.Use.JOB,
+                List.of(new Bind(payloadDir.toString(), new Volume(PAYLOAD_DIR), AccessMode.ro)), List.of("PAYLOAD_FILE=" + PAYLOAD_FILE));
     }
 
     /** Runs the job on a container started ahead of it; null if that container would not take it. */
     private RunOutcome runPrestarted(Prestarter.Ready ready, RunRequest request, OutputListener output, long pulledAt) throws InterruptedException {
-        LiveOutput live = docker.logContainerCmd(ready.containerId()).withStdOut(true).withStdErr(true).withFollowStream(true)
-                .exec(new LiveOutput(output));
+        JobOutput.Live live = docker.logContainerCmd(ready.containerId()).withStdOut(true).withStdErr(true).withFollowStream(true)
+                .exec(new JobOutput.Live(output));
         active.put(request.jobId(), ready.containerId());
         try {
             if (!prestarter.go(ready, request)) {
@@ -254,28 +204,22 @@ public final class DockerContainerRunner implements ContainerRunner {
             return finish(ready.containerId(), request, output, live, pulledAt, ready.createdAt(), System.currentTimeMillis());
         } finally {
             active.remove(request.jobId());
-            deleteQuietly(ready.ctlDir());
+            Containers.deleteQuietly(ready.ctlDir());
         }
     }
 
     /**
-     * Gives a pre-started container its job's name ({@link #jobContainerName}), aside from the job: its labels were
+     * Gives a pre-started container its job's name ({@link Labels#jobContainerName}), aside from the job: its labels were
      * fixed before the job was known, and the name is what {@code docker ps --filter name=...} finds it by.
      */
     private void nameAfterJob(String containerId, RunRequest request) {
         Containers.ASIDE.execute(() -> {
             try {
-                docker.renameContainerCmd(containerId).withName(jobContainerName(request.jobId(), request.attempt())).exec();
+                docker.renameContainerCmd(containerId).withName(Labels.jobContainerName(request.jobId(), request.attempt())).exec();
             } catch (DockerException e) {
                 log.debug("Could not name container {} after job {}: {}", containerId, request.jobId(), e.getMessage());
             }
         });
-    }
-
-    /** {@code wharf-job-JOBID-ATTEMPT}, with what a container name cannot hold replaced by '_'. */
-    public static String jobContainerName(String jobId, int attempt) {
-        String name = "wharf-job-" + jobId.replaceAll("[^a-zA-Z0-9_.-]", "_") + "-" + attempt;
-        return name.length() > 200 ? name.substring(0, 200) : name;
     }
 
     private static boolean usableShim(Path shim) {
@@ -296,7 +240,7 @@ public final class DockerContainerRunner implements ContainerRunner {
      * Waits for a started container up to the job's timeout (killing it after), collects its output and state,
      * and removes it, whatever happens on the way.
      */
-    RunOutcome finish(String containerId, RunRequest request, OutputListener output, LiveOutput live, long pulledAt, long createdAt,
+    RunOutcome finish(String containerId, RunRequest request, OutputListener output, JobOutput.Live live, long pulledAt, long createdAt,
                       long startedAt) throws InterruptedException {
         long exitedAt = 0;
         try {
@@ -309,7 +253,7 @@ public final class DockerContainerRunner implements ContainerRunner {
                     throw new InterruptedException("interrupted while waiting for the container");
                 }
                 timedOut = true;
-                kill(containerId);
+                containers.kill(containerId);
                 docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode(30, TimeUnit.SECONDS);
             }
             exitedAt = System.currentTimeMillis();
@@ -322,8 +266,8 @@ public final class DockerContainerRunner implements ContainerRunner {
             String id = containerId;
             CompletableFuture<InspectContainerResponse> inspecting = CompletableFuture.supplyAsync(
                     () -> docker.inspectContainerCmd(id).exec(), Containers.ASIDE); // alongside the log read
-            FinalOutput logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
-                    .exec(new FinalOutput(request.maxBodyBytes(), live, output));
+            JobOutput.Final logs = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withFollowStream(false)
+                    .exec(new JobOutput.Final(request.maxBodyBytes(), live, output));
             logs.awaitCompletion();
             output.onEnd();
             InspectContainerResponse inspect;
@@ -427,125 +371,27 @@ public final class DockerContainerRunner implements ContainerRunner {
         return dir;
     }
 
-    /** Passes output on while the container runs, counting what it passed per stream. */
-    static final class LiveOutput extends ResultCallback.Adapter<Frame> {
-        private final OutputListener listener;
-        private long stdoutBytes;
-        private long stderrBytes;
-
-        LiveOutput(OutputListener listener) {
-            this.listener = listener;
-        }
-
-        @Override
-        public synchronized void onNext(Frame frame) {
-            boolean isStderr = frame.getStreamType() == StreamType.STDERR;
-            byte[] bytes = frame.getPayload();
-            if (isStderr) {
-                stderrBytes += bytes.length;
-            } else {
-                stdoutBytes += bytes.length;
-            }
-            listener.onOutput(isStderr, bytes);
-        }
-    }
-
-    /**
-     * Reads the whole output after the exit: keeps the start of stdout (the result body) and the end of stderr,
-     * and passes on whatever lies beyond what {@link LiveOutput} already passed.
-     */
-    private static final class FinalOutput extends ResultCallback.Adapter<Frame> {
-        private final int maxBody;
-        private final OutputListener listener;
-        private long stdoutSkip;
-        private long stderrSkip;
-        private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        private final StderrTail stderr = new StderrTail(STDERR_TAIL_BYTES);
-        private boolean truncated;
-
-        FinalOutput(int maxBody, LiveOutput live, OutputListener listener) {
-            this.maxBody = maxBody;
-            this.listener = listener;
-            synchronized (live) {
-                this.stdoutSkip = live.stdoutBytes;
-                this.stderrSkip = live.stderrBytes;
-            }
-        }
-
-        @Override
-        public synchronized void onNext(Frame frame) {
-            byte[] bytes = frame.getPayload();
-            if (frame.getStreamType() == StreamType.STDERR) {
-                stderr.add(bytes);
-                stderrSkip = passBeyond(true, bytes, stderrSkip);
-            } else {
-                int room = maxBody - stdout.size();
-                if (bytes.length > room) {
-                    truncated = true;
-                }
-                stdout.write(bytes, 0, Math.max(0, Math.min(room, bytes.length)));
-                stdoutSkip = passBeyond(false, bytes, stdoutSkip);
-            }
-        }
-
-        private long passBeyond(boolean isStderr, byte[] bytes, long skip) {
-            if (skip >= bytes.length) {
-                return skip - bytes.length;
-            }
-            listener.onOutput(isStderr, java.util.Arrays.copyOfRange(bytes, (int) skip, bytes.length));
-            return 0;
-        }
-
-        synchronized byte[] stdout() {
-            return stdout.toByteArray();
-        }
-
-        synchronized boolean truncated() {
-            return truncated;
-        }
-
-        synchronized String stderrTail() {
-            return stderr.text();
-        }
-    }
-
-    private void kill(String containerId) {
-        try {
-            docker.killContainerCmd(containerId).exec();
-        } catch (DockerException e) {
-            log.debug("Kill of {} failed (it may have exited): {}", containerId, e.getMessage());
-        }
-    }
-
     private void remove(String containerId) {
-        try {
-            docker.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException e) {
-            // already gone
-        } catch (DockerException e) {
-            log.warn("Could not remove container {}: {}", containerId, e.getMessage());
-        }
+        containers.remove(containerId);
     }
 
     @Override
-    public void kill(String workerId, String jobId) {
+    public void kill(String jobId) {
         if (hot.kill(jobId)) {
             return;
         }
         String prestarted = active.get(jobId);
         if (prestarted != null) {
-            kill(prestarted);
+            containers.kill(prestarted);
             return;
         }
-        docker.listContainersCmd().withLabelFilter(Map.of(LABEL_WORKER, workerId, LABEL_JOB, jobId)).exec()
-                .forEach(c -> kill(c.getId()));
+        containers.ofJob(jobId).forEach(containers::kill);
     }
 
     @Override
-    public int removeStale(String workerId) {
-        List<Container> stale = docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(LABEL_WORKER, workerId)).exec();
-        stale.forEach(c -> remove(c.getId()));
+    public int removeStale() {
+        List<String> stale = containers.all();
+        stale.forEach(this::remove);
         return stale.size();
     }
 
@@ -574,14 +420,6 @@ public final class DockerContainerRunner implements ContainerRunner {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             log.warn("Some finished containers could not be removed: {}", e.toString());
-        }
-    }
-
-    static void deleteQuietly(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            log.debug("Could not delete {}: {}", dir, e.toString());
         }
     }
 }

@@ -58,7 +58,7 @@ final class HotContainers implements AutoCloseable {
 
     private final DockerClient docker;
     private final Path workDir;
-    private final ContainerSpecs specs;
+    private final HardenedContainers containers;
     private final Map<String, Pool> pools = new HashMap<>();
     /** Job id to the warm container answering it right now, so a cancel can kill that container. */
     private final Map<String, Container> calls = new java.util.concurrent.ConcurrentHashMap<>();
@@ -67,15 +67,10 @@ final class HotContainers implements AutoCloseable {
     private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("wharf-hot-janitor").factory());
 
-    /** How a container for a request is created; shared with the cold path so both get the same limits and hardening. */
-    interface ContainerSpecs {
-        String create(RunRequest request, List<Bind> binds, List<String> extraEnv);
-    }
-
-    HotContainers(DockerClient docker, Path workDir, ContainerSpecs specs) {
+    HotContainers(DockerClient docker, Path workDir, HardenedContainers containers) {
         this.docker = docker;
         this.workDir = workDir;
-        this.specs = specs;
+        this.containers = containers;
         janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -283,7 +278,7 @@ final class HotContainers implements AutoCloseable {
         private OutputStream in;
         private BufferedReader out;
         /** Its stdout and stderr, which are free for the function's own lines (the protocol has the FIFOs). */
-        private final HotOutput output = new HotOutput(DockerContainerRunner.STDERR_TAIL_BYTES);
+        private final HotOutput output = new HotOutput(JobOutput.STDERR_TAIL_BYTES);
         private String error;
         int served;
         long lastUsedNanos = System.nanoTime();
@@ -302,7 +297,7 @@ final class HotContainers implements AutoCloseable {
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
                 Containers.mkfifo(dir.resolve("in"));
                 Containers.mkfifo(dir.resolve("out"));
-                id = owner.specs.create(request, List.of(new Bind(dir.toString(), new Volume(HOT_DIR), AccessMode.rw)),
+                id = owner.containers.create(Containers.withoutJob(request, request.command(), request.entrypoint()), HardenedContainers.Use.HOT, List.of(new Bind(dir.toString(), new Volume(HOT_DIR), AccessMode.rw)),
                         List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out"));
                 owner.docker.startContainerCmd(id).exec();
                 Container c = new Container(owner, id, dir);
@@ -430,26 +425,16 @@ final class HotContainers implements AutoCloseable {
         }
 
         private void kill() {
-            try {
-                owner.docker.killContainerCmd(id).exec();
-            } catch (DockerException e) {
-                // already gone
-            }
+            owner.containers.kill(id);
         }
 
         void remove() {
             closeQuietly();
             if (id != null) {
-                try {
-                    owner.docker.removeContainerCmd(id).withForce(true).exec();
-                } catch (NotFoundException e) {
-                    // gone
-                } catch (DockerException e) {
-                    log.warn("Could not remove warm container {}: {}", id, e.getMessage());
-                }
+                owner.containers.remove(id);
             }
             if (dir != null) {
-                io.wharf.worker.docker.DockerContainerRunner.deleteQuietly(dir);
+                Containers.deleteQuietly(dir);
             }
             // After the removal, so that the follow has had the lines written up to the end.
             try {

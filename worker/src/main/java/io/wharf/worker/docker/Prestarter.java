@@ -57,16 +57,12 @@ final class Prestarter implements AutoCloseable {
     record Ready(String containerId, Path ctlDir, long createdAt, long startedAt) {
     }
 
-    interface Creator {
-        String create(RunRequest request, List<Bind> binds, List<String> extraEnv);
-    }
-
     private final DockerClient docker;
     private final Path workDir;
     private final Path shim;
     private final int perFunction;
     private final Duration idleTtl;
-    private final Creator creator;
+    private final HardenedContainers containers;
     private final Map<String, Pool> pools = new HashMap<>();
     private final Map<String, List<String>> argvByImage = new ConcurrentHashMap<>();
     private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
@@ -80,13 +76,13 @@ final class Prestarter implements AutoCloseable {
     /** Containers being started right now; close() waits for them so none outlives the worker. */
     private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
 
-    Prestarter(DockerClient docker, Path workDir, Path shim, int perFunction, Duration idleTtl, Creator creator) {
+    Prestarter(DockerClient docker, Path workDir, Path shim, int perFunction, Duration idleTtl, HardenedContainers containers) {
         this.docker = docker;
         this.workDir = workDir;
         this.shim = shim;
         this.perFunction = perFunction;
         this.idleTtl = idleTtl;
-        this.creator = creator;
+        this.containers = containers;
         janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
         janitor.scheduleWithFixedDelay(this::sampleCpu, 250, 250, TimeUnit.MILLISECONDS);
     }
@@ -195,10 +191,10 @@ final class Prestarter implements AutoCloseable {
             dir = Files.createTempDirectory(workDir, "pre-");
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             Containers.mkfifo(dir.resolve("go"));
-            RunRequest shimmed = Containers.withoutJob(request, DockerContainerRunner.LABEL_PRESTARTED, argv,
+            RunRequest shimmed = Containers.withoutJob(request, argv,
                     List.of(SHIM, "-c", SHIM_SCRIPT, "wharf-shim"));
             long createdAt = System.currentTimeMillis();
-            id = creator.create(shimmed, List.of(new Bind(dir.toString(), new Volume(CTL_DIR), AccessMode.ro),
+            id = containers.create(shimmed, HardenedContainers.Use.PRESTARTED, List.of(new Bind(dir.toString(), new Volume(CTL_DIR), AccessMode.ro),
                     new Bind(shim.toString(), new Volume(SHIM), AccessMode.ro)), List.of("PAYLOAD_FILE=" + CTL_DIR + "/payload"));
             docker.startContainerCmd(id).exec();
             return new Ready(id, dir, createdAt, System.currentTimeMillis());
@@ -234,14 +230,10 @@ final class Prestarter implements AutoCloseable {
 
     private void remove(String id, Path dir) {
         if (id != null) {
-            try {
-                docker.removeContainerCmd(id).withForce(true).exec();
-            } catch (DockerException e) {
-                log.debug("Could not remove pre-started container {}: {}", id, e.getMessage());
-            }
+            containers.remove(id);
         }
         if (dir != null) {
-            DockerContainerRunner.deleteQuietly(dir);
+            Containers.deleteQuietly(dir);
         }
     }
 

@@ -10,7 +10,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -32,7 +31,7 @@ import io.wharf.topics.Topics;
  * the topic's retention window on, so a job cancelled before this worker started is still recognised when it
  * is taken. Remembers the most recent {@link #MAX_REMEMBERED} cancelled job ids.
  */
-public final class CancelWatcher implements AutoCloseable {
+public final class CancelWatcher implements Cancels, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CancelWatcher.class);
     static final int MAX_REMEMBERED = 100_000;
 
@@ -49,12 +48,9 @@ public final class CancelWatcher implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    public CancelWatcher(String bootstrap, String workerId, SchemaRegistryClient registry, Consumer<String> onCancel) {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        c.put(ConsumerConfig.CLIENT_ID_CONFIG, workerId + "-control");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+    /** {@code consumerProperties}: where the cluster is and how to reach it; the watcher reads without a group. */
+    public CancelWatcher(Properties consumerProperties, String workerId, SchemaRegistryClient registry, Consumer<String> onCancel) {
+        this.consumer = new KafkaConsumer<>(consumerProperties, new StringDeserializer(), new ByteArrayDeserializer());
         this.deserializer = new AvroDeserializer<>(registry, Control.class);
         this.onCancel = onCancel;
         this.thread = Thread.ofPlatform().daemon().name("wharf-control-" + workerId).unstarted(this::run);
@@ -71,6 +67,7 @@ public final class CancelWatcher implements AutoCloseable {
     }
 
     /** Why the job was cancelled, or null if it was not. */
+    @Override
     public synchronized String reason(String jobId) {
         return cancelled.get(jobId);
     }

@@ -1,10 +1,12 @@
 package io.wharf.worker.runtime;
 
 /**
- * Runs one job attempt in a fresh container and reports what happened. The worker depends only on this
- * interface; docker-java is one implementation, a second runtime (crun, Kubernetes Jobs) is another class.
+ * Runs job attempts in containers and reports what happened. The worker depends only on this interface;
+ * docker-java is one implementation, a second runtime (crun, Kubernetes Jobs) is another class.
  *
- * <p>Implementations never throw for what the job did (non-zero exit, timeout, OOM) nor for a missing image:
+ * <p>A runner is made for one owner (a worker's id) and marks every container it makes with it (see
+ * {@link Labels}), so that it can kill a job's container and find what an earlier run of the same owner left.
+ * Implementations never throw for what the job did (non-zero exit, timeout, OOM) nor for a missing image:
  * those are outcomes. They remove every container they create, also when the calling thread is interrupted,
  * which is how a running job is abandoned.
  */
@@ -14,13 +16,10 @@ public interface ContainerRunner extends AutoCloseable {
     RunOutcome run(RunRequest request, OutputListener output) throws InterruptedException;
 
     /** Kills the container of a running job attempt, so that its run ends now; no-op if none runs. */
-    default void kill(String workerId, String jobId) {
-    }
+    void kill(String jobId);
 
-    /** Removes containers this runner's owner left behind (by label), returning how many. */
-    default int removeStale(String workerId) {
-        return 0;
-    }
+    /** Removes every container of this runner's owner that is still there (left by a crash, say), returning how many. */
+    int removeStale();
 
     @Override
     default void close() {

@@ -18,14 +18,13 @@ import java.util.Objects;
  * @param hostNetwork  true for the host's network, false for none
  * @param user         uid[:gid] or name to run as, null for the image's user
  * @param payload      written to stdin and to the file named by {@code $PAYLOAD_FILE}
- * @param labels       put on the container, for cleanup and cancel
  * @param maxBodyBytes stdout beyond this is dropped and the outcome flagged truncated
  * @param registryUsername credentials for pulling the image, or null to use the engine host's Docker config
  * @param hot          keep containers warm between jobs (the hot protocol), or null for a fresh container per job
  */
 public record RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
                          Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, String user, byte[] payload,
-                         Map<String, String> labels, int maxBodyBytes, String registryUsername, String registryPassword,
+                         int maxBodyBytes, String registryUsername, String registryPassword,
                          Hot hot) {
     public RunRequest {
         Objects.requireNonNull(jobId, "jobId");
@@ -34,7 +33,6 @@ public record RunRequest(String jobId, String function, int attempt, String imag
         command = List.copyOf(command);
         entrypoint = entrypoint == null ? null : List.copyOf(entrypoint);
         env = Map.copyOf(env);
-        labels = Map.copyOf(labels);
         if (memoryMb < 6) {
             throw new IllegalArgumentException("memoryMb " + memoryMb + " is below Docker's minimum of 6 MiB");
         }

@@ -1,4 +1,4 @@
-package io.wharf.dispatcher.internals;
+package io.wharf.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,0 +1,48 @@
+package io.wharf.worker;
+
+import java.nio.file.Path;
+
+import com.github.dockerjava.api.DockerClient;
+
+import io.wharf.worker.docker.DockerClients;
+import io.wharf.worker.docker.DockerContainerRunner;
+import io.wharf.worker.docker.ImagePins;
+import io.wharf.worker.runtime.ContainerRunner;
+
+/**
+ * The worker's Docker runtime, for whoever else needs it (the CLI pins images at deploy, a benchmark runs bare
+ * containers): the engine is found from the environment ({@code DOCKER_HOST}, else the local socket).
+ */
+public final class DockerEngine {
+    private DockerEngine() {
+    }
+
+    /** A client of the engine; close it after use. */
+    public static DockerClient client() {
+        return DockerClients.fromEnvironment();
+    }
+
+    /** The runner a worker with these settings uses. */
+    public static ContainerRunner runner(WorkerConfig config) {
+        return new DockerContainerRunner(client(), config.workerId(), Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)),
+                config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG), config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG),
+                config.getInt(WorkerConfig.PRESTART_CONFIG), Path.of(config.getString(WorkerConfig.SHIM_PATH_CONFIG)));
+    }
+
+    /** A plain runner for {@code owner}: fresh containers, no image budget, no pre-starting. */
+    public static ContainerRunner runner(DockerClient docker, String owner, Path workDir) {
+        return new DockerContainerRunner(docker, owner, workDir, 300_000);
+    }
+
+    /**
+     * What a function deployed with {@code image} should run: its registry digest, else its local image id, so that
+     * a tag that moves later does not change it. Pulls the image when the engine lacks it.
+     */
+    public static String pin(String image, String username, String password) throws InterruptedException {
+        try (DockerClient docker = client()) {
+            return ImagePins.pin(docker, image, username, password);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Could not close the Docker client: " + e.getMessage(), e);
+        }
+    }
+}

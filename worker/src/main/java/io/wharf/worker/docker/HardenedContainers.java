@@ -1,0 +1,133 @@
+package io.wharf.worker.docker;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+
+import io.wharf.worker.runtime.Labels;
+import io.wharf.worker.runtime.RunRequest;
+
+/**
+ * The one place containers are made, for fresh, warm and pre-started runs alike: the request's limits, the
+ * default hardening (read-only root, no capabilities, no new privileges, a PID limit, network none unless asked)
+ * and the owner's labels, by which its containers are found to kill and to clean up.
+ */
+final class HardenedContainers {
+    private static final Logger log = LoggerFactory.getLogger(HardenedContainers.class);
+
+    private static final long PIDS_LIMIT = 256;
+
+    /** What a container is made for; only a fresh one knows its job, so only it carries the job's labels. */
+    enum Use {
+        JOB(null), HOT(Labels.HOT), PRESTARTED(Labels.PRESTARTED);
+
+        /** The label that marks a container made ahead of (or for more than) one job. */
+        final String marker;
+
+        Use(String marker) {
+            this.marker = marker;
+        }
+    }
+
+    private final DockerClient docker;
+    private final String owner;
+
+    HardenedContainers(DockerClient docker, String owner) {
+        this.docker = docker;
+        this.owner = owner;
+    }
+
+    /** Creates (does not start) a container for {@code request}; a {@link Use#JOB} container's stdin is open for the payload. */
+    String create(RunRequest request, Use use, List<Bind> binds, List<String> extraEnv) {
+        List<String> env = new ArrayList<>();
+        request.env().forEach((k, v) -> env.add(k + "=" + v));
+        env.addAll(extraEnv);
+        long memory = request.memoryMb() * 1024L * 1024L;
+        HostConfig host = HostConfig.newHostConfig()
+                .withMemory(memory)
+                .withMemorySwap(memory)
+                .withNanoCPUs((long) (request.cpus() * 1_000_000_000L))
+                .withNetworkMode(request.hostNetwork() ? "host" : "none")
+                .withBinds(binds)
+                .withReadonlyRootfs(true)
+                .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
+                .withCapDrop(Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withPidsLimit(PIDS_LIMIT)
+                // The local driver stores lines as bytes (json-file would mangle non-UTF-8 output).
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "32m", "max-file", "2", "compress", "false")));
+        CreateContainerCmd create = docker.createContainerCmd(request.image())
+                .withEnv(env)
+                .withLabels(labels(request, use))
+                .withHostConfig(host);
+        if (use == Use.JOB) {
+            create.withStdinOpen(true).withStdInOnce(true).withAttachStdin(true);
+        }
+        if (!request.command().isEmpty()) {
+            create.withCmd(request.command());
+        }
+        if (request.entrypoint() != null) {
+            create.withEntrypoint(request.entrypoint());
+        }
+        if (request.user() != null && !request.user().isBlank()) {
+            create.withUser(request.user());
+        }
+        return create.exec().getId();
+    }
+
+    private Map<String, String> labels(RunRequest request, Use use) {
+        Map<String, String> labels = new HashMap<>();
+        labels.put(Labels.WORKER, owner);
+        labels.put(Labels.FUNCTION, request.function());
+        if (use == Use.JOB) {
+            labels.put(Labels.JOB, request.jobId());
+            labels.put(Labels.ATTEMPT, String.valueOf(request.attempt()));
+        } else {
+            labels.put(use.marker, "true");
+        }
+        return labels;
+    }
+
+    /** The owner's fresh containers running {@code jobId} (warm and pre-started ones carry no job label). */
+    List<String> ofJob(String jobId) {
+        return docker.listContainersCmd().withLabelFilter(Map.of(Labels.WORKER, owner, Labels.JOB, jobId)).exec().stream()
+                .map(c -> c.getId()).toList();
+    }
+
+    /** Every container of the owner, running or not. */
+    List<String> all() {
+        return docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.WORKER, owner)).exec().stream()
+                .map(c -> c.getId()).toList();
+    }
+
+    void kill(String containerId) {
+        try {
+            docker.killContainerCmd(containerId).exec();
+        } catch (DockerException e) {
+            log.debug("Kill of {} failed (it may have exited): {}", containerId, e.getMessage());
+        }
+    }
+
+    void remove(String containerId) {
+        try {
+            docker.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        } catch (DockerException e) {
+            log.warn("Could not remove container {}: {}", containerId, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package io.wharf.worker.internals;
+
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.Job;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.records.NetworkMode;
+import io.wharf.records.Timings;
+import io.wharf.rules.Results;
+import io.wharf.secrets.SealedSecrets;
+import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.RunRequest;
+
+/**
+ * One job attempt from start to result: the job becomes a run request, the runner runs it, and its outcome
+ * becomes the attempt's {@link JobResult}. Cancels are honoured before, while (the container is killed) and right
+ * after the run. Times come from the injected clock, so every status can be checked without a container engine.
+ */
+public final class JobExecution {
+    private static final Logger log = LoggerFactory.getLogger(JobExecution.class);
+    /** How often a cancelled job's container is killed again until its run ends. */
+    private static final Duration KILL_REPEAT = Duration.ofMillis(200);
+
+    /**
+     * @param maxBodyBytes the result body keeps at most this much of stdout
+     * @param slots        jobs the worker runs at once, the cap of a hot function's warm containers
+     * @param secretsKey   opens sealed registry passwords; null when the worker has none
+     */
+    public record Settings(String workerId, int maxBodyBytes, int slots, SealedSecrets secretsKey) {
+    }
+
+    private final Settings settings;
+    private final ContainerRunner runner;
+    private final Cancels cancels;
+    private final Function<Job, LogShipper> logs;
+    private final MeterRegistry meters;
+    private final Clock clock;
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+
+    public JobExecution(Settings settings, ContainerRunner runner, Cancels cancels, Function<Job, LogShipper> logs, MeterRegistry meters,
+                        Clock clock) {
+        this.settings = settings;
+        this.runner = runner;
+        this.cancels = cancels;
+        this.logs = logs;
+        this.meters = meters;
+        this.clock = clock;
+    }
+
+    public long now() {
+        return clock.millis();
+    }
+
+    /** Job ids whose containers run right now. */
+    public Set<String> running() {
+        return Set.copyOf(running);
+    }
+
+    /**
+     * A cancel request arrived: kills the job's container until its run ends. A cancel that lands between a
+     * container's create and start (or before a warm container got the job) finds nothing to kill on the first try.
+     */
+    public void cancel(String jobId) {
+        if (!running.contains(jobId)) {
+            return;
+        }
+        log.info("Job {} cancelled while running: killing its container", jobId);
+        Thread.ofVirtual().name("wharf-cancel-" + jobId).start(() -> {
+            while (running.contains(jobId)) {
+                runner.kill(jobId);
+                try {
+                    Thread.sleep(KILL_REPEAT);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /** Runs the attempt taken at {@code dequeuedAt}; interrupted, it is abandoned (its container removed). */
+    public JobResult run(Job job, long dequeuedAt) throws InterruptedException {
+        FunctionSpec fn = job.getFunction();
+        RunRequest request;
+        try {
+            request = request(job);
+        } catch (IllegalArgumentException e) {
+            return failure(job, dequeuedAt, e.getMessage());
+        }
+        LogShipper output = logs.apply(job);
+        RunOutcome outcome;
+        running.add(job.getJobId());
+        try {
+            String cancelledEarly = cancels.reason(job.getJobId());
+            if (cancelledEarly != null) {
+                return cancelled(job, dequeuedAt, cancelledEarly, null);
+            }
+            outcome = runner.run(request, output);
+        } finally {
+            running.remove(job.getJobId());
+        }
+        output.onEnd();
+        String cancelReason = cancels.reason(job.getJobId());
+        if (cancelReason != null) {
+            output.system("[wharf] CANCELLED: " + cancelReason);
+            return cancelled(job, dequeuedAt, cancelReason, outcome);
+        }
+        JobStatus status = status(outcome);
+        String error = error(status, outcome, fn);
+        if (error != null) {
+            output.system("[wharf] " + status + ": " + error);
+        }
+        long now = clock.millis();
+        if (outcome.startedAt() > 0 && outcome.exitedAt() > 0) {
+            Timer.builder("wharf.container.lifetime").tag("function", fn.getName()).register(meters)
+                    .record(outcome.exitedAt() - outcome.startedAt(), TimeUnit.MILLISECONDS);
+        }
+        completed(fn.getName(), status);
+        log.info("Job {} of {} {} in {} ms", job.getJobId(), fn.getName(), status, now - dequeuedAt);
+        boolean quietStderr = status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty();
+        return result(job, status, error, timings(job, dequeuedAt, outcome, now).setPulledAt(nonZero(outcome.pulledAt())).build(), now)
+                .setExitCode(outcome.exitCode())
+                .setBody(ByteBuffer.wrap(outcome.stdout()))
+                .setBodyTruncated(outcome.stdoutTruncated())
+                .setStderrTail(quietStderr ? null : outcome.stderrTail())
+                .setImageDigest(outcome.imageId())
+                .build();
+    }
+
+    /** How a run ended, in the order that explains it best: the engine's error, the timeout, the memory limit, the exit code. */
+    static JobStatus status(RunOutcome outcome) {
+        if (outcome.error() != null) {
+            return JobStatus.FAILED;
+        } else if (outcome.timedOut()) {
+            return JobStatus.TIMED_OUT;
+        } else if (outcome.oomKilled()) {
+            return JobStatus.OOM_KILLED;
+        }
+        return outcome.exitCode() != null && outcome.exitCode() == 0 ? JobStatus.SUCCEEDED : JobStatus.FAILED;
+    }
+
+    private static String error(JobStatus status, RunOutcome outcome, FunctionSpec fn) {
+        return switch (status) {
+            case SUCCEEDED -> null;
+            case TIMED_OUT -> "Killed after its timeout of " + fn.getTimeoutMillis() + " ms";
+            case OOM_KILLED -> "Killed for exceeding its memory limit of " + fn.getMemoryMb() + " MiB (exit code " + outcome.exitCode() + ")";
+            default -> outcome.error() != null ? outcome.error() : "Exited with code " + outcome.exitCode();
+        };
+    }
+
+    /** The result of a job cancelled before it ran ({@code outcome} null) or while it ran. */
+    public JobResult cancelled(Job job, long dequeuedAt, String reason, RunOutcome outcome) {
+        long now = clock.millis();
+        completed(job.getFunction().getName(), JobStatus.CANCELLED);
+        return result(job, JobStatus.CANCELLED, "Cancelled: " + reason, timings(job, dequeuedAt, outcome, now).build(), now)
+                .setExitCode(outcome == null ? null : outcome.exitCode())
+                .build();
+    }
+
+    /** The result of a job taken past its deadline: a backlog older than the function allows is not run. */
+    public JobResult expired(Job job, long dequeuedAt) {
+        long now = clock.millis();
+        FunctionSpec fn = job.getFunction();
+        String error = "Job " + job.getJobId() + " expired: taken " + (dequeuedAt - job.getEventCreatedAt().toEpochMilli())
+                + " ms after its event, past function '" + fn.getName() + "''s maxJobAgeMillis of " + fn.getMaxJobAgeMillis();
+        completed(fn.getName(), JobStatus.EXPIRED);
+        return result(job, JobStatus.EXPIRED, error, timings(job, dequeuedAt, null, now).build(), now).build();
+    }
+
+    /** The result of a job this worker could not run at all. */
+    public JobResult failure(Job job, long dequeuedAt, String error) {
+        long now = clock.millis();
+        completed(job.getFunction().getName(), JobStatus.FAILED);
+        return result(job, JobStatus.FAILED, error, Timings.newBuilder().setDequeuedAt(dequeuedAt).setFinishedAt(now).build(), now).build();
+    }
+
+    /** Whether the job is past its deadline at {@code dequeuedAt}. */
+    public static boolean pastDeadline(Job job, long dequeuedAt) {
+        return job.getDeadline() != null && dequeuedAt > job.getDeadline().toEpochMilli();
+    }
+
+    private JobResult.Builder result(Job job, JobStatus status, String error, Timings timings, long now) {
+        return Results.of(job, status, error, now).setWorkerId(settings.workerId()).setTimings(timings);
+    }
+
+    private void completed(String function, JobStatus status) {
+        meters.counter("wharf.jobs.completed", "function", function, "status", status.name()).increment();
+    }
+
+    /** What the runner needs for this attempt; throws naming the function when its registry password cannot be opened. */
+    RunRequest request(Job job) {
+        FunctionSpec fn = job.getFunction();
+        Map<String, String> env = new HashMap<>(fn.getEnv());
+        env.put("WHARF_JOB_ID", job.getJobId());
+        env.put("WHARF_FUNCTION", fn.getName());
+        env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
+        String password = registryPassword(settings.secretsKey(), fn);
+        byte[] payload = new byte[job.getPayload().remaining()];
+        job.getPayload().duplicate().get(payload);
+        String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
+        int slots = settings.slots();
+        RunRequest.Hot hot = fn.getHot() == null ? null : new RunRequest.Hot(Duration.ofMillis(fn.getHot().getIdleTtlMillis()),
+                fn.getHot().getMaxJobsPerContainer(), fn.getHot().getPrewarm(),
+                fn.getMaxConcurrency() != null ? Math.min(fn.getMaxConcurrency(), slots) : slots);
+        return new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(), env,
+                fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST, fn.getUser(),
+                payload, settings.maxBodyBytes(), fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(), password, hot);
+    }
+
+    /**
+     * The function's registry password in clear, opened with this worker's key when {@code wharf deploy} sealed it;
+     * null when the function has none.
+     *
+     * @throws IllegalArgumentException naming the function and what to do, when it is sealed and cannot be opened here
+     */
+    public static String registryPassword(SealedSecrets secrets, FunctionSpec fn) {
+        String password = fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword();
+        if (!SealedSecrets.isSealed(password)) {
+            return password;
+        }
+        if (secrets == null) {
+            throw new IllegalArgumentException("The registry password of function " + fn.getName() + " is sealed and this worker has no "
+                    + SealedSecrets.KEY_SETTING + ": give workers the key the deployer had in WHARF_SECRETS_KEY");
+        }
+        try {
+            return secrets.open(password, fn.getName());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("The registry password of function " + fn.getName() + " cannot be opened with this worker's "
+                    + SealedSecrets.KEY_SETTING + ": " + e.getMessage() + ". Deploy it again with the workers' key in WHARF_SECRETS_KEY");
+        }
+    }
+
+    /** The job's timings so far, with the container's lifetime when it ran. */
+    private static Timings.Builder timings(Job job, long dequeuedAt, RunOutcome outcome, long now) {
+        Timings.Builder timings = Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli())
+                .setEnqueuedAt(job.getEnqueuedAt().toEpochMilli()).setDequeuedAt(dequeuedAt).setFinishedAt(now);
+        if (outcome != null) {
+            timings.setCreatedAt(nonZero(outcome.createdAt())).setStartedAt(nonZero(outcome.startedAt()))
+                    .setExitedAt(nonZero(outcome.exitedAt())).setRemovedAt(nonZero(outcome.removedAt()));
+        }
+        return timings;
+    }
+
+    private static Long nonZero(long millis) {
+        return millis == 0 ? null : millis;
+    }
+}

@@ -1,0 +1,210 @@
+package io.wharf.worker.internals;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits finished jobs' records and the offsets they free in one Kafka transaction, fenced by the consumer
+ * group's metadata: a job's offset is committed only with or after its result, and a worker that lost its
+ * partitions cannot commit for them any more.
+ *
+ * <p>The poll loop calls {@link #publish}; the transaction itself runs on this committer's own thread, the only
+ * user of the producer while it is in flight. Meanwhile the loop goes on and finished jobs gather for the next
+ * transaction: a commit's latency bounds how often results become visible, not how many jobs run.
+ */
+public final class ResultCommitter implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ResultCommitter.class);
+
+    private final String workerId;
+    private final Producer<String, byte[]> producer;
+    private final long intervalNanos;
+    private final LongSupplier nanoTime;
+    private final Runnable afterCommit;
+    private final ExecutorService thread;
+    /** Finished jobs of owned partitions whose records are not yet in a transaction (loop thread only). */
+    private final List<Completion> uncommitted = new ArrayList<>();
+    private Future<Outcome> inFlight;
+    private long lastCommitNanos;
+
+    /**
+     * @param intervalNanos commit at most this often unless asked to wait; 0 commits whenever something is ready
+     * @param afterCommit   called on the committer's thread after each transaction: the loop may have more to commit
+     */
+    public ResultCommitter(String workerId, Producer<String, byte[]> producer, long intervalNanos, LongSupplier nanoTime, Runnable afterCommit) {
+        this.workerId = workerId;
+        this.producer = producer;
+        this.intervalNanos = intervalNanos;
+        this.nanoTime = nanoTime;
+        this.afterCommit = afterCommit;
+        this.thread = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("wharf-commit-" + workerId).factory());
+    }
+
+    /** A finished job of a partition the worker owns, to go out with a commit that covers its offset. */
+    public void finished(Completion completion) {
+        uncommitted.add(completion);
+    }
+
+    /**
+     * Starts a transaction with what is ready, unless one is in flight or the interval has not passed. With
+     * {@code sync} (rebalance, shutdown) it waits until everything finished so far is committed. Records of
+     * partitions whose tracker is no longer in {@code trackers} are dropped: their jobs belong to the new owner.
+     *
+     * @throws KafkaException when the producer is fenced or not authorized: the worker cannot go on
+     */
+    public void publish(Map<TopicPartition, PartitionTracker> trackers, Supplier<ConsumerGroupMetadata> group, boolean sync) {
+        collect(false, trackers);
+        if (inFlight != null) {
+            if (!sync) {
+                return;
+            }
+            collect(true, trackers);
+        }
+        uncommitted.removeIf(c -> trackers.get(c.partition()) != c.tracker());
+        if (uncommitted.isEmpty()) {
+            return;
+        }
+        if (!sync && intervalNanos > 0 && nanoTime.getAsLong() - lastCommitNanos < intervalNanos) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, PartitionTracker> committed = new HashMap<>();
+        Map<TopicPartition, Set<Long>> listed = new HashMap<>();
+        trackers.forEach((tp, tracker) -> {
+            long position = tracker.committable();
+            List<Long> finishedAbove = tracker.encodable();
+            String metadata = tracker.metadata(finishedAbove);
+            if (position >= 0 && !tracker.isCommitted(position, metadata)) {
+                listed.put(tp, new HashSet<>(finishedAbove));
+                offsets.put(tp, new OffsetAndMetadata(position, metadata));
+                committed.put(tp, tracker);
+            }
+        });
+        // A record goes out only with a commit that covers its job's offset, below the committed position or listed
+        // in its metadata: a new owner then knows the job is done. The rest waits for a later commit.
+        List<Completion> batch = new ArrayList<>();
+        for (Iterator<Completion> it = uncommitted.iterator(); it.hasNext(); ) {
+            Completion c = it.next();
+            if (c.offset() < c.tracker().committable() || listed.getOrDefault(c.partition(), Set.of()).contains(c.offset())) {
+                batch.add(c);
+                it.remove();
+            }
+        }
+        if (batch.isEmpty() && offsets.isEmpty()) {
+            return;
+        }
+        ConsumerGroupMetadata metadata = group.get();
+        lastCommitNanos = nanoTime.getAsLong();
+        inFlight = thread.submit(() -> commit(batch, offsets, metadata, committed));
+        if (sync) {
+            collect(true, trackers);
+        }
+    }
+
+    /** Whether a transaction is under way. */
+    public boolean busy() {
+        return inFlight != null;
+    }
+
+    /** What the committer thread did with one batch. */
+    private record Outcome(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets,
+                           Map<TopicPartition, PartitionTracker> trackers, RuntimeException error) {
+    }
+
+    private Outcome commit(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group,
+                           Map<TopicPartition, PartitionTracker> trackers) {
+        try {
+            producer.beginTransaction();
+            for (Completion completion : batch) {
+                completion.records().forEach(producer::send);
+            }
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(offsets, group);
+            }
+            producer.commitTransaction();
+            return new Outcome(batch, offsets, trackers, null);
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            return new Outcome(batch, offsets, trackers, e);
+        } catch (KafkaException e) {
+            try {
+                producer.abortTransaction();
+            } catch (KafkaException abortFailed) {
+                return new Outcome(batch, offsets, trackers, abortFailed);
+            }
+            return new Outcome(batch, offsets, trackers, new RetriableCommitException(e));
+        } finally {
+            afterCommit.run();
+        }
+    }
+
+    /** An aborted transaction whose records are tried again in the next one. */
+    private static final class RetriableCommitException extends RuntimeException {
+        RetriableCommitException(KafkaException cause) {
+            super(cause);
+        }
+    }
+
+    /** Applies the outcome of the transaction in flight, if it is done (or, with {@code wait}, once it is). */
+    private void collect(boolean wait, Map<TopicPartition, PartitionTracker> trackers) {
+        if (inFlight == null || (!wait && !inFlight.isDone())) {
+            return;
+        }
+        Outcome outcome;
+        try {
+            outcome = inFlight.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while committing results", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Commit failed", e.getCause());
+        } finally {
+            inFlight = null;
+        }
+        if (outcome.error() == null) {
+            outcome.offsets().forEach((tp, offset) -> outcome.trackers().get(tp).committed(offset.offset(), offset.metadata()));
+            return;
+        }
+        if (!(outcome.error() instanceof RetriableCommitException retry)) {
+            throw outcome.error();
+        }
+        log.warn("Worker {} could not commit {} results, will retry: {}", workerId, outcome.batch().size(), retry.getCause().toString());
+        // Back in line for the next transaction, unless their partition moved meanwhile.
+        outcome.batch().forEach(c -> {
+            if (trackers.get(c.partition()) == c.tracker()) {
+                uncommitted.add(c);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+        try {
+            thread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

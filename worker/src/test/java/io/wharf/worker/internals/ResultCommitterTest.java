@@ -1,0 +1,142 @@
+package io.wharf.worker.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Commit ordering: a job's offset is committed only with or after its result, in one transaction. */
+class ResultCommitterTest {
+    private static final TopicPartition TP = new TopicPartition("wharf.jobs.default", 0);
+    private static final ConsumerGroupMetadata GROUP = new ConsumerGroupMetadata("wharf-workers-default");
+
+    private final MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+    private final AtomicLong nanos = new AtomicLong();
+    private final Map<TopicPartition, PartitionTracker> trackers = new HashMap<>();
+    private ResultCommitter committer = committer(0);
+
+    private ResultCommitter committer(long intervalNanos) {
+        producer.initTransactions();
+        return new ResultCommitter("w", producer, intervalNanos, nanos::get, () -> { });
+    }
+
+    @AfterEach
+    void close() {
+        committer.close();
+    }
+
+    private PartitionTracker owned(TopicPartition tp, long... offsets) {
+        PartitionTracker tracker = trackers.computeIfAbsent(tp, k -> new PartitionTracker());
+        for (long offset : offsets) {
+            tracker.taken(offset);
+        }
+        return tracker;
+    }
+
+    private void finish(TopicPartition tp, long offset) {
+        PartitionTracker tracker = trackers.get(tp);
+        tracker.done(offset);
+        committer.finished(new Completion(tp, tracker, offset, List.of(new ProducerRecord<>("wharf.results", "job-" + offset, new byte[] {1})),
+                "job-" + offset, null));
+    }
+
+    private List<String> committedKeys() {
+        return producer.history().stream().map(ProducerRecord::key).toList();
+    }
+
+    private OffsetAndMetadata lastCommittedOffset() {
+        List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> history = producer.consumerGroupOffsetsHistory();
+        return history.get(history.size() - 1).get(GROUP.groupId()).get(TP);
+    }
+
+    @Test
+    void shouldCommitAResultAndTheOffsetItFreesInOneTransaction() {
+        owned(TP, 0);
+        finish(TP, 0);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.commitCount()).isEqualTo(1);
+        assertThat(committedKeys()).containsExactly("job-0");
+        assertThat(lastCommittedOffset().offset()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldListAJobFinishedAboveAnUnfinishedOneInTheOffsetMetadataAndMoveOnOnlyWhenTheGapCloses() {
+        owned(TP, 0, 1);
+        finish(TP, 1);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(committedKeys()).containsExactly("job-1");
+        assertThat(lastCommittedOffset().offset()).as("offset 0 still runs").isZero();
+        assertThat(PartitionTracker.skipping(0, lastCommittedOffset().metadata()).finishedEarlier(1))
+                .as("a new owner learns job 1 is done").isTrue();
+        finish(TP, 0);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(committedKeys()).containsExactly("job-1", "job-0");
+        assertThat(lastCommittedOffset().offset()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldDropResultsOfAPartitionThatMovedAway() {
+        owned(TP, 0);
+        finish(TP, 0);
+        trackers.remove(TP); // revoked before the commit
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.commitCount()).isZero();
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void shouldTryAnAbortedTransactionsResultsAgainInTheNextOne() {
+        owned(TP, 0);
+        finish(TP, 0);
+        producer.commitTransactionException = new KafkaException("broker away");
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.transactionAborted()).isTrue();
+        assertThat(producer.history()).isEmpty();
+        producer.commitTransactionException = null;
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(committedKeys()).containsExactly("job-0");
+        assertThat(lastCommittedOffset().offset()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldStopAFencedWorker() {
+        owned(TP, 0);
+        finish(TP, 0);
+        producer.fenceProducer();
+        assertThatThrownBy(() -> committer.publish(trackers, () -> GROUP, true)).isInstanceOf(ProducerFencedException.class);
+        assertThat(producer.history()).isEmpty();
+    }
+
+    @Test
+    void shouldGatherResultsUntilTheCommitIntervalPassesUnlessAskedToWait() {
+        committer.close();
+        committer = new ResultCommitter("w", producer, 1_000_000_000L, nanos::get, () -> { });
+        owned(TP, 0, 1);
+        nanos.set(2_000_000_000L);
+        finish(TP, 0);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.commitCount()).isEqualTo(1);
+        finish(TP, 1);
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(producer.commitCount()).as("within the interval").isEqualTo(1);
+        nanos.addAndGet(1_000_000_000L);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.commitCount()).isEqualTo(2);
+        assertThat(committedKeys()).containsExactly("job-0", "job-1");
+    }
+}
