@@ -9,6 +9,7 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.wharf.roles.Role;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 
@@ -17,17 +18,8 @@ import io.wharf.serde.SchemaRegistryClient;
  * share the work. {@link #start()} first publishes the schemas clients use and reads the partition counts (see
  * {@link Startup}), so a client may fetch a subject from the registry as soon as a dispatcher reports running.
  */
-public final class Dispatcher implements AutoCloseable {
+public final class Dispatcher implements Role {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
-
-    /** Where an instance is in its life; {@link #FAILED} and {@link #STOPPED} are final. */
-    public enum State {
-        CREATED, STARTING, RUNNING, STOPPING, STOPPED, FAILED;
-
-        public boolean ended() {
-            return this == STOPPED || this == FAILED;
-        }
-    }
 
     private final DispatcherConfig config;
     private final SchemaRegistryClient registry;
@@ -53,6 +45,7 @@ public final class Dispatcher implements AutoCloseable {
      * @throws IllegalStateException if the broker or registry did not answer within the start-up timeout, or Wharf's
      *                               topics are missing or partitioned apart; the message says which and how to fix it
      */
+    @Override
     public synchronized Dispatcher start() {
         if (streams != null) {
             return this;
@@ -82,6 +75,7 @@ public final class Dispatcher implements AutoCloseable {
         return this;
     }
 
+    @Override
     public State state() {
         KafkaStreams current = streams;
         return current == null ? (startFailed ? State.FAILED : State.CREATED) : of(current.state());
@@ -103,6 +97,7 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /** Waits until the instance stopped or failed; true if it did within {@code timeout}. */
+    @Override
     public boolean awaitStop(Duration timeout) {
         return awaitState(timeout, State::ended);
     }

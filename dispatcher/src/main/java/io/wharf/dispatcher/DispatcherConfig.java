@@ -68,7 +68,7 @@ public final class DispatcherConfig extends AbstractConfig {
 
     /** Kafka Streams' own settings, and its prefixes for one of its clients or its internal topics. */
     private static boolean streamsSetting(String key) {
-        return StreamsConfig.configNames().contains(key) || STREAMS_PREFIXES.stream().anyMatch(key::startsWith);
+        return StreamsConfig.configDef().names().contains(key) || STREAMS_PREFIXES.stream().anyMatch(key::startsWith);
     }
 
     private static final List<String> STREAMS_PREFIXES = List.of(StreamsConfig.MAIN_CONSUMER_PREFIX, StreamsConfig.RESTORE_CONSUMER_PREFIX,

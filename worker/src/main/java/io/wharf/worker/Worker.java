@@ -40,7 +40,9 @@ import org.slf4j.MDC;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wharf.roles.Role;
 import io.wharf.records.Job;
+import io.wharf.records.JobResult;
 import io.wharf.records.LogLine;
 import io.wharf.records.Ordering;
 import io.wharf.serde.AvroDeserializer;
@@ -49,6 +51,7 @@ import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.Topics;
+import io.wharf.worker.internals.BrokerWatch;
 import io.wharf.worker.internals.CancelWatcher;
 import io.wharf.worker.internals.Completion;
 import io.wharf.worker.internals.JobExecution;
@@ -72,16 +75,7 @@ import io.wharf.worker.runtime.ContainerRunner;
  * the offsets they free in one transaction. A worker that dies mid-job leaves the job uncommitted, so another
  * worker runs it again.
  */
-public final class Worker implements AutoCloseable {
-    /** Where a worker is in its life; {@link #STOPPED} and {@link #FAILED} are final. */
-    public enum State {
-        CREATED, STARTING, RUNNING, STOPPING, STOPPED, FAILED;
-
-        public boolean ended() {
-            return this == STOPPED || this == FAILED;
-        }
-    }
-
+public final class Worker implements Role {
     /** How long close() waits beyond the drain timeout for the results to be committed and the clients closed. */
     private static final Duration CLOSE_MARGIN = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -114,6 +108,7 @@ public final class Worker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final Thread loop;
+    private BrokerWatch brokers;
     private volatile boolean stopping;
     private volatile State state = State.CREATED;
     private volatile Set<TopicPartition> assigned = Set.of();
@@ -172,6 +167,7 @@ public final class Worker implements AutoCloseable {
         return assigned;
     }
 
+    @Override
     public synchronized Worker start() {
         if (state != State.CREATED) {
             return this;
@@ -182,11 +178,13 @@ public final class Worker implements AutoCloseable {
         return this;
     }
 
+    @Override
     public State state() {
         return state;
     }
 
     /** Waits until the worker stopped or failed; true if it did within {@code timeout}. */
+    @Override
     public boolean awaitStop(Duration timeout) {
         if (state == State.CREATED) {
             return false;
@@ -211,6 +209,7 @@ public final class Worker implements AutoCloseable {
             }
             producer.initTransactions();
             consumer.subscribe(List.of(topic), new Rebalance());
+            brokers = new BrokerWatch(consumer::metrics, config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG), System::nanoTime);
             state = State.RUNNING;
             log.info("Worker {} started", workerId);
             while (!stopping) {
@@ -219,7 +218,7 @@ public final class Worker implements AutoCloseable {
             state = State.STOPPING;
             drain();
             state = State.STOPPED;
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | BrokerWatch.BrokerLostException e) {
             state = State.FAILED;
             log.error("Worker {} cannot go on: {}", workerId, e.toString());
         } catch (InterruptedException e) {
@@ -237,8 +236,22 @@ public final class Worker implements AutoCloseable {
     /** Abandons what still runs, closes every client and lets waiters go: the end of the loop, or of a worker never started. */
     private void release() {
         cancels.close();
-        abandonAll();
-        closeQuietly();
+        running.values().forEach(list -> list.forEach(f -> f.cancel(true)));
+        executor.shutdownNow();
+        quietly("job threads' end", () -> {
+            try {
+                executor.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        committer.close();
+        quietly("consumer close", () -> consumer.close(Duration.ofSeconds(5)));
+        quietly("producer close", () -> producer.close(Duration.ofSeconds(5)));
+        quietly("log producer close", () -> logProducer.close(Duration.ofSeconds(5)));
+        // What an abandoned job, or a crash of an earlier run of this worker, may have left.
+        quietly("removal of leftover containers", runner::removeStale);
+        runner.close();
         stopped.countDown();
     }
 
@@ -258,6 +271,7 @@ public final class Worker implements AutoCloseable {
             records = ConsumerRecords.empty();
         }
         wakeupPending.set(false);
+        brokers.check();
         for (ConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             PartitionTracker tracker = trackers.get(tp);
@@ -301,11 +315,9 @@ public final class Worker implements AutoCloseable {
         Taken taken;
         try {
             Job job = jobs.deserialize(record.topic(), record.value());
-            String key = null;
-            if (job.getFunction().getOrdering() == Ordering.KEY) {
-                // Keys are per function: two functions may use the same key without waiting on each other.
-                key = job.getFunction().getName() + '\u0000' + (job.getKey() != null ? job.getKey() : record.key());
-            }
+            // Keys are per function: two functions may use the same key without waiting on each other.
+            String key = job.getFunction().getOrdering() != Ordering.KEY ? null
+                    : job.getFunction().getName() + '\u0000' + (job.getKey() != null ? job.getKey() : record.key());
             taken = new Taken(record, tp, tracker, job, null, key);
         } catch (RuntimeException e) {
             if (SchemaRegistryException.isUnavailable(e)) {
@@ -342,15 +354,9 @@ public final class Worker implements AutoCloseable {
             return;
         }
         Job job = taken.job();
-        String cancelReason = cancels.reason(job.getJobId());
-        if (cancelReason != null) {
-            log.info("Job {} was cancelled before it started: skipped", job.getJobId());
-            complete(taken, records.of(job, execution.cancelled(job, dequeuedAt, cancelReason, null)), job.getJobId());
-            return;
-        }
-        if (JobExecution.pastDeadline(job, dequeuedAt)) {
-            // A backlog older than the function allows is not run (a restarted worker would otherwise run stale work).
-            complete(taken, records.of(job, execution.expired(job, dequeuedAt)), job.getJobId());
+        JobResult notRun = execution.beforeRun(job, dequeuedAt);
+        if (notRun != null) {
+            complete(taken, records.of(job, notRun), job.getJobId());
             return;
         }
         Future<?> future = executor.submit(() -> {
@@ -417,39 +423,12 @@ public final class Worker implements AutoCloseable {
         publish(true);
     }
 
-    private void abandonAll() {
-        running.values().forEach(list -> list.forEach(f -> f.cancel(true)));
-        executor.shutdownNow();
+    private static void quietly(String what, Runnable action) {
         try {
-            executor.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void closeQuietly() {
-        committer.close();
-        try {
-            consumer.close(Duration.ofSeconds(5));
+            action.run();
         } catch (RuntimeException e) {
-            log.debug("Consumer close failed", e);
+            log.debug("{} failed", what, e);
         }
-        try {
-            producer.close(Duration.ofSeconds(5));
-        } catch (RuntimeException e) {
-            log.debug("Producer close failed", e);
-        }
-        try {
-            logProducer.close(Duration.ofSeconds(5));
-        } catch (RuntimeException e) {
-            log.debug("Log producer close failed", e);
-        }
-        try {
-            runner.removeStale(); // what a crash of an earlier run, or an abandoned job, may have left
-        } catch (RuntimeException e) {
-            log.debug("Could not look for leftover containers", e);
-        }
-        runner.close();
     }
 
     /**
@@ -485,9 +464,7 @@ public final class Worker implements AutoCloseable {
                 trackers.put(tp, c == null ? new PartitionTracker() : PartitionTracker.skipping(c.offset(), c.metadata()));
             }
             assigned = Set.copyOf(trackers.keySet());
-            if (!partitions.isEmpty()) {
-                log.info("Worker {} assigned {}", workerId, partitions);
-            }
+            log.info("Worker {} assigned {}", workerId, partitions);
         }
 
         @Override

@@ -44,6 +44,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
+    public static final String BROKER_TIMEOUT_MS_CONFIG = "wharf.worker.broker.timeout.ms";
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
 
     private static final ConfigDef DEF = new ConfigDef()
@@ -86,6 +87,10 @@ public final class WorkerConfig extends AbstractConfig {
                     "Host directory for payload files (bind-mounted read-only into containers).")
             .define(DRAIN_TIMEOUT_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
                     "On close, running jobs get this long to finish before they are abandoned to another worker.")
+            .define(BROKER_TIMEOUT_MS_CONFIG, Type.LONG, 120_000L, Range.atLeast(1_000), Importance.MEDIUM,
+                    "A worker that hears from no Kafka broker for this long fails (WorkerMain exits 1), so that its supervisor "
+                            + "restarts it; its unfinished jobs run again on the partitions' next owner. Keep it above the time "
+                            + "a broker restart or a rebalance takes.")
             .define(SECRETS_KEY_CONFIG, Type.PASSWORD, null, (name, value) -> {
                 if (value != null) {
                     try {

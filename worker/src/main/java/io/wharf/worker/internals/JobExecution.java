@@ -93,6 +93,19 @@ public final class JobExecution {
         });
     }
 
+    /**
+     * The result of a job that is not to run at all, or null if it is to run: cancelled before it started, or taken
+     * past its deadline (a backlog older than the function allows, which a restarted worker would otherwise run).
+     */
+    public JobResult beforeRun(Job job, long dequeuedAt) {
+        String reason = cancels.reason(job.getJobId());
+        if (reason != null) {
+            log.info("Job {} was cancelled before it started: skipped", job.getJobId());
+            return cancelled(job, dequeuedAt, reason, null);
+        }
+        return pastDeadline(job, dequeuedAt) ? expired(job, dequeuedAt) : null;
+    }
+
     /** Runs the attempt taken at {@code dequeuedAt}; interrupted, it is abandoned (its container removed). */
     public JobResult run(Job job, long dequeuedAt) throws InterruptedException {
         FunctionSpec fn = job.getFunction();
@@ -173,7 +186,7 @@ public final class JobExecution {
     }
 
     /** The result of a job taken past its deadline: a backlog older than the function allows is not run. */
-    public JobResult expired(Job job, long dequeuedAt) {
+    JobResult expired(Job job, long dequeuedAt) {
         long now = clock.millis();
         FunctionSpec fn = job.getFunction();
         String error = "Job " + job.getJobId() + " expired: taken " + (dequeuedAt - job.getEventCreatedAt().toEpochMilli())
@@ -190,7 +203,7 @@ public final class JobExecution {
     }
 
     /** Whether the job is past its deadline at {@code dequeuedAt}. */
-    public static boolean pastDeadline(Job job, long dequeuedAt) {
+    private static boolean pastDeadline(Job job, long dequeuedAt) {
         return job.getDeadline() != null && dequeuedAt > job.getDeadline().toEpochMilli();
     }
 

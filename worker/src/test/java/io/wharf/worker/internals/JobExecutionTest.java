@@ -67,6 +67,7 @@ class JobExecutionTest {
 
     @Test
     void shouldSucceedWithStdoutAsTheBodyAndTheWorkersIdentity() throws Exception {
+        assertThat(execution.beforeRun(job("j1", fn("cat").build(), "ping"), NOW)).as("a job to run").isNull();
         JobResult result = execution.run(job("j1", fn("cat").build(), "ping"), NOW - 10);
         assertThat(result.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(body(result)).isEqualTo("ping");
@@ -116,8 +117,7 @@ class JobExecutionTest {
     void shouldExpireAJobTakenPastItsDeadlineWithoutRunningIt() {
         Job late = job("j6", fn("cat").setMaxJobAgeMillis(10L).build(), "");
         late.setDeadline(Instant.ofEpochMilli(NOW - 40));
-        assertThat(JobExecution.pastDeadline(late, NOW)).isTrue();
-        JobResult result = execution.expired(late, NOW);
+        JobResult result = execution.beforeRun(late, NOW);
         assertThat(result.getStatus()).isEqualTo(JobStatus.EXPIRED);
         assertThat(result.getError()).contains("maxJobAgeMillis of 10");
         assertThat(runner.requests).isEmpty();
@@ -126,6 +126,7 @@ class JobExecutionTest {
     @Test
     void shouldNotRunAJobCancelledBeforeItsRun() throws Exception {
         cancelled.put("j7", "changed my mind");
+        assertThat(execution.beforeRun(job("j7", fn("cat").build(), ""), NOW).getStatus()).as("at take").isEqualTo(JobStatus.CANCELLED);
         JobResult result = execution.run(job("j7", fn("cat").build(), ""), NOW);
         assertThat(result.getStatus()).isEqualTo(JobStatus.CANCELLED);
         assertThat(result.getError()).isEqualTo("Cancelled: changed my mind");

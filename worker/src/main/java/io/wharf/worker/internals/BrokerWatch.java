@@ -1,0 +1,76 @@
+package io.wharf.worker.internals;
+
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+
+/**
+ * Tells a worker that has lost its brokers for good: its consumer has had no response from any broker (fetches,
+ * heartbeats, metadata: a member of a group hears from its coordinator every heartbeat interval) for longer than
+ * the timeout. The worker then fails, and its supervisor restarts it; without this it would wait forever.
+ */
+public final class BrokerWatch {
+    private static final long CHECK_EVERY_NANOS = 1_000_000_000L;
+
+    private final Supplier<Map<MetricName, ? extends Metric>> metrics;
+    private final long timeoutNanos;
+    private final LongSupplier nanoTime;
+    private double lastResponses = -1;
+    private long lastHeard;
+    private long lastCheck;
+
+    /** {@code metrics}: the consumer's; the timeout counts from now. */
+    public BrokerWatch(Supplier<Map<MetricName, ? extends Metric>> metrics, long timeoutMillis, LongSupplier nanoTime) {
+        this.metrics = metrics;
+        this.timeoutNanos = timeoutMillis * 1_000_000L;
+        this.nanoTime = nanoTime;
+        this.lastHeard = nanoTime.getAsLong();
+        this.lastCheck = lastHeard;
+    }
+
+    /** Lost for good: no broker answered within the timeout. */
+    public static final class BrokerLostException extends KafkaException {
+        BrokerLostException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Checks (at most once a second) whether a broker answered since the last check.
+     *
+     * @throws BrokerLostException when none did for longer than the timeout
+     */
+    public void check() {
+        long now = nanoTime.getAsLong();
+        if (now - lastCheck < CHECK_EVERY_NANOS) {
+            return;
+        }
+        lastCheck = now;
+        double responses = responses();
+        if (responses < 0 || responses != lastResponses) {
+            lastResponses = responses;
+            lastHeard = now;
+            return;
+        }
+        if (now - lastHeard > timeoutNanos) {
+            throw new BrokerLostException("No Kafka broker has answered for " + (now - lastHeard) / 1_000_000 + " ms (more than "
+                    + "wharf.worker.broker.timeout.ms, " + timeoutNanos / 1_000_000 + " ms): the worker stops so that its supervisor can "
+                    + "restart it; its unfinished jobs run again on the partitions' next owner");
+        }
+    }
+
+    /** Responses the consumer has received from brokers so far; -1 if its client does not say. */
+    private double responses() {
+        for (Map.Entry<MetricName, ? extends Metric> e : metrics.get().entrySet()) {
+            if (e.getKey().name().equals("response-total") && e.getKey().group().equals("consumer-metrics")
+                    && e.getValue().metricValue() instanceof Number n) {
+                return n.doubleValue();
+            }
+        }
+        return -1;
+    }
+}
