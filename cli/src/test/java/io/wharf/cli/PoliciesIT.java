@@ -163,6 +163,35 @@ class PoliciesIT {
     }
 
     @Test
+    void aFunctionDeployedWithOrderingKeyThroughTheCliRunsOneKeysJobsOneAfterAnother() throws Exception {
+        String name = unique("ordered");
+        List<String> deploy = List.of("deploy", name, "--image", LocalImages.BUSYBOX, "--memory", "32m", "--ordering", "key",
+                "--cmd", "sh", "-c", "sleep 0.3; cat", "--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry());
+        assertThat(Wharf.commandLine().execute(deploy.toArray(String[]::new))).isZero();
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            List<Event> events = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Event event = client.event(name, ("job " + i).getBytes(StandardCharsets.UTF_8), "text/plain");
+                event.setKey("account-7");
+                events.add(event);
+            }
+            // Sent at once; the worker has 4 slots, so only the ordering key keeps them from running side by side.
+            List<java.util.concurrent.CompletableFuture<JobResult>> results = events.stream().map(client::invokeAsync).toList();
+            List<JobResult> done = new ArrayList<>();
+            for (var result : results) {
+                done.add(result.orTimeout(90, java.util.concurrent.TimeUnit.SECONDS).get());
+            }
+            assertThat(done).extracting(JobResult::getStatus).containsOnly(JobStatus.SUCCEEDED);
+            assertThat(done).extracting(r -> StandardCharsets.UTF_8.decode(r.getBody()).toString())
+                    .containsExactly("job 0", "job 1", "job 2", "job 3");
+            for (int i = 1; i < done.size(); i++) {
+                assertThat(done.get(i).getTimings().getStartedAt()).as("job %d starts after job %d exited", i, i - 1)
+                        .isGreaterThanOrEqualTo(done.get(i - 1).getTimings().getExitedAt());
+            }
+        }
+    }
+
+    @Test
     void aScheduleCreatedWithTheCliRunsItsFunctionUntilMaxRuns() {
         String name = unique("ticker");
         deploy(function(name, "echo tick"));

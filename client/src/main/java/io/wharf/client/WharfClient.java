@@ -8,24 +8,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import io.wharf.config.KafkaClientSettings;
 import io.wharf.records.Control;
 import io.wharf.records.ControlAction;
 import io.wharf.records.Event;
@@ -40,18 +43,33 @@ import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.topics.Topics;
 
-/** What the CLI does against a Wharf installation: deploy functions, send events, read results. Plain Kafka clients. */
+/**
+ * Wharf's Java client: deploy functions, invoke them and await their results (as futures), follow results,
+ * cancel jobs, set schedules and tenants. Plain Kafka clients and the schema registry; the CLI is built on it.
+ */
 public final class WharfClient implements AutoCloseable {
     private final Endpoints endpoints;
     private final HttpSchemaRegistryClient registry;
     private final KafkaProducer<String, byte[]> producer;
-    private KafkaConsumer<String, JobResult> tail;
+    private final KafkaClientSettings kafka;
+    private ResultWaiter results;
 
     public WharfClient(Endpoints endpoints) {
+        this(endpoints, Map.of());
+    }
+
+    /**
+     * {@code kafkaSettings}: Kafka client settings for this client's producer, consumers and admin client (TLS, SASL:
+     * {@code security.protocol}, {@code ssl.*}, {@code sasl.*}; {@code producer.}, {@code consumer.}, {@code admin.}
+     * aim one at one kind).
+     *
+     * @throws org.apache.kafka.common.config.ConfigException naming a key that is not a Kafka client setting
+     */
+    public WharfClient(Endpoints endpoints, Map<String, ?> kafkaSettings) {
         this.endpoints = endpoints;
         this.registry = new HttpSchemaRegistryClient(endpoints.registry());
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        this.kafka = new KafkaClientSettings(kafkaSettings, new ConfigDef());
+        Properties p = client(KafkaClientSettings.Kind.PRODUCER);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_RECORD_BYTES);
@@ -61,7 +79,7 @@ public final class WharfClient implements AutoCloseable {
 
     /** Registers or updates a function, creating its pool's job topic if needed. */
     public void deploy(FunctionSpec spec) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap()))) {
+        try (Admin admin = Admin.create(client(KafkaClientSettings.Kind.ADMIN))) {
             int partitions = admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames().get().get(Topics.EVENTS).partitions().size();
             Topics.ensure(admin, List.of(new org.apache.kafka.clients.admin.NewTopic(Topics.jobs(spec.getPool()), partitions, (short) -1)));
         } catch (InterruptedException e) {
@@ -86,8 +104,7 @@ public final class WharfClient implements AutoCloseable {
 
     /** The current schedules: the compacted topic read to its end, last record per id, deleted ones left out. */
     public Map<String, Schedule> schedules() {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        Properties c = client(KafkaClientSettings.Kind.CONSUMER);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         Map<String, Schedule> current = new java.util.TreeMap<>();
@@ -140,65 +157,65 @@ public final class WharfClient implements AutoCloseable {
     }
 
     /**
-     * Sends the event and waits for its job's final result. The results consumer is kept between calls and
-     * positioned at the end before the first send, so no result can slip past and no call pays for a new
-     * consumer.
+     * Sends the event; the future completes with its job's final result (exceptionally if the event could not be
+     * sent). Add a timeout with {@link CompletableFuture#orTimeout}.
      */
+    public CompletableFuture<JobResult> invokeAsync(Event event) {
+        CompletableFuture<JobResult> result = results().await(event.getId());
+        producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event)),
+                (metadata, error) -> {
+                    if (error != null) {
+                        result.completeExceptionally(new IllegalStateException("Could not write to " + Topics.EVENTS + " on "
+                                + endpoints.bootstrap() + ": " + error.getMessage(), error));
+                    }
+                });
+        return result;
+    }
+
+    /** Sends the event and waits for its job's final result. */
     public JobResult invoke(Event event, Duration timeout) throws TimeoutException {
-        KafkaConsumer<String, JobResult> results = tail();
-        send(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event));
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, JobResult> record : results.poll(Duration.ofMillis(100))) {
-                if (event.getId().equals(record.key())) {
-                    return record.value();
-                }
-            }
+        CompletableFuture<JobResult> result = invokeAsync(event);
+        try {
+            return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            result.cancel(false);
+            throw new TimeoutException("No result for job " + event.getId() + " within " + timeout.toSeconds()
+                    + " s: is a worker running for the function's pool? (`wharf results --follow` shows results as they arrive)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for job " + event.getId(), e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-        throw new TimeoutException("No result for job " + event.getId() + " within " + timeout.toSeconds()
-                + " s: is a worker running for the function's pool? (`wharf results --follow` shows results as they arrive)");
     }
 
-    private KafkaConsumer<String, JobResult> tail() {
-        if (tail == null) {
-            tail = resultsConsumer();
-            assignAll(tail).forEach(tail::position);
-        }
-        return tail;
-    }
-
-    /** Assigns every partition of wharf.results, positioned at the end. */
-    private static List<TopicPartition> assignAll(KafkaConsumer<String, JobResult> consumer) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (PartitionInfo info : consumer.partitionsFor(Topics.RESULTS)) {
-            partitions.add(new TopicPartition(info.topic(), info.partition()));
-        }
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        return partitions;
-    }
-
-    /** Sends all events at once and waits until each has a result; returns how many arrived. */
+    /** Sends all events at once and waits until each has a result; returns how many arrived within the timeout. */
     public int invokeAll(List<Event> events, Duration timeout) {
-        java.util.Set<String> waiting = new java.util.HashSet<>();
-        events.forEach(e -> waiting.add(e.getId()));
-        KafkaConsumer<String, JobResult> results = tail();
-        AvroSerializer<Event> serializer = new AvroSerializer<>(registry);
-        for (Event event : events) {
-            producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), serializer.serialize(Topics.EVENTS, event)));
-        }
+        List<CompletableFuture<JobResult>> pending = events.stream().map(this::invokeAsync).toList();
         producer.flush();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!waiting.isEmpty() && System.nanoTime() < deadline) {
-            results.poll(Duration.ofMillis(100)).forEach(r -> waiting.remove(r.key()));
+        try {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // counted below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        return events.size() - waiting.size();
+        int arrived = (int) pending.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
+        pending.forEach(f -> f.cancel(false));
+        return arrived;
+    }
+
+    private synchronized ResultWaiter results() {
+        if (results == null) {
+            results = new ResultWaiter(this::resultsConsumer);
+        }
+        return results;
     }
 
     /** Calls {@code sink} with each result, from the end of the topic (or its beginning), until interrupted. */
     public void follow(boolean fromBeginning, Consumer<JobResult> sink) {
         try (KafkaConsumer<String, JobResult> results = resultsConsumer()) {
-            List<TopicPartition> partitions = assignAll(results);
+            List<TopicPartition> partitions = ResultWaiter.assignAtEnd(results);
             if (fromBeginning) {
                 results.seekToBeginning(partitions);
             }
@@ -209,12 +226,19 @@ public final class WharfClient implements AutoCloseable {
     }
 
     private KafkaConsumer<String, JobResult> resultsConsumer() {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        Properties c = client(KafkaClientSettings.Kind.CONSUMER);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
         return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
+    }
+
+    /** Pass-through settings first, then where the cluster is. */
+    private Properties client(KafkaClientSettings.Kind kind) {
+        Properties props = new Properties();
+        props.putAll(kafka.of(kind));
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
+        return props;
     }
 
     private void send(String topic, String key, byte[] value) {
@@ -230,8 +254,8 @@ public final class WharfClient implements AutoCloseable {
 
     @Override
     public void close() {
-        if (tail != null) {
-            tail.close(Duration.ofSeconds(5));
+        if (results != null) {
+            results.close();
         }
         producer.close(Duration.ofSeconds(5));
     }
