@@ -10,10 +10,13 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
+import io.wharf.records.DeadLetter;
 import io.wharf.records.Job;
+import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
+import io.wharf.topics.DeadLetterRecords;
 
 /**
  * Admission under one kind of owner's limits (functions in the first stage, tenants in the second): a job goes
@@ -22,11 +25,24 @@ import io.wharf.serde.AvroSerializer;
  * refill and slots free up; a job past its deadline is {@code EXPIRED} instead.
  */
 final class Admission {
-    /** Where admitted and refused jobs go. */
+    /** Where admitted and refused jobs go: the sinks of the processor that admits them. */
     interface Outlet {
         void dispatch(Job job, long now);
 
-        void refuse(Job job, JobStatus status, String reason, long now);
+        /** A refused job's final result. */
+        void result(Job job, JobResult result, long now);
+
+        /** An expired job, for the dead-letter topic. */
+        void deadLetter(Job job, DeadLetter letter, long now);
+    }
+
+    /** A job that is not let out: its final result, and for an expired one a dead letter with the job in it. */
+    void refuse(Outlet out, Job job, JobStatus status, String reason, long now) {
+        out.result(job, DispatchProcessor.result(job, status, reason, now), now);
+        if (status == JobStatus.EXPIRED) {
+            out.deadLetter(job, DeadLetterRecords.of(job.getJobId(), job.getFunction().getName(), status, reason, DispatchProcessor.STATE_TOPIC,
+                    -1, -1, job.getJobId(), writer.serialize(DispatchProcessor.STATE_TOPIC, job), now), now);
+        }
     }
 
     private final String kind;
@@ -83,7 +99,7 @@ final class Admission {
 
     void admit(String owner, LimitState.Limits l, Job job, long now, Outlet out) {
         if (expired(job, now)) {
-            out.refuse(job, JobStatus.EXPIRED, expiry(job, now), now);
+            refuse(out, job, JobStatus.EXPIRED, expiry(job, now), now);
             return;
         }
         if (!l.any() && !waiting.contains(owner)) {
@@ -99,7 +115,7 @@ final class Admission {
             return;
         }
         if (state.pending >= l.maxPending()) {
-            out.refuse(job, JobStatus.THROTTLED, kind + " '" + owner + "' already holds " + state.pending
+            refuse(out, job, JobStatus.THROTTLED, kind + " '" + owner + "' already holds " + state.pending
                     + " jobs waiting for its rate limit or concurrency cap (maxPending " + l.maxPending() + "): try again later", now);
             return;
         }
@@ -194,9 +210,9 @@ final class Admission {
                     timers.cancel(job.getDeadline().toEpochMilli() + 1, Timers.Kind.EXPIRE, job.getJobId());
                 }
                 if (l == null) {
-                    out.refuse(job, JobStatus.REJECTED, kind + " '" + owner + "' was deleted while the job waited", now);
+                    refuse(out, job, JobStatus.REJECTED, kind + " '" + owner + "' was deleted while the job waited", now);
                 } else if (expired(job, now)) {
-                    out.refuse(job, JobStatus.EXPIRED, expiry(job, now), now);
+                    refuse(out, job, JobStatus.EXPIRED, expiry(job, now), now);
                 } else {
                     state.take(l);
                     count(owner, l, job, state);

@@ -29,7 +29,6 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
-import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 
 /**
@@ -74,11 +73,13 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
 
         @Override
-        public void refuse(Job job, JobStatus status, String reason, long now) {
-            finish(result(job, status, reason, now), now);
-            if (status == JobStatus.EXPIRED) {
-                forwardDeadLetter(job, status, reason, now);
-            }
+        public void result(Job job, JobResult result, long now) {
+            finish(result, now);
+        }
+
+        @Override
+        public void deadLetter(Job job, DeadLetter letter, long now) {
+            context.forward(new Record<String, Object>(job.getJobId(), letter, now), Names.DLQ_SINK);
         }
     };
 
@@ -323,7 +324,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     Bytes key = Bytes.wrap(timer.value());
                     Job job = admission.expire(key, Pending.owner(key));
                     if (job != null) {
-                        outlet.refuse(job, JobStatus.EXPIRED, Admission.expiry(job, now), now);
+                        admission.refuse(outlet, job, JobStatus.EXPIRED, Admission.expiry(job, now), now);
                     }
                 }
                 case SCHEDULE -> log.warn("Schedule timer {} found in the dispatch timers: ignored", timer.id());
@@ -359,11 +360,5 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), Names.RESULTS_SINK);
             }
         }
-    }
-
-    private void forwardDeadLetter(Job job, JobStatus status, String reason, long now) {
-        DeadLetter letter = DeadLetterRecords.of(job.getJobId(), job.getFunction().getName(), status, reason, STATE_TOPIC, -1, -1,
-                job.getJobId(), jobWriter.serialize(STATE_TOPIC, job), now);
-        context.forward(new Record<String, Object>(job.getJobId(), letter, now), Names.DLQ_SINK);
     }
 }

@@ -16,11 +16,9 @@ import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
-import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
-import io.wharf.topics.DeadLetterRecords;
 
 /**
  * The tenant stage: jobs of tenants with limits come here (keyed by tenant) once their function's limits let
@@ -50,16 +48,15 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         }
 
         @Override
-        public void refuse(Job job, JobStatus status, String reason, long now) {
-            JobResult result = DispatchProcessor.result(job, status, reason, now);
+        public void result(Job job, JobResult result, long now) {
             context.forward(new Record<String, Object>(job.getJobId(), result, now), Names.TENANT_RESULTS_SINK);
             Attempt report = Attempt.newBuilder().setOutcome(result).setFinished(true).setTraceContext(job.getTraceContext()).build();
             context.forward(new Record<String, Object>(job.getFunction().getName(), report, now), Names.TENANT_ATTEMPTS_SINK);
-            if (status == JobStatus.EXPIRED) {
-                DeadLetter letter = DeadLetterRecords.of(job.getJobId(), job.getFunction().getName(), status, reason,
-                        DispatchProcessor.STATE_TOPIC, -1, -1, job.getJobId(), jobWriter.serialize(DispatchProcessor.STATE_TOPIC, job), now);
-                context.forward(new Record<String, Object>(job.getJobId(), letter, now), Names.TENANT_DLQ_SINK);
-            }
+        }
+
+        @Override
+        public void deadLetter(Job job, DeadLetter letter, long now) {
+            context.forward(new Record<String, Object>(job.getJobId(), letter, now), Names.TENANT_DLQ_SINK);
         }
     };
 
