@@ -123,11 +123,6 @@ public final class ResultCommitter implements AutoCloseable {
         }
     }
 
-    /** Whether a transaction is under way. */
-    public boolean busy() {
-        return inFlight != null;
-    }
-
     /** What the committer thread did with one batch. */
     private record Outcome(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets,
                            Map<TopicPartition, PartitionTracker> trackers, RuntimeException error) {
