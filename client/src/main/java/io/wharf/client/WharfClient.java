@@ -80,7 +80,7 @@ public final class WharfClient implements AutoCloseable {
     public void deploy(FunctionSpec spec) {
         try (Admin admin = Admin.create(client(KafkaClientSettings.Kind.ADMIN))) {
             int partitions = admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames().get().get(Topics.EVENTS).partitions().size();
-            Topics.ensure(admin, List.of(new org.apache.kafka.clients.admin.NewTopic(Topics.jobs(spec.getPool()), partitions, (short) -1)));
+            Topics.ensure(admin, List.of(Topics.jobsTopic(spec.getPool(), partitions, (short) -1)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted", e);

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.roles.Role;
+import io.wharf.topics.TopicLimits;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 
@@ -52,18 +53,20 @@ public final class Dispatcher implements Role {
         }
         log.info("Dispatcher starting");
         Map<String, Integer> partitions;
+        TopicLimits limits;
         try {
             Startup startup = new Startup(Duration.ofMillis(config.getLong(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG)));
             startup.publishSchemas(registry);
             try (Admin admin = Admin.create(config.adminProperties())) {
                 partitions = startup.partitions(admin, String.join(",", config.getList(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG)));
+                limits = startup.limits(admin);
             }
         } catch (RuntimeException e) {
             startFailed = true;
             throw e;
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
-                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions), config.streamsProperties());
+                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions, limits), config.streamsProperties());
         // A crashed stream thread is replaced; its task restarts from the last committed transaction.
         created.setUncaughtExceptionHandler(e -> {
             log.error("Dispatcher stream thread failed; replacing it", e);

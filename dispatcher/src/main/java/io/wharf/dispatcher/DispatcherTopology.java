@@ -30,6 +30,7 @@ import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 
 /**
@@ -77,6 +78,11 @@ public final class DispatcherTopology {
      * client wrote elsewhere is moved there first. Topics it does not name are taken as placed right.
      */
     public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions) {
+        return build(registry, tick, partitions, new TopicLimits(Map.of(), Topics.MAX_RECORD_BYTES));
+    }
+
+    /** As {@link #build(SchemaRegistryClient, Duration, Map)}; jobs are kept within {@code limits} (an event whose job would not fit is refused). */
+    public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits) {
         Placement placement = new Placement(partitions);
         Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
@@ -84,7 +90,7 @@ public final class DispatcherTopology {
         topology.addSource(ATTEMPTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.ATTEMPTS);
 
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry, placement), FUNCTIONS_SOURCE);
-        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement), EVENTS_SOURCE, ATTEMPTS_SOURCE);
+        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits), EVENTS_SOURCE, ATTEMPTS_SOURCE);
         topology.addStateStore(store(Names.FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
         // Counters change on every event of a limited function. In memory, restored from their changelog: a
         // RocksDB store flushes its memtable to a new file on every exactly-once commit (measured +10 ms per hop

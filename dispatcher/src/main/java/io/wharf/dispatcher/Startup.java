@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.TopicSchemas;
+import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 
 /**
@@ -53,6 +54,28 @@ final class Startup {
         });
         log.info("Schemas published: {}", String.join(", ", subjects));
         return subjects;
+    }
+
+    /**
+     * The record limits of the topics the dispatcher writes jobs, results and dead letters to; a pool's job topic made
+     * after start counts as {@code wharf.events}, made the same way.
+     */
+    TopicLimits limits(Admin admin) {
+        try {
+            Set<String> topics = new java.util.TreeSet<>(admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            topics.removeIf(t -> !t.startsWith(Topics.JOBS_PREFIX) && !List.of(Topics.EVENTS, Topics.RESULTS, Topics.DLQ, Topics.ATTEMPTS,
+                    Topics.TENANT_ADMISSION).contains(t));
+            TopicLimits limits = TopicLimits.read(admin, topics, timeout);
+            limits = limits.otherwise(limits.limit(Topics.EVENTS));
+            log.info("Records are kept within these topics' max.message.bytes: {}", limits);
+            return limits;
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("Could not read the topics' record limits ({}); assuming Kafka's default", e.toString());
+            return TopicLimits.kafkaDefaults();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while reading the topics' record limits", e);
+        }
     }
 
     /** The partition counts of the topics whose records the dispatcher places by key. */

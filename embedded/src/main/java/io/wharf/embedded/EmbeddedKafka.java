@@ -55,11 +55,25 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Starts a broker on {@code port} (0 = any free one) keeping its data in {@code dataDir}. */
     public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int port) {
         EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, port);
-        kafka.startServer();
+        kafka.startServer(false);
         return kafka;
     }
 
-    private void startServer() {
+    /**
+     * Starts a broker with Kafka's default record limits ({@code message.max.bytes} 1 MiB), as users' brokers have,
+     * on a free port with its data removed on close: what the tests of record sizes run against.
+     */
+    public static EmbeddedKafka startStock() {
+        try {
+            EmbeddedKafka kafka = new EmbeddedKafka(Files.createTempDirectory("wharf-kafka-stock-"), true, 0);
+            kafka.startServer(true);
+            return kafka;
+        } catch (IOException e) {
+            throw new IllegalStateException("Could not create a data directory for the embedded broker", e);
+        }
+    }
+
+    private void startServer(boolean stockLimits) {
         long begin = System.nanoTime();
         Map<String, Object> props = new HashMap<>();
         props.put("process.roles", "broker,controller");
@@ -83,8 +97,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("group.initial.rebalance.delay.ms", "0");
         // Lets tests and `wharf dev` use short consumer session timeouts, so a dead worker's jobs move quickly.
         props.put("group.min.session.timeout.ms", "1000");
-        props.put("message.max.bytes", String.valueOf(MAX_MESSAGE_BYTES));
-        props.put("replica.fetch.max.bytes", String.valueOf(MAX_MESSAGE_BYTES));
+        if (!stockLimits) {
+            props.put("message.max.bytes", String.valueOf(MAX_MESSAGE_BYTES));
+            props.put("replica.fetch.max.bytes", String.valueOf(MAX_MESSAGE_BYTES));
+        }
         props.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));
         KafkaConfig config = new KafkaConfig(props, false);
         try {

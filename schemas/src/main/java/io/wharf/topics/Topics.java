@@ -43,7 +43,8 @@ public final class Topics {
     /**
      * The largest record Wharf's clients write or fetch (producers' {@code max.request.size}, consumers'
      * {@code max.partition.fetch.bytes}): a result body is capped well below it. A broker's own limit
-     * ({@code message.max.bytes}, 1 MiB by default) may be lower, and then it decides.
+     * ({@code message.max.bytes}, 1 MiB by default) applies to topics created without their own limit; Wharf then keeps its
+     * records within it (see {@link TopicLimits}).
      */
     public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
     /**
@@ -75,24 +76,37 @@ public final class Topics {
         return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
-    /** The topics a Wharf installation needs, with the given partition count and replication factor. */
+    /**
+     * The topics a Wharf installation needs, with the given partition count and replication factor. Each carries an
+     * explicit {@code max.message.bytes} of {@link #MAX_RECORD_BYTES}, so it takes Wharf's largest records whatever the
+     * broker's default (Kafka's is 1 MiB); on topics created otherwise, Wharf keeps its records within the limit it
+     * finds (see {@link TopicLimits}).
+     */
     public static List<NewTopic> core(int partitions, short replication, Collection<String> pools) {
         List<NewTopic> topics = new ArrayList<>();
-        Map<String, String> compact = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-        topics.add(new NewTopic(FUNCTIONS, partitions, replication).configs(compact));
-        topics.add(new NewTopic(SCHEDULES, partitions, replication).configs(compact));
-        topics.add(new NewTopic(TENANTS, partitions, replication).configs(compact));
-        topics.add(new NewTopic(TENANT_ADMISSION, partitions, replication));
-        topics.add(new NewTopic(EVENTS, partitions, replication));
-        topics.add(new NewTopic(ATTEMPTS, partitions, replication));
-        topics.add(new NewTopic(RESULTS, partitions, replication));
-        topics.add(new NewTopic(LOGS, partitions, replication));
-        topics.add(new NewTopic(DLQ, partitions, replication));
-        topics.add(new NewTopic(CONTROL, 1, replication).configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(CONTROL_RETENTION_MS))));
+        topics.add(topic(FUNCTIONS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(topic(SCHEDULES, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(topic(TENANTS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        for (String name : List.of(TENANT_ADMISSION, EVENTS, ATTEMPTS, RESULTS, LOGS, DLQ)) {
+            topics.add(topic(name, partitions, replication, Map.of()));
+        }
+        topics.add(topic(CONTROL, 1, replication, Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(CONTROL_RETENTION_MS))));
         for (String pool : pools) {
-            topics.add(new NewTopic(jobs(pool), partitions, replication));
+            topics.add(jobsTopic(pool, partitions, replication));
         }
         return topics;
+    }
+
+    /** A pool's job topic, as {@link #core} makes them ({@code replication} -1: the broker's default). */
+    public static NewTopic jobsTopic(String pool, int partitions, short replication) {
+        return topic(jobs(pool), partitions, replication, Map.of());
+    }
+
+    private static NewTopic topic(String name, int partitions, short replication, Map<String, String> configs) {
+        Map<String, String> all = new java.util.HashMap<>(configs);
+        all.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(MAX_RECORD_BYTES));
+        return (replication > 0 ? new NewTopic(name, partitions, replication) : new NewTopic(name, java.util.Optional.of(partitions),
+                java.util.Optional.empty())).configs(all);
     }
 
     /** Creates whichever of {@code topics} do not exist yet. */

@@ -203,6 +203,7 @@ public final class Worker implements Role {
             if (stale > 0) {
                 log.info("Worker {} removed {} containers an earlier run of it left behind", workerId, stale);
             }
+            records.readLimits(config.adminProperties());
             cancels.start();
             if (!cancels.awaitCaughtUp(Duration.ofSeconds(30))) {
                 log.warn("Worker {} has not read all cancel requests after 30 s; starting anyway", workerId);

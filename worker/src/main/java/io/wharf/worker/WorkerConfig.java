@@ -159,6 +159,11 @@ public final class WorkerConfig extends AbstractConfig {
         return c;
     }
 
+    /** An admin client, to read the topics' record limits at start. */
+    public Properties adminProperties() {
+        return client(Kind.ADMIN, workerId + "-admin");
+    }
+
     /** Pass-through settings first, then where the cluster is and who this client is. */
     private Properties client(Kind kind, String clientId) {
         Properties props = new Properties();

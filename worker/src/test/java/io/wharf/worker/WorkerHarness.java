@@ -49,7 +49,7 @@ final class WorkerHarness implements AutoCloseable {
     WorkerHarness(int partitions) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             Topics.ensure(admin, Topics.core(4, (short) 1, List.of()));
-            Topics.ensure(admin, List.of(new NewTopic(Topics.jobs(pool), partitions, (short) 1)));
+            Topics.ensure(admin, List.of(Topics.jobsTopic(pool, partitions, (short) 1)));
         }
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

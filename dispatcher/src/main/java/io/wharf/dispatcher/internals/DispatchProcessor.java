@@ -29,6 +29,7 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
+import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 
 /**
@@ -59,6 +60,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final Duration tick;
     private final SchemaRegistryClient registry;
     private final Placement placement;
+    /** A job record must fit its pool's topic: one the broker refuses would fail the task's transaction, over and over. */
+    private final TopicLimits limits;
     private ProcessorContext<String, Object> context;
     private Timers timers;
     private FanOut fanOut;
@@ -83,8 +86,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
     };
 
-    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement) {
+    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, TopicLimits limits) {
         this.placement = placement;
+        this.limits = limits;
         this.events = new AvroDeserializer<>(registry, Event.class);
         this.attempts = new AvroDeserializer<>(registry, Attempt.class);
         this.jobReader = new AvroDeserializer<>(registry, Job.class);
@@ -171,7 +175,15 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             for (int i = 0; i < elements.size(); i++) {
                 jobs.add(job(event, spec, FanOut.childId(jobId, i), elements.get(i), priority, jobId, now));
             }
-            fanOut.start(jobId, elements.size());
+        }
+        String tooLarge = tooLarge(jobs, spec);
+        if (tooLarge != null) {
+            // The dead letter would be as large: it points at the event, which stays on its topic, instead of copying it.
+            DeadLetters.refuse(context, record.withValue(null), jobId, function, JobStatus.REJECTED, tooLarge, createdAt);
+            return;
+        }
+        if (checked.elements() != null) {
+            fanOut.start(jobId, jobs.size());
         }
         long runAt = event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli();
         for (Job job : jobs) {
@@ -182,6 +194,26 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 admit(spec, job, now);
             }
         }
+    }
+
+    /**
+     * Why a job would not fit its pool's topic, or null. Only a payload near the budget is measured exactly (the
+     * function's encoding is cached, so that costs one payload copy); most are far below it.
+     */
+    private String tooLarge(List<Job> jobs, FunctionSpec spec) {
+        String topic = Topics.jobs(spec.getPool());
+        int budget = limits.valueBudget(topic);
+        for (Job job : jobs) {
+            if (job.getPayload().remaining() > budget / 2) {
+                int size = jobWriter.serialize(STATE_TOPIC, job).length;
+                if (size > budget) {
+                    return "Job " + job.getJobId() + " would be a record of " + size + " bytes, more than " + topic + " takes (max.message.bytes "
+                            + limits.limit(topic) + ", less " + TopicLimits.ENVELOPE + " bytes of envelope): send a payload of at most about "
+                            + (job.getPayload().remaining() - (size - budget)) + " bytes, or raise the topic's max.message.bytes";
+                }
+            }
+        }
+        return null;
     }
 
     private static Job job(Event event, FunctionSpec spec, String jobId, ByteBuffer payload, int priority, String parentId, long now) {

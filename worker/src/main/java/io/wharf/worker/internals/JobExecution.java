@@ -128,12 +128,13 @@ public final class JobExecution {
             running.remove(job.getJobId());
         }
         output.onEnd();
+        JobStatus status = status(outcome);
         String cancelReason = cancels.reason(job.getJobId());
-        if (cancelReason != null) {
+        // A run that succeeded stays SUCCEEDED: the cancel came too late to stop it, and a final status is never overwritten.
+        if (cancelReason != null && status != JobStatus.SUCCEEDED) {
             output.system("[wharf] CANCELLED: " + cancelReason);
             return cancelled(job, dequeuedAt, cancelReason, outcome);
         }
-        JobStatus status = status(outcome);
         String error = error(status, outcome, fn);
         if (error != null) {
             output.system("[wharf] " + status + ": " + error);

@@ -1,8 +1,12 @@
 package io.wharf.worker.internals;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
+import java.util.function.Supplier;
 
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -20,6 +24,7 @@ import io.wharf.rules.Retries;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.DeadLetterRecords;
+import io.wharf.topics.TopicLimits;
 import io.wharf.topics.TopicSchemas;
 import io.wharf.topics.Topics;
 
@@ -38,6 +43,7 @@ public final class ResultRecords {
     private final AvroSerializer<Attempt> attempts;
     private final AvroSerializer<DeadLetter> deadLetters;
     private volatile boolean registered;
+    private volatile TopicLimits limits = TopicLimits.kafkaDefaults();
 
     public ResultRecords(SchemaRegistryClient registry) {
         this.registry = registry;
@@ -60,15 +66,46 @@ public final class ResultRecords {
         }
     }
 
+    /** The largest records each topic takes; Kafka's defaults until the worker has read them. */
+    public void limits(TopicLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Reads the record limits of the topics a worker writes, with an admin client of these properties. */
+    public void readLimits(Properties adminProperties) throws InterruptedException {
+        try (Admin admin = Admin.create(adminProperties)) {
+            limits(TopicLimits.read(admin, List.of(Topics.RESULTS, Topics.ATTEMPTS, Topics.DLQ, Topics.LOGS), Duration.ofSeconds(30)));
+        }
+        log.info("Records are kept within these topics' max.message.bytes: {}", limits);
+    }
+
     public List<ProducerRecord<String, byte[]>> of(Job job, JobResult result) {
         FunctionSpec fn = job.getFunction();
         if (Retries.retryable(fn.getRetry(), result)) {
             Attempt attempt = Attempt.newBuilder().setOutcome(result).setFinished(false).setJob(job)
                     .setTraceContext(job.getTraceContext()).build();
-            return List.of(new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
+            byte[] report = fit(Topics.ATTEMPTS, result, () -> attempts.serialize(Topics.ATTEMPTS, attempt));
+            if (report != null) {
+                return List.of(new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), report));
+            }
+            // The job itself leaves no room in an attempt report: a retry could not be asked for, so this is final.
+            result = tooLarge(job, result, Topics.ATTEMPTS);
         }
+        return finalRecords(job, result);
+    }
+
+    private List<ProducerRecord<String, byte[]>> finalRecords(Job job, JobResult result) {
+        FunctionSpec fn = job.getFunction();
         result.setHistory(Results.finalHistory(job, result));
-        ProducerRecord<String, byte[]> last = new ProducerRecord<>(Topics.RESULTS, job.getJobId(), results.serialize(Topics.RESULTS, result));
+        JobResult outcome = result;
+        byte[] value = fit(Topics.RESULTS, outcome, () -> results.serialize(Topics.RESULTS, outcome));
+        if (value == null) {
+            JobResult failed = tooLarge(job, result, Topics.RESULTS);
+            failed.setHistory(result.getHistory());
+            result = failed;
+            value = results.serialize(Topics.RESULTS, failed);
+        }
+        ProducerRecord<String, byte[]> last = new ProducerRecord<>(Topics.RESULTS, job.getJobId(), value);
         if (!job.getReportAttempt()) {
             return List.of(last);
         }
@@ -77,7 +114,55 @@ public final class ResultRecords {
         result.setBody(status == JobStatus.SUCCEEDED && !fn.getOnSuccess().isEmpty() ? result.getBody() : ByteBuffer.allocate(0));
         result.setStderrTail(fn.getOnFailure().isEmpty() ? null : result.getStderrTail());
         Attempt attempt = Attempt.newBuilder().setOutcome(result).setFinished(true).setTraceContext(job.getTraceContext()).build();
-        return List.of(last, new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), attempts.serialize(Topics.ATTEMPTS, attempt)));
+        byte[] report = fit(Topics.ATTEMPTS, result, () -> attempts.serialize(Topics.ATTEMPTS, attempt));
+        if (report == null) {
+            attempt.setOutcome(tooLarge(job, result, Topics.ATTEMPTS));
+            report = attempts.serialize(Topics.ATTEMPTS, attempt);
+        }
+        return List.of(last, new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), report));
+    }
+
+    /**
+     * The record {@code write} makes, within {@code topic}'s budget: the outcome's body is cut (and flagged truncated),
+     * then its stderr tail dropped, until it fits; null if it cannot fit even so.
+     */
+    private byte[] fit(String topic, JobResult outcome, Supplier<byte[]> write) {
+        int budget = limits.valueBudget(topic);
+        byte[] value = write.get();
+        if (value.length <= budget) {
+            return value;
+        }
+        ByteBuffer body = outcome.getBody();
+        if (body != null && body.remaining() > 0) {
+            int keep = Math.max(0, body.remaining() - (value.length - budget) - 64);
+            outcome.setBody(ByteBuffer.wrap(bytes(body), 0, keep).slice());
+            outcome.setBodyTruncated(true);
+            value = write.get();
+        }
+        if (value.length > budget && outcome.getStderrTail() != null) {
+            outcome.setStderrTail(null);
+            value = write.get();
+        }
+        if (value.length > budget) {
+            log.warn("A {} record of job {} would be {} bytes, more than {}'s max.message.bytes ({}) allows", topic, outcome.getJobId(),
+                    value.length, topic, limits.limit(topic));
+            return null;
+        }
+        return value;
+    }
+
+    /** A final FAILED result for an attempt whose records cannot fit their topic, saying so. */
+    private JobResult tooLarge(Job job, JobResult result, String topic) {
+        return Results.of(job, JobStatus.FAILED, "The outcome of this attempt (" + result.getStatus() + ") cannot be written: its "
+                        + topic + " record exceeds the topic's max.message.bytes of " + limits.limit(topic) + " bytes even without body "
+                        + "and stderr. Raise the topic's max.message.bytes or send a smaller payload", result.getCompletedAt().toEpochMilli())
+                .setExitCode(result.getExitCode()).setWorkerId(result.getWorkerId()).setTimings(result.getTimings()).build();
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] copy = new byte[buffer.remaining()];
+        buffer.duplicate().get(copy);
+        return copy;
     }
 
     /** A job record that cannot be run (it does not decode), sent to the dead-letter topic with why. */
@@ -85,6 +170,12 @@ public final class ResultRecords {
         log.warn("Job record {} sent to {}: {}", id, Topics.DLQ, reason);
         DeadLetter letter = DeadLetterRecords.of(id, null, JobStatus.REJECTED, reason, record.topic(), record.partition(), record.offset(),
                 record.key(), record.value(), now);
-        return new ProducerRecord<>(Topics.DLQ, id, deadLetters.serialize(Topics.DLQ, letter));
+        byte[] value = deadLetters.serialize(Topics.DLQ, letter);
+        if (value.length > limits.valueBudget(Topics.DLQ)) {
+            letter.setOriginalValue(null);
+            letter.setReason(reason + " (its " + record.value().length + " bytes are not kept: more than " + Topics.DLQ + " takes)");
+            value = deadLetters.serialize(Topics.DLQ, letter);
+        }
+        return new ProducerRecord<>(Topics.DLQ, id, value);
     }
 }

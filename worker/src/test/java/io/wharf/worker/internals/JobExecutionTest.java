@@ -155,6 +155,17 @@ class JobExecutionTest {
     }
 
     @Test
+    void shouldKeepSucceededWhenTheCancelArrivesAsTheRunEndsOnItsOwn() throws Exception {
+        runner.outcomes = r -> {
+            cancelled.put(r.jobId(), "too late"); // read while the container was exiting 0
+            return null;
+        };
+        JobResult result = execution.run(job("j13", fn("cat").build(), "done"), NOW);
+        assertThat(result.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(body(result)).isEqualTo("done");
+    }
+
+    @Test
     void shouldLeaveTheResultOfAJobCancelledAfterItsRun() throws Exception {
         JobResult result = execution.run(job("j9", fn("cat").build(), "done"), NOW);
         cancelled.put("j9", "too late");

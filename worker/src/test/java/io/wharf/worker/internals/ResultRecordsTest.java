@@ -22,6 +22,7 @@ import io.wharf.records.RetryPolicy;
 import io.wharf.rules.Results;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.InMemorySchemaRegistryClient;
+import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 
 /** The retry decision: which records an attempt's outcome becomes. */
@@ -117,6 +118,32 @@ class ResultRecordsTest {
         assertThat(report.getFinished()).isTrue();
         assertThat(report.getOutcome().getBody().remaining()).as("no onSuccess chain: no body").isZero();
         assertThat(report.getOutcome().getStderrTail()).isNull();
+    }
+
+    @Test
+    void shouldCutTheBodyOfAResultTooLargeForItsTopicFlaggingItTruncated() {
+        records.limits(new TopicLimits(java.util.Map.of(Topics.RESULTS, 64 * 1024 + TopicLimits.ENVELOPE)));
+        Job job = job(null, 1, false);
+        JobResult big = Results.of(job, JobStatus.SUCCEEDED, null, 10).setWorkerId("w").setBody(ByteBuffer.wrap(new byte[200 * 1024])).build();
+        ProducerRecord<String, byte[]> out = records.of(job, big).get(0);
+        assertThat(out.value().length).isLessThanOrEqualTo(64 * 1024);
+        JobResult read = result(out);
+        assertThat(read.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(read.getBodyTruncated()).isTrue();
+        assertThat(read.getBody().remaining()).isBetween(60 * 1024, 64 * 1024);
+    }
+
+    @Test
+    void shouldEndAsFailedNamingTheLimitWhenAJobLeavesNoRoomForItsRetryReport() {
+        records.limits(new TopicLimits(java.util.Map.of(Topics.ATTEMPTS, 16 * 1024 + TopicLimits.ENVELOPE)));
+        Job job = job(RETRY_ON_75, 1, false);
+        job.setPayload(ByteBuffer.wrap(new byte[40 * 1024]));
+        List<ProducerRecord<String, byte[]>> out = records.of(job, outcome(job, JobStatus.FAILED, 75));
+        assertThat(out).singleElement().satisfies(r -> {
+            assertThat(r.topic()).isEqualTo(Topics.RESULTS);
+            assertThat(result(r).getStatus()).isEqualTo(JobStatus.FAILED);
+            assertThat(result(r).getError()).contains("wharf.attempts").contains("max.message.bytes of " + (16 * 1024 + TopicLimits.ENVELOPE));
+        });
     }
 
     @Test
