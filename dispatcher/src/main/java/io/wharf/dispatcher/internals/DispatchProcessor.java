@@ -29,6 +29,7 @@ import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
+import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 
@@ -340,7 +341,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     // ---- timers ---------------------------------------------------------------------------------------
 
     private void punctuate(long now) {
-        for (Timers.Timer timer : timers.due(now, MAX_PER_TICK)) {
+        timers.fire(now, MAX_PER_TICK, timer -> {
             switch (timer.kind()) {
                 case JOB -> {
                     Job job = jobReader.deserialize(STATE_TOPIC, timer.value());
@@ -361,7 +362,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 }
                 case SCHEDULE -> log.warn("Schedule timer {} found in the dispatch timers: ignored", timer.id());
             }
-        }
+        }, (timer, e) -> poisoned(timer, e, now, Names.DLQ_SINK));
         int budget = MAX_PER_TICK;
         for (String function : admission.waiting()) {
             if (budget <= 0) {
@@ -371,6 +372,14 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             budget -= admission.release(function, spec == null ? null : LimitState.Limits.of(spec), now, budget, outlet);
         }
         rearm(now);
+    }
+
+    /** A timer that failed when it fired: dead-lettered with its bytes, so that it neither blocks the others nor fires again. */
+    private void poisoned(Timers.Timer timer, RuntimeException e, long now, String sink) {
+        String reason = "The dispatcher failed firing " + timer.kind() + " timer " + timer.id() + " (" + e + "); it was dropped";
+        log.error("Timer {} sent to {}: {}", timer.id(), Topics.DLQ, reason, e);
+        context.forward(new Record<String, Object>(timer.id(), DeadLetterRecords.of(timer.id(), null, JobStatus.FAILED, reason, STATE_TOPIC, -1,
+                -1, timer.id(), timer.value(), now), now), sink);
     }
 
     // ---- results --------------------------------------------------------------------------------------

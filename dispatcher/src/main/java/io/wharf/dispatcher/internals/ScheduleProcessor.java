@@ -20,6 +20,7 @@ import io.wharf.rules.Schedules;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
+import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 
 /**
@@ -131,11 +132,11 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
     }
 
     private void punctuate(long now) {
-        for (Timers.Timer timer : timers.due(now, DispatchProcessor.MAX_PER_TICK)) {
+        timers.fire(now, DispatchProcessor.MAX_PER_TICK, timer -> {
             byte[] bytes = schedules.get(timer.id());
             State state = State.decode(states.get(timer.id()));
             if (bytes == null || state.nextDue() != timer.due()) {
-                continue; // deleted, paused or changed since this timer was set
+                return; // deleted, paused or changed since this timer was set
             }
             Schedule schedule = deserializer.deserialize(Topics.SCHEDULES, bytes);
             Event event = Event.newBuilder()
@@ -159,7 +160,13 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
             if (next > 0) {
                 timers.schedule(next, Timers.Kind.SCHEDULE, schedule.getId(), null);
             }
-        }
+        }, (timer, e) -> {
+            String reason = "The dispatcher failed firing schedule " + timer.id() + " due at " + Instant.ofEpochMilli(timer.due()) + " (" + e
+                    + "); that run was dropped, and the schedule waits until it is updated";
+            log.error("Schedule timer {} sent to {}: {}", timer.id(), Topics.DLQ, reason, e);
+            context.forward(new Record<String, Object>(timer.id(), DeadLetterRecords.of(timer.id(), null, JobStatus.FAILED, reason,
+                    Topics.SCHEDULES, -1, -1, timer.id(), null, now), now), Names.SCHEDULE_DLQ_SINK);
+        });
         rearm(now);
     }
 }

@@ -5,11 +5,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+
+import io.wharf.serde.SchemaRegistryException;
 
 /**
  * The one timer mechanism: a store keyed by {@code dueMillis (8 bytes, big-endian) | kind | id}, so a range
@@ -63,7 +67,7 @@ final class Timers {
     }
 
     /** Removes and returns up to {@code max} timers due at or before {@code now}, oldest first. */
-    List<Timer> due(long now, int max) {
+    private List<Timer> due(long now, int max) {
         List<Timer> fired = new ArrayList<>();
         Bytes to = Bytes.wrap(ByteBuffer.allocate(8).putLong(now + 1).array());
         try (KeyValueIterator<Bytes, byte[]> it = store.range(null, to)) {
@@ -83,9 +87,26 @@ final class Timers {
                 fired.add(new Timer(due, kind, id, entry.value));
             }
         }
-        for (Timer timer : fired) {
+        return fired;
+    }
+
+    /**
+     * Hands up to {@code max} due timers to {@code handle}, each deleted once handled: records it sends and its
+     * deletion go out in the same transaction. A timer whose handling throws is passed to {@code poisoned} and
+     * deleted, and the rest still fire; a registry that cannot answer fails the task instead, which keeps every
+     * timer not yet committed as handled.
+     */
+    void fire(long now, int max, Consumer<Timer> handle, BiConsumer<Timer, RuntimeException> poisoned) {
+        for (Timer timer : due(now, max)) {
+            try {
+                handle.accept(timer);
+            } catch (RuntimeException e) {
+                if (SchemaRegistryException.isUnavailable(e)) {
+                    throw e;
+                }
+                poisoned.accept(timer, e);
+            }
             store.delete(key(timer.due(), timer.kind(), timer.id()));
         }
-        return fired;
     }
 }
