@@ -167,7 +167,8 @@ final class HotContainers implements AutoCloseable {
 
         Pool(RunRequest template) {
             this.template = template;
-            for (int i = 0; i < template.hot().prewarm(); i++) {
+            // Prewarming stays within the function's container cap (the worker's slots, or its maxConcurrency).
+            for (int i = 0; i < Math.min(template.hot().prewarm(), template.hot().maxContainers()); i++) {
                 Thread.ofVirtual().start(() -> {
                     Container c = start(template);
                     if (c != null) {
