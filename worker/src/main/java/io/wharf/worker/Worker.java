@@ -13,7 +13,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,6 +55,7 @@ import io.wharf.worker.internals.CancelWatcher;
 import io.wharf.worker.internals.Completion;
 import io.wharf.worker.internals.JobExecution;
 import io.wharf.worker.internals.JobQueue;
+import io.wharf.worker.internals.JobTask;
 import io.wharf.worker.internals.LogShipper;
 import io.wharf.worker.internals.PartitionTracker;
 import io.wharf.worker.internals.ResultCommitter;
@@ -101,7 +101,7 @@ public final class Worker implements Role {
     private final ExecutorService executor;
     private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final Map<TopicPartition, PartitionTracker> trackers = new HashMap<>();
-    private final Map<TopicPartition, List<Future<?>>> running = new HashMap<>();
+    private final Map<TopicPartition, List<JobTask>> running = new HashMap<>();
     private final JobQueue<Taken> queue = new JobQueue<>();
     /** Partitions held at a job the registry could not decode yet, with when to read it again (loop thread only). */
     private final Map<TopicPartition, Long> registryWaits = new HashMap<>();
@@ -237,7 +237,7 @@ public final class Worker implements Role {
     /** Abandons what still runs, closes every client and lets waiters go: the end of the loop, or of a worker never started. */
     private void release() {
         cancels.close();
-        running.values().forEach(list -> list.forEach(f -> f.cancel(true)));
+        running.values().forEach(list -> list.forEach(JobTask::abandon));
         executor.shutdownNow();
         quietly("job threads' end", () -> {
             try {
@@ -360,7 +360,7 @@ public final class Worker implements Role {
             complete(taken, records.of(job, notRun), job.getJobId());
             return;
         }
-        Future<?> future = executor.submit(() -> {
+        JobTask task = new JobTask(() -> {
             List<ProducerRecord<String, byte[]>> out = List.of();
             try {
                 MDC.put("job", job.getJobId());
@@ -378,7 +378,8 @@ public final class Worker implements Role {
                 wakeLoop();
             }
         });
-        running.computeIfAbsent(taken.partition(), k -> new ArrayList<>()).add(future);
+        executor.execute(task);
+        running.computeIfAbsent(taken.partition(), k -> new ArrayList<>()).add(task);
     }
 
     private void complete(Taken taken, List<ProducerRecord<String, byte[]>> out, String jobId) {
@@ -401,7 +402,7 @@ public final class Worker implements Role {
                 committer.finished(completion);
             }
         }
-        running.values().forEach(list -> list.removeIf(Future::isDone));
+        running.values().forEach(list -> list.removeIf(JobTask::done));
         committer.publish(trackers, consumer::groupMetadata, sync);
     }
 
@@ -489,9 +490,9 @@ public final class Worker implements Role {
                 registryWaits.remove(tp);
                 assigned = Set.copyOf(trackers.keySet());
                 queue.removeIf(t -> t.partition().equals(tp));
-                List<Future<?>> futures = running.remove(tp);
-                if (futures != null) {
-                    futures.forEach(f -> f.cancel(true));
+                List<JobTask> tasks = running.remove(tp);
+                if (tasks != null) {
+                    tasks.forEach(JobTask::abandon);
                 }
             }
         }
