@@ -57,6 +57,7 @@ import io.wharf.worker.internals.JobExecution;
 import io.wharf.worker.internals.JobQueue;
 import io.wharf.worker.internals.JobTask;
 import io.wharf.worker.internals.LogShipper;
+import io.wharf.worker.internals.PartitionHolds;
 import io.wharf.worker.internals.PartitionTracker;
 import io.wharf.worker.internals.ResultCommitter;
 import io.wharf.worker.internals.ResultRecords;
@@ -80,8 +81,6 @@ public final class Worker implements Role {
     private static final Duration CLOSE_MARGIN = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
-    /** A partition held at a job the registry could not decode yet is read again after this long. */
-    private static final Duration REGISTRY_RETRY = Duration.ofSeconds(1);
 
     private final WorkerConfig config;
     private final String workerId;
@@ -103,8 +102,7 @@ public final class Worker implements Role {
     private final Map<TopicPartition, PartitionTracker> trackers = new HashMap<>();
     private final Map<TopicPartition, List<JobTask>> running = new HashMap<>();
     private final JobQueue<Taken> queue = new JobQueue<>();
-    /** Partitions held at a job the registry could not decode yet, with when to read it again (loop thread only). */
-    private final Map<TopicPartition, Long> registryWaits = new HashMap<>();
+    private final PartitionHolds holds = new PartitionHolds();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final Thread loop;
@@ -277,10 +275,12 @@ public final class Worker implements Role {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             PartitionTracker tracker = trackers.get(tp);
             // While stopping, records are left untaken: their offsets stay uncommitted for the next owner.
-            if (tracker != null && !stopping && !registryWaits.containsKey(tp)) {
+            if (tracker != null && !stopping && !holds.held(tp)) {
                 if (tracker.finishedEarlier(record.offset())) {
                     tracker.taken(record.offset());
                     log.info("Job at {}@{} was finished by this partition's previous owner: not run again", tp, record.offset());
+                } else if (!tracker.hasRoomFor(record.offset())) {
+                    holds.untilRoom(consumer, record);
                 } else {
                     take(record, tp, tracker);
                 }
@@ -294,9 +294,8 @@ public final class Worker implements Role {
         if (stopping || queue.size() >= prefetch) {
             consumer.pause(consumer.assignment());
         } else {
-            long now = System.nanoTime();
-            registryWaits.values().removeIf(retryAt -> now - retryAt >= 0);
-            List<TopicPartition> resumable = consumer.paused().stream().filter(tp -> !registryWaits.containsKey(tp)).toList();
+            holds.release(System.nanoTime(), trackers);
+            List<TopicPartition> resumable = consumer.paused().stream().filter(tp -> !holds.held(tp)).toList();
             if (!resumable.isEmpty()) {
                 consumer.resume(resumable);
             }
@@ -310,7 +309,7 @@ public final class Worker implements Role {
             if (!SchemaRegistryException.isUnavailable(e)) {
                 log.error("The schema registry refused a schema this worker writes; no job is taken until it accepts it", e);
             }
-            waitForRegistry(record, tp, e);
+            holds.untilRegistry(consumer, record, e);
             return;
         }
         Taken taken;
@@ -322,27 +321,13 @@ public final class Worker implements Role {
             taken = new Taken(record, tp, tracker, job, null, key);
         } catch (RuntimeException e) {
             if (SchemaRegistryException.isUnavailable(e)) {
-                waitForRegistry(record, tp, e);
+                holds.untilRegistry(consumer, record, e);
                 return;
             }
             taken = new Taken(record, tp, tracker, null, "Job could not be decoded: " + e.getMessage(), null);
         }
         tracker.taken(record.offset());
         queue.add(taken, taken.orderingKey());
-    }
-
-    /**
-     * A job whose schema the registry could not serve (unreachable, or a 5xx), or met before the registry took this
-     * worker's own schemas, is sound: it is not dead-lettered. Its partition goes back to that record and pauses for
-     * {@link #REGISTRY_RETRY}, so it and the jobs behind it are read again once the registry answers, in order;
-     * other partitions go on.
-     */
-    private void waitForRegistry(ConsumerRecord<String, byte[]> record, TopicPartition tp, RuntimeException e) {
-        consumer.seek(tp, record.offset());
-        consumer.pause(List.of(tp));
-        registryWaits.put(tp, System.nanoTime() + REGISTRY_RETRY.toNanos());
-        log.warn("Job at {}@{} waits for the schema registry ({}); retrying in {} ms", tp, record.offset(),
-                e.getMessage(), REGISTRY_RETRY.toMillis());
     }
 
     private void launch(Taken taken) {
@@ -487,7 +472,7 @@ public final class Worker implements Role {
             log.info("Worker {} {} {}", workerId, how, partitions);
             for (TopicPartition tp : partitions) {
                 trackers.remove(tp);
-                registryWaits.remove(tp);
+                holds.forget(tp);
                 assigned = Set.copyOf(trackers.keySet());
                 queue.removeIf(t -> t.partition().equals(tp));
                 List<JobTask> tasks = running.remove(tp);

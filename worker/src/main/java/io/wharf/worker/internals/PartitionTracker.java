@@ -68,6 +68,20 @@ public final class PartitionTracker {
         pending.add(offset);
     }
 
+    /**
+     * Whether the job at {@code offset} may be taken: once it and every job taken between it and the oldest unfinished
+     * one have finished, the commit metadata must still list them all. Otherwise a job finished and committed could
+     * drop off the list as others finish below it, and the partition's next owner would run it again.
+     */
+    public boolean hasRoomFor(long offset) {
+        long span = offset - committable();
+        if (pending.isEmpty() || span <= 0) {
+            return true;
+        }
+        long width = Long.toString(span, Character.MAX_RADIX).length() + 1;
+        return PREFIX.length() + span * width <= MAX_METADATA_CHARS;
+    }
+
     /** The offset to commit, or -1 if nothing was ever taken. */
     public long committable() {
         return pending.isEmpty() ? next : pending.first();

@@ -71,4 +71,20 @@ class PartitionTrackerTest {
         assertThat(tracker.committable()).isEqualTo(5);
         assertThat(tracker.inFlight()).isEqualTo(1);
     }
+
+    @Test
+    void shouldTakeNoJobThatTheCommitCouldNotListOnceFinishedAboveTheOldestRunningOne() {
+        PartitionTracker tracker = new PartitionTracker();
+        tracker.taken(0); // a slow job
+        for (long offset = 1; offset <= 1164; offset++) {
+            assertThat(tracker.hasRoomFor(offset)).as("offset %d", offset).isTrue();
+            tracker.taken(offset);
+            tracker.done(offset);
+        }
+        assertThat(tracker.hasRoomFor(1165)).as("1,165 deltas of 3 characters would not fit").isFalse();
+        assertThat(tracker.metadata(tracker.encodable())).as("every finished job listed").hasSizeLessThanOrEqualTo(PartitionTracker.MAX_METADATA_CHARS);
+        assertThat(tracker.encodable()).hasSize(1164);
+        tracker.done(0);
+        assertThat(tracker.hasRoomFor(1165)).as("the slow job finished: the commit moves past them all").isTrue();
+    }
 }
