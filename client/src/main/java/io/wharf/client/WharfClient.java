@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -232,12 +231,8 @@ public final class WharfClient implements AutoCloseable {
         return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
     }
 
-    /** Pass-through settings first, then where the cluster is. */
     private Properties client(KafkaClientSettings.Kind kind) {
-        Properties props = new Properties();
-        props.putAll(kafka.of(kind));
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, endpoints.bootstrap());
-        return props;
+        return kafka.properties(kind, endpoints.bootstrap());
     }
 
     private void send(String topic, String key, byte[] value) {

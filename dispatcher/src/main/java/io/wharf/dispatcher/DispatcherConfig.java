@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -80,10 +79,7 @@ public final class DispatcherConfig extends AbstractConfig {
 
     /** The admin client's properties: where the cluster is. */
     Properties adminProperties() {
-        Properties props = new Properties();
-        props.putAll(passThrough.of(KafkaClientSettings.Kind.ADMIN));
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
-        return props;
+        return passThrough.properties(KafkaClientSettings.Kind.ADMIN, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
     }
 
     /** The Kafka Streams properties these settings imply. */

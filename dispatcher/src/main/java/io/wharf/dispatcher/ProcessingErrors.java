@@ -1,10 +1,8 @@
 package io.wharf.dispatcher;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
@@ -12,11 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.records.DeadLetter;
-import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
-import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 
 /**
@@ -50,15 +46,10 @@ public final class ProcessingErrors implements ProcessingExceptionHandler {
                     context.partition(), context.offset(), exception);
             return Response.fail();
         }
-        String topic = context.topic() == null ? "punctuation" : context.topic();
-        String id = topic + "-" + context.partition() + "@" + context.offset();
-        String key = context.sourceRawKey() == null ? null : new String(context.sourceRawKey(), StandardCharsets.UTF_8);
         String reason = "The dispatcher failed on this record in " + context.processorNodeId() + " (" + exception
                 + "); it was skipped and the records behind it went on";
-        log.error("Record {} sent to {}: {}", id, Topics.DLQ, reason, exception);
-        DeadLetter letter = DeadLetterRecords.of(id, key, JobStatus.REJECTED, reason, topic, context.partition(), context.offset(),
-                key, context.sourceRawValue(), System.currentTimeMillis());
-        return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ, id.getBytes(StandardCharsets.UTF_8),
-                serializer.serialize(Topics.DLQ, letter))));
+        log.error("Record {} sent to {}: {}", SkippedInputs.id(context), Topics.DLQ, reason, exception);
+        return Response.resume(List.of(SkippedInputs.deadLetter(context, serializer, SkippedInputs.key(context), reason,
+                context.sourceRawValue())));
     }
 }

@@ -1,6 +1,5 @@
 package io.wharf.dispatcher;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -12,9 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.wharf.records.DeadLetter;
-import io.wharf.records.JobStatus;
 import io.wharf.serde.AvroSerializer;
-import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 
 /**
@@ -37,15 +34,10 @@ public final class ProductionErrors implements ProductionExceptionHandler {
         if (!(exception instanceof RecordTooLargeException)) {
             return Response.fail();
         }
-        String source = context.topic() == null ? "punctuation" : context.topic();
-        String id = source + "-" + context.partition() + "@" + context.offset();
         int size = record.value() == null ? 0 : record.value().length;
         String reason = "A " + size + "-byte record for " + record.topic() + " was refused as too large (" + exception.getMessage()
                 + "); the input that made it was skipped. Raise " + record.topic() + "'s max.message.bytes to run such inputs";
-        log.error("Record {} sent to {}: {}", id, Topics.DLQ, reason);
-        String key = context.sourceRawKey() == null ? null : new String(context.sourceRawKey(), StandardCharsets.UTF_8);
-        DeadLetter letter = DeadLetterRecords.of(id, null, JobStatus.REJECTED, reason, source, context.partition(), context.offset(), key,
-                null, System.currentTimeMillis());
-        return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ, id.getBytes(StandardCharsets.UTF_8), serializer.serialize(Topics.DLQ, letter))));
+        log.error("Record {} sent to {}: {}", SkippedInputs.id(context), Topics.DLQ, reason);
+        return Response.resume(List.of(SkippedInputs.deadLetter(context, serializer, null, reason, null)));
     }
 }

@@ -2,9 +2,11 @@ package io.wharf.config;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.function.Predicate;
 
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -74,6 +76,14 @@ public final class KafkaClientSettings {
     /** Everything passed through, as given (for Kafka Streams, which reads the prefixes itself). */
     public Map<String, Object> all() {
         return passed;
+    }
+
+    /** A client of {@code kind}'s properties: the pass-through settings, then where the cluster is (which wins). */
+    public Properties properties(Kind kind, String bootstrapServers) {
+        Properties props = new Properties();
+        props.putAll(of(kind));
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return props;
     }
 
     /** The settings for one client of {@code kind}: the shared keys it knows, then its prefixed ones (which win). */

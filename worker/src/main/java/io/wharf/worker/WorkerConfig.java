@@ -166,9 +166,7 @@ public final class WorkerConfig extends AbstractConfig {
 
     /** Pass-through settings first, then where the cluster is and who this client is. */
     private Properties client(Kind kind, String clientId) {
-        Properties props = new Properties();
-        props.putAll(passThrough.of(kind));
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
+        Properties props = passThrough.properties(kind, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         return props;
     }
