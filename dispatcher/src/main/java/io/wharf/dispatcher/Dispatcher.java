@@ -5,7 +5,6 @@ import java.util.Map;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +25,7 @@ public final class Dispatcher implements Role {
     private final SchemaRegistryClient registry;
     private volatile KafkaStreams streams;
     private volatile boolean startFailed;
+    private volatile boolean closing;
 
     public Dispatcher(Map<String, ?> settings) {
         this(new DispatcherConfig(settings));
@@ -67,11 +67,8 @@ public final class Dispatcher implements Role {
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
                 Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions, limits), config.streamsProperties());
-        // A crashed stream thread is replaced; its task restarts from the last committed transaction.
-        created.setUncaughtExceptionHandler(e -> {
-            log.error("Dispatcher stream thread failed; replacing it", e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        // A crashed stream thread is replaced, after a pause; its task restarts from the last committed transaction.
+        created.setUncaughtExceptionHandler(new StreamFailures(() -> closing));
         created.setStateListener((now, before) -> log.info("Dispatcher {} (was {})", of(now), of(before)));
         created.start();
         streams = created;
@@ -127,6 +124,7 @@ public final class Dispatcher implements Role {
         if (current == null) {
             return;
         }
+        closing = true;
         if (!current.close(Duration.ofSeconds(30))) {
             log.warn("Dispatcher did not stop within 30 s; its tasks restart from their last commit wherever they run next");
         }

@@ -34,6 +34,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final boolean deleteOnClose;
     private final int brokerPort;
     private final int controllerPort;
+    private boolean stockLimits;
     private KafkaRaftServer server;
 
     private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int brokerPort) {
@@ -74,6 +75,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void startServer(boolean stockLimits) {
+        this.stockLimits = stockLimits;
         long begin = System.nanoTime();
         Map<String, Object> props = new HashMap<>();
         props.put("process.roles", "broker,controller");
@@ -129,8 +131,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         return "127.0.0.1:" + brokerPort;
     }
 
-    @Override
-    public synchronized void close() {
+    /** Stops the broker, keeping its data and ports, as an outage would: {@link #restart()} brings it back as it was. */
+    public synchronized void stop() {
         if (server == null) {
             return;
         }
@@ -138,6 +140,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         server.shutdown();
         server.awaitShutdown();
         server = null;
+    }
+
+    /** Starts a stopped broker again on the same ports with the same data. */
+    public synchronized void restart() {
+        if (server == null) {
+            startServer(stockLimits);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        stop();
         if (deleteOnClose) {
             TempDirs.delete(dataDir);
         }

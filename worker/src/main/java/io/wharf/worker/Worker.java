@@ -206,9 +206,13 @@ public final class Worker implements Role {
             if (!cancels.awaitCaughtUp(Duration.ofSeconds(30))) {
                 log.warn("Worker {} has not read all cancel requests after 30 s; starting anyway", workerId);
             }
-            producer.initTransactions();
+            long brokerTimeout = config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG);
+            BrokerWatch.untilAnswered("the start of transactions", brokerTimeout, () -> {
+                producer.initTransactions();
+                return null;
+            });
             consumer.subscribe(List.of(topic), new Rebalance());
-            brokers = new BrokerWatch(consumer::metrics, config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG), System::nanoTime);
+            brokers = new BrokerWatch(consumer::metrics, brokerTimeout, System::nanoTime);
             state = State.RUNNING;
             log.info("Worker {} started", workerId);
             while (!stopping) {
@@ -445,13 +449,25 @@ public final class Worker implements Role {
             if (partitions.isEmpty()) {
                 return;
             }
-            Map<TopicPartition, OffsetAndMetadata> committedOffsets = consumer.committed(new HashSet<>(partitions));
+            Map<TopicPartition, OffsetAndMetadata> committedOffsets = BrokerWatch.untilAnswered("a read of committed offsets",
+                    config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG), () -> committed(partitions));
             for (TopicPartition tp : partitions) {
                 OffsetAndMetadata c = committedOffsets.get(tp);
                 trackers.put(tp, c == null ? new PartitionTracker() : PartitionTracker.skipping(c.offset(), c.metadata()));
             }
             assigned = Set.copyOf(trackers.keySet());
             log.info("Worker {} assigned {}", workerId, partitions);
+        }
+
+        /** The partitions' committed offsets; a wakeup (a job finished meanwhile) must not leave them without trackers. */
+        private Map<TopicPartition, OffsetAndMetadata> committed(Collection<TopicPartition> partitions) {
+            while (true) {
+                try {
+                    return consumer.committed(new HashSet<>(partitions));
+                } catch (WakeupException e) {
+                    // the loop looks at the finished job after this poll
+                }
+            }
         }
 
         @Override

@@ -7,6 +7,9 @@ import java.util.function.Supplier;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tells a worker that has lost its brokers for good: its consumer has had no response from any broker (fetches,
@@ -14,6 +17,7 @@ import org.apache.kafka.common.MetricName;
  * the timeout. The worker then fails, and its supervisor restarts it; without this it would wait forever.
  */
 public final class BrokerWatch {
+    private static final Logger log = LoggerFactory.getLogger(BrokerWatch.class);
     private static final long CHECK_EVERY_NANOS = 1_000_000_000L;
 
     private final Supplier<Map<MetricName, ? extends Metric>> metrics;
@@ -60,6 +64,28 @@ public final class BrokerWatch {
             throw new BrokerLostException("No Kafka broker has answered for " + (now - lastHeard) / 1_000_000 + " ms (more than "
                     + "wharf.worker.broker.timeout.ms, " + timeoutNanos / 1_000_000 + " ms): the worker stops so that its supervisor can "
                     + "restart it; its unfinished jobs run again on the partitions' next owner");
+        }
+    }
+
+    /**
+     * Calls {@code call} (a blocking client call: initializing transactions, reading committed offsets) again each
+     * time it times out, as long as the brokers have been away for less than {@code timeoutMillis}.
+     *
+     * @throws BrokerLostException when they have been away longer
+     */
+    public static <T> T untilAnswered(String what, long timeoutMillis, Supplier<T> call) {
+        long start = System.nanoTime();
+        while (true) {
+            try {
+                return call.get();
+            } catch (TimeoutException e) {
+                long away = (System.nanoTime() - start) / 1_000_000;
+                if (away > timeoutMillis) {
+                    throw new BrokerLostException("No Kafka broker answered " + what + " for " + away + " ms (more than "
+                            + "wharf.worker.broker.timeout.ms, " + timeoutMillis + " ms): the worker stops so that its supervisor can restart it");
+                }
+                log.warn("No broker answered {} yet ({} ms); asking again", what, away);
+            }
         }
     }
 

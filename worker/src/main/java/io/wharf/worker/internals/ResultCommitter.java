@@ -23,6 +23,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>The poll loop calls {@link #publish}; the transaction itself runs on this committer's own thread, the only
  * user of the producer while it is in flight. Meanwhile the loop goes on and finished jobs gather for the next
  * transaction: a commit's latency bounds how often results become visible, not how many jobs run.
+ *
+ * <p>While the brokers are away a transaction's end (commit or abort) times out; the producer then accepts nothing
+ * but that same call again, so the committer repeats it until the brokers answer, and the finished jobs wait.
  */
 public final class ResultCommitter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ResultCommitter.class);
@@ -47,6 +51,8 @@ public final class ResultCommitter implements AutoCloseable {
     /** Finished jobs of owned partitions whose records are not yet in a transaction (loop thread only). */
     private final List<Completion> uncommitted = new ArrayList<>();
     private Future<Outcome> inFlight;
+    /** A transaction whose end timed out: ended again before any other (loop thread only). */
+    private Outcome unended;
     private long lastCommitNanos;
 
     /**
@@ -81,6 +87,15 @@ public final class ResultCommitter implements AutoCloseable {
                 return;
             }
             collect(true, trackers);
+        }
+        if (unended != null) {
+            Outcome again = unended;
+            unended = null;
+            inFlight = thread.submit(() -> end(again));
+            if (sync) {
+                collect(true, trackers);
+            }
+            return;
         }
         uncommitted.removeIf(c -> trackers.get(c.partition()) != c.tracker());
         if (uncommitted.isEmpty()) {
@@ -123,13 +138,32 @@ public final class ResultCommitter implements AutoCloseable {
         }
     }
 
-    /** What the committer thread did with one batch. */
+    /**
+     * What the committer thread did with one batch: committed (no error), to be tried again, fatal, or ended in a
+     * timeout ({@link EndTimedOut}; {@code committing} says whether it was the commit or the abort).
+     */
     private record Outcome(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets,
-                           Map<TopicPartition, PartitionTracker> trackers, RuntimeException error) {
+                           Map<TopicPartition, PartitionTracker> trackers, RuntimeException error, boolean committing) {
+        Outcome failed(RuntimeException e) {
+            return new Outcome(batch, offsets, trackers, e, false);
+        }
+
+        Outcome endTimedOut(TimeoutException e, boolean commit) {
+            return new Outcome(batch, offsets, trackers, new EndTimedOut(e), commit);
+        }
+    }
+
+    /** The transaction's end timed out: the same call must be made again. */
+    private static final class EndTimedOut extends RuntimeException {
+        EndTimedOut(TimeoutException cause) {
+            super(cause);
+        }
     }
 
     private Outcome commit(List<Completion> batch, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group,
                            Map<TopicPartition, PartitionTracker> trackers) {
+        Outcome outcome = new Outcome(batch, offsets, trackers, null, false);
+        boolean ending = false;
         try {
             producer.beginTransaction();
             for (Completion completion : batch) {
@@ -138,25 +172,56 @@ public final class ResultCommitter implements AutoCloseable {
             if (!offsets.isEmpty()) {
                 producer.sendOffsetsToTransaction(offsets, group);
             }
+            ending = true;
             producer.commitTransaction();
-            return new Outcome(batch, offsets, trackers, null);
+            return outcome;
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-            return new Outcome(batch, offsets, trackers, e);
+            return outcome.failed(e);
+        } catch (TimeoutException e) {
+            return ending ? outcome.endTimedOut(e, true) : abort(outcome, e);
         } catch (KafkaException e) {
-            try {
-                producer.abortTransaction();
-            } catch (KafkaException abortFailed) {
-                return new Outcome(batch, offsets, trackers, abortFailed);
-            }
-            return new Outcome(batch, offsets, trackers, new RetriableCommitException(e));
+            return abort(outcome, e);
         } finally {
             afterCommit.run();
         }
     }
 
+    /** Ends again a transaction whose commit or abort timed out. */
+    private Outcome end(Outcome timedOut) {
+        Outcome outcome = new Outcome(timedOut.batch(), timedOut.offsets(), timedOut.trackers(), null, false);
+        try {
+            if (!timedOut.committing()) {
+                producer.abortTransaction();
+                return outcome.failed(new RetriableCommitException(timedOut.error()));
+            }
+            producer.commitTransaction();
+            return outcome;
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            return outcome.failed(e);
+        } catch (TimeoutException e) {
+            return outcome.endTimedOut(e, timedOut.committing());
+        } catch (KafkaException e) {
+            return timedOut.committing() ? abort(outcome, e) : outcome.failed(e);
+        } finally {
+            afterCommit.run();
+        }
+    }
+
+    /** Aborts the open transaction after {@code cause}; its records go into a later one. */
+    private Outcome abort(Outcome outcome, RuntimeException cause) {
+        try {
+            producer.abortTransaction();
+            return outcome.failed(new RetriableCommitException(cause));
+        } catch (TimeoutException e) {
+            return outcome.endTimedOut(e, false);
+        } catch (KafkaException abortFailed) {
+            return outcome.failed(abortFailed);
+        }
+    }
+
     /** An aborted transaction whose records are tried again in the next one. */
     private static final class RetriableCommitException extends RuntimeException {
-        RetriableCommitException(KafkaException cause) {
+        RetriableCommitException(RuntimeException cause) {
             super(cause);
         }
     }
@@ -179,6 +244,12 @@ public final class ResultCommitter implements AutoCloseable {
         }
         if (outcome.error() == null) {
             outcome.offsets().forEach((tp, offset) -> outcome.trackers().get(tp).committed(offset.offset(), offset.metadata()));
+            return;
+        }
+        if (outcome.error() instanceof EndTimedOut timedOut) {
+            log.warn("Worker {}: {} of {} results timed out ({}); trying it again", workerId, outcome.committing() ? "the commit" : "the abort",
+                    outcome.batch().size(), timedOut.getCause().getMessage());
+            unended = outcome;
             return;
         }
         if (!(outcome.error() instanceof RetriableCommitException retry)) {

@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -111,6 +112,25 @@ class ResultCommitterTest {
         committer.publish(trackers, () -> GROUP, true);
         assertThat(committedKeys()).containsExactly("job-0");
         assertThat(lastCommittedOffset().offset()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldCommitAgainATransactionWhoseCommitTimedOutInsteadOfAbortingIt() {
+        owned(TP, 0, 1);
+        finish(TP, 0);
+        producer.commitTransactionException = new TimeoutException("brokers away");
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.transactionAborted()).as("a timed-out commit may only be retried").isFalse();
+        finish(TP, 1);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.history()).as("still away").isEmpty();
+
+        producer.commitTransactionException = null;
+        committer.publish(trackers, () -> GROUP, true); // ends the first transaction
+        assertThat(committedKeys()).containsExactly("job-0");
+        committer.publish(trackers, () -> GROUP, true); // then the next one
+        assertThat(committedKeys()).containsExactly("job-0", "job-1");
+        assertThat(lastCommittedOffset().offset()).isEqualTo(2);
     }
 
     @Test

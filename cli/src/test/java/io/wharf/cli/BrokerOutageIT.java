@@ -1,0 +1,153 @@
+package io.wharf.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.github.dockerjava.api.DockerClient;
+
+import io.wharf.client.Endpoints;
+import io.wharf.client.WharfClient;
+import io.wharf.dispatcher.Dispatcher;
+import io.wharf.dispatcher.DispatcherConfig;
+import io.wharf.embedded.EmbeddedKafka;
+import io.wharf.embedded.LocalImages;
+import io.wharf.embedded.TempDirs;
+import io.wharf.records.Event;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobStatus;
+import io.wharf.roles.Role;
+import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.testkit.SharedServices;
+import io.wharf.topics.Topics;
+import io.wharf.worker.DockerEngine;
+import io.wharf.worker.Worker;
+import io.wharf.worker.WorkerConfig;
+import io.wharf.worker.runtime.Labels;
+
+/**
+ * The broker goes away for 90 s while a job runs: the dispatcher and the worker stay up and resume by themselves,
+ * the job has exactly one result, and new jobs run without restarting anything.
+ */
+class BrokerOutageIT {
+    private static final Duration OUTAGE = Duration.ofSeconds(90);
+
+    private Path state;
+    private EmbeddedKafka kafka;
+    private Dispatcher dispatcher;
+    private Worker worker;
+    private WharfClient client;
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (worker != null) {
+            worker.close();
+        }
+        if (dispatcher != null) {
+            dispatcher.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (state != null) {
+            TempDirs.delete(state);
+        }
+    }
+
+    @Test
+    void aJobRunningThroughANinetySecondBrokerOutageHasExactlyOneResultAndNewJobsRunAfterwards() throws Exception {
+        try (DockerClient docker = DockerEngine.client()) {
+            LocalImages.busybox(docker);
+            kafka = EmbeddedKafka.start(Files.createTempDirectory("wharf-outage-kafka-"), true, 0);
+            state = Files.createTempDirectory("wharf-outage-state-");
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                Topics.ensure(admin, Topics.core(2, (short) 1, List.of(Topics.DEFAULT_POOL)));
+            }
+            String registry = SharedServices.registry().confluentUrl();
+            dispatcher = new Dispatcher(Map.of(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    DispatcherConfig.REGISTRY_URL_CONFIG, registry, DispatcherConfig.STATE_DIR_CONFIG, state.toString(),
+                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10)).start();
+            String workerId = "outage-" + UUID.randomUUID().toString().substring(0, 6);
+            worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), WorkerConfig.REGISTRY_URL_CONFIG, registry,
+                    WorkerConfig.ID_CONFIG, workerId, WorkerConfig.SLOTS_CONFIG, 2)).start();
+            client = new WharfClient(new Endpoints(kafka.bootstrapServers(), registry));
+            String function = "outage-" + UUID.randomUUID().toString().substring(0, 8);
+            client.deploy(FunctionSpec.newBuilder().setName(function).setImage(LocalImages.BUSYBOX).setMemoryMb(64).setTimeoutMillis(120_000)
+                    .setCommand(List.of("sh", "-c", "sleep 20; echo survived")).build());
+
+            Event event = client.event(function, new byte[0], "application/octet-stream");
+            CompletableFuture<JobResult> result = client.invokeAsync(event);
+            await().atMost(Duration.ofSeconds(60)).until(() -> !docker.listContainersCmd()
+                    .withLabelFilter(Map.of(Labels.WORKER, workerId, Labels.JOB, event.getId())).exec().isEmpty());
+
+            kafka.stop();
+            // Nothing to wait for but the outage itself: both roles must stay up all through it.
+            await().during(OUTAGE).atMost(OUTAGE.plusSeconds(10)).until(() -> worker.state() == Role.State.RUNNING
+                    && dispatcher.state() == Role.State.RUNNING);
+            kafka.restart();
+
+            JobResult survived = result.get(180, TimeUnit.SECONDS);
+            assertThat(survived.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(StandardCharsets.UTF_8.decode(survived.getBody()).toString()).isEqualTo("survived\n");
+
+            client.deploy(FunctionSpec.newBuilder().setName(function + "-after").setImage(LocalImages.BUSYBOX).setMemoryMb(64)
+                    .setTimeoutMillis(30_000).setCommand(List.of("cat")).build());
+            JobResult after = client.invoke(client.event(function + "-after", "next".getBytes(StandardCharsets.UTF_8), "text/plain"),
+                    Duration.ofSeconds(120));
+            assertThat(after.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(resultsFor(event.getId())).as("results of the job that ran through the outage").hasSize(1);
+        }
+    }
+
+    /** Every committed result of {@code jobId} on the results topic. */
+    private List<JobResult> resultsFor(String jobId) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        AvroDeserializer<JobResult> results = new AvroDeserializer<>(new HttpSchemaRegistryClient(SharedServices.registry().confluentUrl()),
+                JobResult.class);
+        List<JobResult> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS).stream()
+                    .map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    JobResult value = results.deserialize(Topics.RESULTS, r.value());
+                    if (jobId.equals(value.getJobId())) {
+                        out.add(value);
+                    }
+                });
+            }
+        }
+        return out;
+    }
+}
