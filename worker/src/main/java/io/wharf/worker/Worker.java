@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -43,7 +44,6 @@ import io.wharf.roles.Role;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.LogLine;
-import io.wharf.records.Ordering;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -61,6 +61,7 @@ import io.wharf.worker.internals.PartitionHolds;
 import io.wharf.worker.internals.PartitionTracker;
 import io.wharf.worker.internals.ResultCommitter;
 import io.wharf.worker.internals.ResultRecords;
+import io.wharf.worker.internals.Taken;
 import io.wharf.worker.runtime.ContainerRunner;
 
 /**
@@ -112,11 +113,6 @@ public final class Worker implements Role {
     private volatile Set<TopicPartition> assigned = Set.of();
     private int inFlight;
 
-    /** A job taken from its partition, decoded; {@code job} is null when the record could not be decoded. */
-    private record Taken(ConsumerRecord<String, byte[]> record, TopicPartition partition, PartitionTracker tracker, Job job,
-                         String decodeError, String orderingKey) {
-    }
-
     public Worker(Map<String, ?> settings) {
         this(new WorkerConfig(settings));
     }
@@ -144,7 +140,7 @@ public final class Worker implements Role {
         long maxLogBytes = config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG);
         this.cancels = new CancelWatcher(config.controlConsumerProperties(), workerId, registry, this::cancelled);
         this.execution = new JobExecution(new JobExecution.Settings(workerId, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG), slots,
-                config.secrets()), runner, cancels, job -> new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(),
+                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG)), runner, cancels, job -> new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(),
                 maxLogBytes, logProducer, logLines), meters, Clock.systemUTC());
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,
                 System::nanoTime, this::wakeLoop);
@@ -241,13 +237,7 @@ public final class Worker implements Role {
         cancels.close();
         running.values().forEach(list -> list.forEach(JobTask::abandon));
         executor.shutdownNow();
-        quietly("job threads' end", () -> {
-            try {
-                executor.awaitTermination(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        quietly("job threads' end", () -> executor.awaitTermination(30, TimeUnit.SECONDS));
         committer.close();
         quietly("consumer close", () -> consumer.close(Duration.ofSeconds(5)));
         quietly("producer close", () -> producer.close(Duration.ofSeconds(5)));
@@ -318,17 +308,10 @@ public final class Worker implements Role {
         }
         Taken taken;
         try {
-            Job job = jobs.deserialize(record.topic(), record.value());
-            // Keys are per function: two functions may use the same key without waiting on each other.
-            String key = job.getFunction().getOrdering() != Ordering.KEY ? null
-                    : job.getFunction().getName() + '\u0000' + (job.getKey() != null ? job.getKey() : record.key());
-            taken = new Taken(record, tp, tracker, job, null, key);
+            taken = Taken.decode(record, tp, tracker, jobs);
         } catch (RuntimeException e) {
-            if (SchemaRegistryException.isUnavailable(e)) {
-                holds.untilRegistry(consumer, record, e);
-                return;
-            }
-            taken = new Taken(record, tp, tracker, null, "Job could not be decoded: " + e.getMessage(), null);
+            holds.untilRegistry(consumer, record, e);
+            return;
         }
         tracker.taken(record.offset());
         queue.add(taken, taken.orderingKey());
@@ -349,6 +332,12 @@ public final class Worker implements Role {
             complete(taken, records.of(job, notRun), job.getJobId());
             return;
         }
+        JobResult poisoned = execution.crashedTooOften(job, dequeuedAt, taken.tracker().crashes(record.offset()));
+        if (poisoned != null) {
+            complete(taken, records.poisoned(record, job, poisoned), job.getJobId());
+            return;
+        }
+        taken.tracker().started(record.offset());
         JobTask task = new JobTask(() -> {
             List<ProducerRecord<String, byte[]>> out = List.of();
             try {
@@ -411,13 +400,21 @@ public final class Worker implements Role {
                     + "uncommitted and the partitions' next owner runs them again: {}", workerId,
                     config.getLong(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG), inFlight, execution.running());
         }
+        trackers.values().forEach(PartitionTracker::stopping); // what still runs is stopped by us, not a crash
         publish(true);
     }
 
-    private static void quietly(String what, Runnable action) {
+    /** A step of the worker's end, which must not keep the steps after it from running. */
+    private interface EndStep {
+        void run() throws Exception;
+    }
+
+    private static void quietly(String what, EndStep step) {
         try {
-            action.run();
-        } catch (RuntimeException e) {
+            step.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
             log.debug("{} failed", what, e);
         }
     }
@@ -450,7 +447,7 @@ public final class Worker implements Role {
                 return;
             }
             Map<TopicPartition, OffsetAndMetadata> committedOffsets = BrokerWatch.untilAnswered("a read of committed offsets",
-                    config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG), () -> committed(partitions));
+                    config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG), () -> consumer.committed(new HashSet<>(partitions)));
             for (TopicPartition tp : partitions) {
                 OffsetAndMetadata c = committedOffsets.get(tp);
                 trackers.put(tp, c == null ? new PartitionTracker() : PartitionTracker.skipping(c.offset(), c.metadata()));
@@ -459,23 +456,16 @@ public final class Worker implements Role {
             log.info("Worker {} assigned {}", workerId, partitions);
         }
 
-        /** The partitions' committed offsets; a wakeup (a job finished meanwhile) must not leave them without trackers. */
-        private Map<TopicPartition, OffsetAndMetadata> committed(Collection<TopicPartition> partitions) {
-            while (true) {
-                try {
-                    return consumer.committed(new HashSet<>(partitions));
-                } catch (WakeupException e) {
-                    // the loop looks at the finished job after this poll
-                }
-            }
-        }
-
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             if (partitions.isEmpty()) {
                 return;
             }
-            publish(true);
+            // Their running jobs are abandoned by us, not crashed. Once the loop ended (closing the consumer) all is published.
+            partitions.stream().map(trackers::get).filter(Objects::nonNull).forEach(PartitionTracker::stopping);
+            if (!state.ended()) {
+                publish(true);
+            }
             forget(partitions, "revoked");
         }
 

@@ -45,6 +45,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
     public static final String BROKER_TIMEOUT_MS_CONFIG = "wharf.worker.broker.timeout.ms";
+    public static final String MAX_CRASHES_CONFIG = "wharf.worker.max.crashes";
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
 
     private static final ConfigDef DEF = new ConfigDef()
@@ -91,6 +92,10 @@ public final class WorkerConfig extends AbstractConfig {
                     "A worker that hears from no Kafka broker for this long fails (WorkerMain exits 1), so that its supervisor "
                             + "restarts it; its unfinished jobs run again on the partitions' next owner. Keep it above the time "
                             + "a broker restart or a rebalance takes.")
+            .define(MAX_CRASHES_CONFIG, Type.INT, 3, Range.between(1, 1000), Importance.MEDIUM,
+                    "A job that was running on this many workers that died without finishing it (crashed, killed, or cut off "
+                            + "from the brokers past their session timeout) is not run again: it gets a FAILED result saying so "
+                            + "and its job record goes to wharf.dlq. Crashes are counted from the partition's offset metadata.")
             .define(SECRETS_KEY_CONFIG, Type.PASSWORD, null, (name, value) -> {
                 if (value != null) {
                     try {

@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -23,6 +24,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import com.github.dockerjava.api.DockerClient;
 
+import io.wharf.records.DeadLetter;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
@@ -108,6 +110,40 @@ final class WorkerHarness implements AutoCloseable {
     void submit(Job job, String recordKey) {
         producer.send(new ProducerRecord<>(Topics.jobs(pool), recordKey, job));
         producer.flush();
+    }
+
+    /** Sends the jobs in order, flushing once. */
+    void submitAll(List<Job> jobs) {
+        jobs.forEach(job -> producer.send(new ProducerRecord<>(Topics.jobs(pool), job.getJobId(), job)));
+        producer.flush();
+    }
+
+    /** Every committed result of this pool's functions on the results topic, from its beginning. */
+    List<JobResult> allResults() {
+        return readAll(Topics.RESULTS, JobResult.class).stream().filter(r -> r.getFunction().startsWith(pool)).toList();
+    }
+
+    /** Every committed dead letter so far whose record came from {@code topic}. */
+    List<DeadLetter> deadLetters(String topic) {
+        return readAll(Topics.DLQ, DeadLetter.class).stream().filter(l -> topic.equals(String.valueOf(l.getSourceTopic()))).toList();
+    }
+
+    /** Every committed record of {@code topic}, from its beginning to its end now. */
+    private <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(String topic, Class<T> type) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<String, T> all = new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, type))) {
+            List<TopicPartition> partitions = all.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            all.assign(partitions);
+            all.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = all.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> all.position(p) < end.get(p))) {
+                all.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+            }
+        }
+        return out;
     }
 
     /** Results read so far (committed ones only), in arrival order. */

@@ -8,6 +8,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +70,8 @@ public final class BrokerWatch {
 
     /**
      * Calls {@code call} (a blocking client call: initializing transactions, reading committed offsets) again each
-     * time it times out, as long as the brokers have been away for less than {@code timeoutMillis}.
+     * time it times out, as long as the brokers have been away for less than {@code timeoutMillis}; and after a wakeup,
+     * which only means a job finished meanwhile (the loop sees to it after this call).
      *
      * @throws BrokerLostException when they have been away longer
      */
@@ -78,6 +80,8 @@ public final class BrokerWatch {
         while (true) {
             try {
                 return call.get();
+            } catch (WakeupException e) {
+                // again at once
             } catch (TimeoutException e) {
                 long away = (System.nanoTime() - start) / 1_000_000;
                 if (away > timeoutMillis) {

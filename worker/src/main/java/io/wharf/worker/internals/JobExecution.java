@@ -23,6 +23,7 @@ import io.wharf.records.NetworkMode;
 import io.wharf.records.Timings;
 import io.wharf.rules.Results;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.topics.Topics;
 import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
@@ -42,7 +43,7 @@ public final class JobExecution {
      * @param slots        jobs the worker runs at once, the cap of a hot function's warm containers
      * @param secretsKey   opens sealed registry passwords; null when the worker has none
      */
-    public record Settings(String workerId, int maxBodyBytes, int slots, SealedSecrets secretsKey) {
+    public record Settings(String workerId, int maxBodyBytes, int slots, SealedSecrets secretsKey, int maxCrashes) {
     }
 
     private final Settings settings;
@@ -104,6 +105,19 @@ public final class JobExecution {
             return cancelled(job, dequeuedAt, reason, null);
         }
         return pastDeadline(job, dequeuedAt) ? expired(job, dequeuedAt) : null;
+    }
+
+    /**
+     * The final result of a job not run again because it was running on {@code crashes} workers that died, when that
+     * reaches {@code max.crashes}; otherwise null.
+     */
+    public JobResult crashedTooOften(Job job, long dequeuedAt, int crashes) {
+        if (crashes < settings.maxCrashes()) {
+            return null;
+        }
+        log.warn("Job {} was running on {} workers that died without finishing it: not run again", job.getJobId(), crashes);
+        return failure(job, dequeuedAt, "Job " + job.getJobId() + " was running on " + crashes + " workers that died without finishing it; "
+                + "it is not run again (wharf.worker.max.crashes = " + settings.maxCrashes() + ") and its job record is on " + Topics.DLQ);
     }
 
     /** Runs the attempt taken at {@code dequeuedAt}; interrupted, it is abandoned (its container removed). */

@@ -1,7 +1,9 @@
 package io.wharf.worker.internals;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableSet;
 import java.util.TreeSet;
 
@@ -10,15 +12,30 @@ import java.util.TreeSet;
  * one. The committable offset is one past the highest offset below which every job is done, so a commit never
  * skips an unfinished job. Jobs that finish out of order, above that point, are listed in the commit's metadata
  * ({@link #metadata}); a new owner reads that list ({@link #skipping}) and does not run them again, so their
- * results, committed in the same transaction, stay the only ones. Used by the poll-loop thread only.
+ * results, committed in the same transaction, stay the only ones.
+ *
+ * <p>The metadata also lists the jobs running now, and the crashes each unfinished job has seen: a new owner
+ * that finds a job listed as running knows its previous owner died while running it (a clean stop or revoke
+ * clears the list first), and counts a crash ({@link #crashes}), so that a job that kills every worker it runs on
+ * can be stopped after a few. Used by the poll-loop thread only.
  */
 public final class PartitionTracker {
     /** Offset metadata is limited by the broker (offset.metadata.max.bytes, 4096 by default). */
-    static final int MAX_METADATA_CHARS = 3500;
+    static final int MAX_METADATA_CHARS = 4000;
+    /** Of which the running and crashed jobs may take this much (about a hundred of them); the finished ones the rest. */
+    static final int MAX_CRASH_CHARS = 600;
+    private static final int MAX_DONE_CHARS = MAX_METADATA_CHARS - MAX_CRASH_CHARS;
     private static final String PREFIX = "wharf1:";
+    private static final char CRASHES = '|';
+    private static final char RUNNING = '~';
+    private static final char CRASHED = '=';
 
     private final TreeSet<Long> pending = new TreeSet<>();
     private final TreeSet<Long> doneAbove = new TreeSet<>();
+    private final TreeSet<Long> running = new TreeSet<>();
+    /** Unfinished offsets and how many owners died while running them. */
+    private final Map<Long, Integer> crashes = new HashMap<>();
+    private boolean runningChanged;
     private long next = -1;
     private long committed = -1;
     private String committedMetadata = "";
@@ -30,15 +47,60 @@ public final class PartitionTracker {
         tracker.committed = position;
         tracker.committedMetadata = metadata == null ? "" : metadata;
         if (metadata != null && metadata.startsWith(PREFIX) && metadata.length() > PREFIX.length()) {
-            for (String delta : metadata.substring(PREFIX.length()).split(",")) {
+            String[] parts = metadata.substring(PREFIX.length()).split("\\" + CRASHES, 2);
+            for (String delta : parts[0].split(",")) {
                 try {
                     tracker.doneAbove.add(position + Long.parseLong(delta, Character.MAX_RADIX));
                 } catch (NumberFormatException e) {
                     // not ours: ignore
                 }
             }
+            if (parts.length > 1) {
+                tracker.readCrashes(position, parts[1]);
+            }
         }
         return tracker;
+    }
+
+    /** {@code delta~n}: was running, after n crashes, when its owner died (one more); {@code delta=n}: n crashes so far. */
+    private void readCrashes(long position, String entries) {
+        for (String entry : entries.split(",")) {
+            int at = Math.max(entry.indexOf(RUNNING), entry.indexOf(CRASHED));
+            try {
+                long offset = position + Long.parseLong(entry.substring(0, at), Character.MAX_RADIX);
+                int count = Integer.parseInt(entry.substring(at + 1)) + (entry.charAt(at) == RUNNING ? 1 : 0);
+                crashes.put(offset, count);
+            } catch (RuntimeException e) {
+                // not ours: ignore
+            }
+        }
+    }
+
+    /** How many owners of this partition died while running the job at {@code offset}. */
+    public int crashes(long offset) {
+        return crashes.getOrDefault(offset, 0);
+    }
+
+    /** The job at {@code offset} is running here now: the next commit says so. */
+    public void started(long offset) {
+        running.add(offset);
+        runningChanged = true;
+    }
+
+    /**
+     * This worker stops running the jobs it runs (a revoke, a shutdown), so none of them is a crash: the next commit
+     * no longer lists them as running.
+     */
+    public void stopping() {
+        if (!running.isEmpty()) {
+            running.clear();
+            runningChanged = true;
+        }
+    }
+
+    /** Whether the jobs running have changed since the last commit was prepared: a commit is due even with no result. */
+    public boolean runningChanged() {
+        return runningChanged;
     }
 
     /** Whether the partition's previous owner finished this offset (listed in the committed metadata). */
@@ -58,6 +120,8 @@ public final class PartitionTracker {
 
     public void done(long offset) {
         pending.remove(offset);
+        running.remove(offset);
+        crashes.remove(offset);
         doneAbove.add(offset);
         prune();
     }
@@ -79,7 +143,7 @@ public final class PartitionTracker {
             return true;
         }
         long width = Long.toString(span, Character.MAX_RADIX).length() + 1;
-        return PREFIX.length() + span * width <= MAX_METADATA_CHARS;
+        return PREFIX.length() + span * width <= MAX_DONE_CHARS;
     }
 
     /** The offset to commit, or -1 if nothing was ever taken. */
@@ -94,7 +158,7 @@ public final class PartitionTracker {
         int chars = PREFIX.length();
         for (long offset : doneAbove.tailSet(base, true)) {
             int len = Long.toString(offset - base, Character.MAX_RADIX).length() + 1;
-            if (chars + len > MAX_METADATA_CHARS) {
+            if (chars + len > MAX_DONE_CHARS) {
                 break;
             }
             chars += len;
@@ -103,14 +167,33 @@ public final class PartitionTracker {
         return out;
     }
 
-    /** The commit metadata listing {@code done} offsets (from {@link #encodable}) relative to the committable offset. */
+    /**
+     * The commit metadata listing {@code done} offsets (from {@link #encodable}), then the running and crashed jobs, relative
+     * to the committable offset. Preparing it marks the running jobs as told.
+     */
     public String metadata(List<Long> done) {
         long base = committable();
         StringBuilder s = new StringBuilder(PREFIX);
         for (int i = 0; i < done.size(); i++) {
             s.append(i == 0 ? "" : ",").append(Long.toString(done.get(i) - base, Character.MAX_RADIX));
         }
+        TreeSet<Long> told = new TreeSet<>(running);
+        told.addAll(crashes.keySet());
+        int start = s.length();
+        for (long offset : told) {
+            String entry = Long.toString(offset - base, Character.MAX_RADIX) + (running.contains(offset) ? RUNNING : CRASHED) + crashes(offset);
+            if (s.length() - start + entry.length() + 1 > MAX_CRASH_CHARS) {
+                break; // more jobs running on one partition than the list holds: the rest are not counted if this worker dies
+            }
+            s.append(s.length() == start ? CRASHES : ',').append(entry);
+        }
+        runningChanged = false;
         return s.toString();
+    }
+
+    /** After a transaction that carried the running jobs was aborted: tell them again. */
+    public void runningUntold() {
+        runningChanged = true;
     }
 
     /** Whether a commit of {@code position} with {@code metadata} would add nothing to the last one. */

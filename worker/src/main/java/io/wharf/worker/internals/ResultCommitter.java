@@ -98,7 +98,7 @@ public final class ResultCommitter implements AutoCloseable {
             return;
         }
         uncommitted.removeIf(c -> trackers.get(c.partition()) != c.tracker());
-        if (uncommitted.isEmpty()) {
+        if (uncommitted.isEmpty() && trackers.values().stream().noneMatch(PartitionTracker::runningChanged)) {
             return;
         }
         if (!sync && intervalNanos > 0 && nanoTime.getAsLong() - lastCommitNanos < intervalNanos) {
@@ -256,6 +256,7 @@ public final class ResultCommitter implements AutoCloseable {
             throw outcome.error();
         }
         log.warn("Worker {} could not commit {} results, will retry: {}", workerId, outcome.batch().size(), retry.getCause().toString());
+        outcome.trackers().values().forEach(PartitionTracker::runningUntold);
         // Back in line for the next transaction, unless their partition moved meanwhile.
         outcome.batch().forEach(c -> {
             if (trackers.get(c.partition()) == c.tracker()) {

@@ -165,10 +165,26 @@ public final class ResultRecords {
         return copy;
     }
 
+    /**
+     * The records of a job that is not run again because it was running on too many workers that died: its final
+     * {@code failed} result and its job record on the dead-letter topic.
+     */
+    public List<ProducerRecord<String, byte[]>> poisoned(ConsumerRecord<String, byte[]> record, Job job, JobResult failed) {
+        List<ProducerRecord<String, byte[]>> out = new java.util.ArrayList<>(finalRecords(job, failed));
+        out.add(deadLetter(record, job.getJobId(), job.getFunction().getName(), JobStatus.FAILED, failed.getError(),
+                failed.getCompletedAt().toEpochMilli()));
+        return out;
+    }
+
     /** A job record that cannot be run (it does not decode), sent to the dead-letter topic with why. */
     public ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> record, String id, String reason, long now) {
+        return deadLetter(record, id, null, JobStatus.REJECTED, reason, now);
+    }
+
+    private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> record, String id, String function, JobStatus status,
+                                                      String reason, long now) {
         log.warn("Job record {} sent to {}: {}", id, Topics.DLQ, reason);
-        DeadLetter letter = DeadLetterRecords.of(id, null, JobStatus.REJECTED, reason, record.topic(), record.partition(), record.offset(),
+        DeadLetter letter = DeadLetterRecords.of(id, function, status, reason, record.topic(), record.partition(), record.offset(),
                 record.key(), record.value(), now);
         byte[] value = deadLetters.serialize(Topics.DLQ, letter);
         if (value.length > limits.valueBudget(Topics.DLQ)) {

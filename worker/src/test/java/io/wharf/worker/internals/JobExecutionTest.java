@@ -45,7 +45,7 @@ class JobExecutionTest {
     private final JobExecution execution = execution(null);
 
     private JobExecution execution(SealedSecrets key) {
-        return new JobExecution(new JobExecution.Settings("w1", 1024, 4, key), runner, cancelled::get,
+        return new JobExecution(new JobExecution.Settings("w1", 1024, 4, key, 3), runner, cancelled::get,
                 job -> new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(), 1 << 20, logs,
                         new AvroSerializer<>(registry)), meters, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
     }

@@ -76,15 +76,72 @@ class PartitionTrackerTest {
     void shouldTakeNoJobThatTheCommitCouldNotListOnceFinishedAboveTheOldestRunningOne() {
         PartitionTracker tracker = new PartitionTracker();
         tracker.taken(0); // a slow job
-        for (long offset = 1; offset <= 1164; offset++) {
+        for (long offset = 1; offset <= 1131; offset++) {
             assertThat(tracker.hasRoomFor(offset)).as("offset %d", offset).isTrue();
             tracker.taken(offset);
             tracker.done(offset);
         }
-        assertThat(tracker.hasRoomFor(1165)).as("1,165 deltas of 3 characters would not fit").isFalse();
+        assertThat(tracker.hasRoomFor(1132)).as("1,132 deltas of 3 characters would not fit").isFalse();
         assertThat(tracker.metadata(tracker.encodable())).as("every finished job listed").hasSizeLessThanOrEqualTo(PartitionTracker.MAX_METADATA_CHARS);
-        assertThat(tracker.encodable()).hasSize(1164);
+        assertThat(tracker.encodable()).hasSize(1131);
         tracker.done(0);
-        assertThat(tracker.hasRoomFor(1165)).as("the slow job finished: the commit moves past them all").isTrue();
+        assertThat(tracker.hasRoomFor(1132)).as("the slow job finished: the commit moves past them all").isTrue();
+    }
+
+    /** What the next owner reads from the last commit of {@code owner}. */
+    private static PartitionTracker nextOwner(PartitionTracker owner) {
+        String metadata = owner.metadata(owner.encodable());
+        return PartitionTracker.skipping(owner.committable(), metadata);
+    }
+
+    @Test
+    void aJobRunningWhenItsOwnerDiedCountsOneCrashMoreForEachNextOwner() {
+        PartitionTracker first = new PartitionTracker();
+        first.taken(10);
+        first.taken(11);
+        first.started(10);
+        first.started(11);
+        first.done(11);
+        assertThat(first.runningChanged()).isTrue();
+        PartitionTracker second = nextOwner(first); // first died
+        assertThat(second.crashes(10)).isEqualTo(1);
+        assertThat(second.crashes(11)).as("finished").isZero();
+        assertThat(second.finishedEarlier(11)).isTrue();
+
+        second.taken(10);
+        second.started(10);
+        PartitionTracker third = nextOwner(second); // second died
+        assertThat(third.crashes(10)).isEqualTo(2);
+    }
+
+    @Test
+    void aJobWaitingOrStoppedByItsOwnerKeepsItsCrashesWithoutAddingOne() {
+        PartitionTracker first = new PartitionTracker();
+        first.taken(3);
+        first.started(3);
+        PartitionTracker second = nextOwner(first);
+        second.taken(3); // taken, not started yet
+        PartitionTracker third = nextOwner(second);
+        assertThat(third.crashes(3)).isEqualTo(1);
+
+        third.taken(3);
+        third.started(3);
+        third.stopping(); // revoked or shut down: not a crash
+        assertThat(nextOwner(third).crashes(3)).isEqualTo(1);
+    }
+
+    @Test
+    void theListOfRunningJobsStaysWithinItsShareOfTheMetadata() {
+        PartitionTracker owner = new PartitionTracker();
+        for (long o = 0; o < 5_000; o++) {
+            owner.taken(o);
+            owner.started(o);
+        }
+        for (long o = 1; o < 5_000; o += 3) {
+            owner.done(o);
+        }
+        String metadata = owner.metadata(owner.encodable());
+        assertThat(metadata.length()).isLessThanOrEqualTo(PartitionTracker.MAX_METADATA_CHARS);
+        assertThat(PartitionTracker.skipping(owner.committable(), metadata).crashes(0)).isEqualTo(1);
     }
 }
