@@ -120,10 +120,11 @@ public final class DispatcherTopology {
                 "tenants-global", () -> new TenantLimits.GlobalUpdater(registry));
 
         topology.addSource(TENANT_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.TENANT_ADMISSION);
-        topology.addProcessor(TENANT_PROCESSOR, () -> new TenantProcessor(registry, tick), TENANT_SOURCE);
+        topology.addProcessor(TENANT_PROCESSOR, () -> new TenantProcessor(registry, tick, limits), TENANT_SOURCE);
         topology.addStateStore(memoryStore(Names.TENANT_LIMITS_STORE), TENANT_PROCESSOR);
         topology.addStateStore(memoryStore(Names.TENANT_INFLIGHT_STORE), TENANT_PROCESSOR);
         topology.addStateStore(bytesStore(Names.TENANT_PENDING_STORE), TENANT_PROCESSOR);
+        topology.addStateStore(bytesStore(Names.TENANT_TIMERS_STORE), TENANT_PROCESSOR);
         topology.addSink(Names.TENANT_JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
                 new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), TENANT_PROCESSOR);
         topology.addSink(Names.TENANT_RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), TENANT_PROCESSOR);

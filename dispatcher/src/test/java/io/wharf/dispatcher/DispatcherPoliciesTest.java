@@ -37,6 +37,7 @@ import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.InMemorySchemaRegistryClient;
+import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 
 /** Every dispatcher policy against Streams' wall clock, moved by the test driver. */
@@ -56,10 +57,19 @@ class DispatcherPoliciesTest {
 
     @BeforeEach
     void setUp() {
+        start(new TopicLimits(Map.of(), Topics.MAX_RECORD_BYTES));
+    }
+
+    /** (Re)starts the driver on a dispatcher that reads these topic limits at its start. */
+    private void start(TopicLimits limits) {
+        if (driver != null) {
+            driver.close();
+        }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-policies-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(DispatcherTopology.build(registry, Duration.ofMillis(10)), props, Instant.ofEpochMilli(T0));
+        driver = new TopologyTestDriver(DispatcherTopology.build(registry, Duration.ofMillis(10), Map.of(), limits), props,
+                Instant.ofEpochMilli(T0));
         functions = driver.createInputTopic(Topics.FUNCTIONS, new StringSerializer(), new AvroSerializer<>(registry));
         events = driver.createInputTopic(Topics.EVENTS, new StringSerializer(), new AvroSerializer<>(registry));
         attempts = driver.createInputTopic(Topics.ATTEMPTS, new StringSerializer(), new AvroSerializer<>(registry));
@@ -185,6 +195,44 @@ class DispatcherPoliciesTest {
         assertThat(jobs.isEmpty()).isTrue();
         report(next.get(0), JobStatus.SUCCEEDED, 0, true);
         assertThat(jobIds()).containsExactly("c4");
+    }
+
+    @Test
+    void aConcurrencySlotWhoseJobCanNoLongerReportIsFreedWhenItsLeaseEnds() {
+        // Retention 60 s + timeout 10 s + a 120 s margin for a worker's drain: after that no worker can still report the job.
+        start(new TopicLimits(Map.of(), Topics.MAX_RECORD_BYTES).withRetention(Topics.jobs("default"), 60_000));
+        functions.pipeInput("leased", function("leased").setMaxConcurrency(1).setTimeoutMillis(10_000).build());
+        send(event("lost", "leased"));
+        send(event("held", "leased"));
+        List<Job> lost = jobs.readValuesToList();
+        assertThat(lost).extracting(Job::getJobId).containsExactly("lost");
+
+        long lease = 60_000 + 10_000 + 120_000;
+        advance(lease - 1_000);
+        assertThat(jobs.isEmpty()).as("the lease still runs").isTrue();
+        advance(2_000);
+        assertThat(jobIds()).containsExactly("held");
+
+        // The lost job's report, should it come after all, frees nothing a second time.
+        send(event("third", "leased"));
+        report(lost.getFirst(), JobStatus.SUCCEEDED, 0, true);
+        advance(1_000);
+        assertThat(jobs.isEmpty()).as("the held job still has the slot").isTrue();
+    }
+
+    @Test
+    void aTenantsSlotWhoseJobCanNoLongerReportIsFreedWhenItsLeaseEnds() {
+        start(new TopicLimits(Map.of(), Topics.MAX_RECORD_BYTES).withRetention(Topics.jobs("default"), 60_000));
+        TestInputTopic<String, TenantSpec> tenants = driver.createInputTopic(Topics.TENANTS, new StringSerializer(), new AvroSerializer<>(registry));
+        tenants.pipeInput("acme", TenantSpec.newBuilder().setName("acme").setMaxConcurrency(1).build());
+        functions.pipeInput("t", function("t").setTenant("acme").setTimeoutMillis(10_000).build());
+        send(event("lost", "t").setTenant("acme"));
+        send(event("held", "t").setTenant("acme"));
+        assertThat(jobIds()).containsExactly("lost");
+        advance(60_000 + 10_000 + 120_000 - 1_000);
+        assertThat(jobs.isEmpty()).isTrue();
+        advance(2_000);
+        assertThat(jobIds()).containsExactly("held");
     }
 
     @Test

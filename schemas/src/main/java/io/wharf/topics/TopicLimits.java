@@ -30,13 +30,22 @@ public final class TopicLimits {
      */
     public static final int ENVELOPE = 4 * 1024;
 
+    /** Kafka's default {@code retention.ms}: seven days. */
+    public static final long KAFKA_DEFAULT_RETENTION_MS = 7L * 24 * 3600 * 1000;
+
     private final Map<String, Integer> limits;
     private final int otherwise;
+    private final Map<String, Long> retention;
 
     /** {@code otherwise}: the limit of a topic not in {@code limits}. */
     public TopicLimits(Map<String, Integer> limits, int otherwise) {
+        this(limits, otherwise, Map.of());
+    }
+
+    private TopicLimits(Map<String, Integer> limits, int otherwise, Map<String, Long> retention) {
         this.limits = Map.copyOf(limits);
         this.otherwise = otherwise;
+        this.retention = Map.copyOf(retention);
     }
 
     public TopicLimits(Map<String, Integer> limits) {
@@ -50,13 +59,17 @@ public final class TopicLimits {
 
     /** These limits, with {@code otherwise} for the topics they do not name (topics created later, say). */
     public TopicLimits otherwise(int otherwise) {
-        return new TopicLimits(limits, otherwise);
+        return new TopicLimits(limits, otherwise, retention);
     }
 
-    /** Reads the limits of {@code topics}; topics it cannot read within {@code timeout} count as Kafka's default. */
+    /**
+     * Reads the record limits and retention of {@code topics}; topics it cannot read within {@code timeout} count as
+     * Kafka's defaults.
+     */
     public static TopicLimits read(Admin admin, Collection<String> topics, Duration timeout) throws InterruptedException {
         List<ConfigResource> resources = topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
         Map<String, Integer> limits = new HashMap<>();
+        Map<String, Long> retention = new HashMap<>();
         try {
             Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             configs.forEach((resource, config) -> {
@@ -64,11 +77,28 @@ public final class TopicLimits {
                 if (entry != null && entry.value() != null) {
                     limits.put(resource.name(), Integer.parseInt(entry.value()));
                 }
+                ConfigEntry kept = config.get(TopicConfig.RETENTION_MS_CONFIG);
+                if (kept != null && kept.value() != null) {
+                    long ms = Long.parseLong(kept.value());
+                    retention.put(resource.name(), ms < 0 ? Long.MAX_VALUE : ms);
+                }
             });
         } catch (ExecutionException | TimeoutException e) {
             // counted as Kafka's default below
         }
-        return new TopicLimits(limits);
+        return new TopicLimits(limits, KAFKA_DEFAULT, retention);
+    }
+
+    /** These limits, with {@code topic} keeping records for {@code millis}. */
+    public TopicLimits withRetention(String topic, long millis) {
+        Map<String, Long> kept = new HashMap<>(retention);
+        kept.put(topic, millis);
+        return new TopicLimits(limits, otherwise, kept);
+    }
+
+    /** How long the topic keeps a record ({@code retention.ms}; {@code Long.MAX_VALUE} for ever), Kafka's default if unread. */
+    public long retentionMillis(String topic) {
+        return retention.getOrDefault(topic, KAFKA_DEFAULT_RETENTION_MS);
     }
 
     /** The topic's {@code max.message.bytes}. */

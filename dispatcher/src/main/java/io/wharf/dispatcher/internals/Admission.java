@@ -9,6 +9,8 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Job;
@@ -23,8 +25,19 @@ import io.wharf.topics.DeadLetterRecords;
  * out when nothing waits before it, a token is there and a concurrency slot is free; otherwise it is held, by
  * priority then arrival, or refused {@code THROTTLED} past the backlog. Held jobs are released as tokens
  * refill and slots free up; a job past its deadline is {@code EXPIRED} instead.
+ *
+ * <p>A concurrency slot is a lease: it is freed by its attempt's report, or, when that report can no longer come
+ * (the job record deleted by retention before any worker took it, a worker that dead-lettered it), when the lease
+ * ends ({@link Leases}), so that a lost job cannot hold its slot for ever.
  */
 final class Admission {
+    private static final Logger log = LoggerFactory.getLogger(Admission.class);
+
+    /** When a slot taken for a job now must have been freed by its report. */
+    interface Leases {
+        long end(Job job, long now);
+    }
+
     /** Where admitted and refused jobs go: the sinks of the processor that admits them. */
     interface Outlet {
         void dispatch(Job job, long now);
@@ -50,19 +63,24 @@ final class Admission {
     private final KeyValueStore<String, byte[]> inflight;
     private final Pending pending;
     private final Timers timers;
+    private final Leases leases;
     private final AvroSerializer<Job> writer;
     private final AvroDeserializer<Job> reader;
     /** Owners with held jobs (rebuilt from the limits store at start). */
     private final Set<String> waiting = new LinkedHashSet<>();
 
-    /** {@code timers} may be null: held jobs then expire only when they would be released. */
+    /**
+     * {@code timers} may be null: held jobs then expire only when they would be released, and slots are freed only by
+     * reports; {@code leases} too, and then slots have no lease.
+     */
     Admission(String kind, KeyValueStore<String, byte[]> limits, KeyValueStore<String, byte[]> inflight, Pending pending, Timers timers,
-              AvroSerializer<Job> writer, AvroDeserializer<Job> reader) {
+              Leases leases, AvroSerializer<Job> writer, AvroDeserializer<Job> reader) {
         this.kind = kind;
         this.limits = limits;
         this.inflight = inflight;
         this.pending = pending;
         this.timers = timers;
+        this.leases = timers == null ? null : leases;
         this.writer = writer;
         this.reader = reader;
         try (KeyValueIterator<String, byte[]> it = limits.all()) {
@@ -109,7 +127,7 @@ final class Admission {
         LimitState state = state(owner, l, now);
         if (state.pending == 0 && state.admits(l)) {
             state.take(l);
-            count(owner, l, job, state);
+            count(owner, l, job, state, now);
             limits.put(owner, state.encode());
             out.dispatch(job, now);
             return;
@@ -136,30 +154,61 @@ final class Admission {
         return state;
     }
 
-    /** Counts the job as running until {@link #finished} hears of this very attempt. */
-    private void count(String owner, LimitState.Limits l, Job job, LimitState state) {
+    /** Counts the job as running until {@link #finished} hears of this very attempt, or its lease ends. */
+    private void count(String owner, LimitState.Limits l, Job job, LimitState state, long now) {
         if (l.maxConcurrency() != null) {
-            inflight.put(owner + '\u0000' + job.getJobId(), ByteBuffer.allocate(4).putInt(job.getAttempt()).array());
+            String key = owner + '\u0000' + job.getJobId();
+            long end = leases == null ? Long.MAX_VALUE : leases.end(job, now);
+            inflight.put(key, ByteBuffer.allocate(12).putInt(job.getAttempt()).putLong(end).array());
+            if (end != Long.MAX_VALUE) {
+                timers.schedule(end, Timers.Kind.LEASE, key + '/' + job.getAttempt(), null);
+            }
             state.inFlight++;
         }
     }
 
     /** A job's attempt ended: frees its slot if it held one. Returns whether jobs wait for the owner. */
     boolean finished(String owner, String jobId, int attempt) {
-        String key = owner + '\u0000' + jobId;
+        return free(owner + '\u0000' + jobId, attempt, true) == Freed.WITH_JOBS_WAITING;
+    }
+
+    /** A slot's lease ended ({@code leaseId} from its LEASE timer): frees it unless its report did. Returns whether it did. */
+    boolean leaseEnded(String leaseId) {
+        int slash = leaseId.lastIndexOf('/');
+        boolean freed = free(leaseId.substring(0, slash), Integer.parseInt(leaseId.substring(slash + 1)), false) != Freed.NOTHING;
+        if (freed) {
+            log.warn("Job {} has not reported back within its lease: its concurrency slot of {} '{}' is freed (its job record was deleted "
+                    + "before a worker took it, or a worker dead-lettered it)", leaseId.substring(leaseId.indexOf('\u0000') + 1, slash), kind,
+                    leaseOwner(leaseId));
+        }
+        return freed;
+    }
+
+    /** The owner (function or tenant) of a lease's slot. */
+    static String leaseOwner(String leaseId) {
+        return leaseId.substring(0, leaseId.indexOf('\u0000'));
+    }
+
+    private enum Freed { NOTHING, NO_JOBS_WAITING, WITH_JOBS_WAITING }
+
+    private Freed free(String key, int attempt, boolean cancelLease) {
         byte[] counted = inflight.get(key);
         if (counted == null || ByteBuffer.wrap(counted).getInt() != attempt) {
-            return false;
+            return Freed.NOTHING;
         }
         inflight.delete(key);
+        if (cancelLease && counted.length >= 12 && timers != null) {
+            timers.cancel(ByteBuffer.wrap(counted, 4, 8).getLong(), Timers.Kind.LEASE, key + '/' + attempt);
+        }
+        String owner = key.substring(0, key.indexOf('\u0000'));
         byte[] bytes = limits.get(owner);
         if (bytes == null) {
-            return false;
+            return Freed.NO_JOBS_WAITING;
         }
         LimitState state = LimitState.decode(bytes);
         state.inFlight = Math.max(0, state.inFlight - 1);
         limits.put(owner, state.encode());
-        return state.pending > 0;
+        return state.pending > 0 ? Freed.WITH_JOBS_WAITING : Freed.NO_JOBS_WAITING;
     }
 
     /** A held job's deadline passed (its EXPIRE timer fired): take it out if it still waits. */
@@ -215,7 +264,7 @@ final class Admission {
                     refuse(out, job, JobStatus.EXPIRED, expiry(job, now), now);
                 } else {
                     state.take(l);
-                    count(owner, l, job, state);
+                    count(owner, l, job, state, now);
                     out.dispatch(job, now);
                 }
             }

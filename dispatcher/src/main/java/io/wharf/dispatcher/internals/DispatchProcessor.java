@@ -107,7 +107,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         this.fanOut = new FanOut(context.getStateStore(Names.BATCHES_STORE));
         this.admission = new Admission("Function", context.getStateStore(Names.LIMITS_STORE),
                 context.getStateStore(Names.INFLIGHT_STORE), new Pending(context.getStateStore(Names.PENDING_STORE)),
-                timers, jobWriter, jobReader);
+                timers, new SlotLeases(limits), jobWriter, jobReader);
         this.tenants = new TenantLimits(registry, context.getStateStore(Names.TENANTS_STORE));
         this.wakeup = new Wakeup(context, tick, this::punctuate);
         rearm(context.currentSystemTimeMs());
@@ -358,6 +358,13 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     Job job = admission.expire(key, Pending.owner(key));
                     if (job != null) {
                         admission.refuse(outlet, job, JobStatus.EXPIRED, Admission.expiry(job, now), now);
+                    }
+                }
+                case LEASE -> {
+                    String function = Admission.leaseOwner(timer.id());
+                    if (admission.leaseEnded(timer.id())) {
+                        FunctionSpec spec = specs.get(function);
+                        admission.release(function, spec == null ? null : LimitState.Limits.of(spec), now, MAX_PER_TICK, outlet);
                     }
                 }
                 case SCHEDULE -> log.warn("Schedule timer {} found in the dispatch timers: ignored", timer.id());

@@ -19,6 +19,7 @@ public final class Names {
     public static final String TENANT_LIMITS_STORE = "tenant-limits";
     public static final String TENANT_INFLIGHT_STORE = "tenant-inflight";
     public static final String TENANT_PENDING_STORE = "tenant-pending";
+    public static final String TENANT_TIMERS_STORE = "tenant-timers";
 
     public static final String JOBS_SINK = "jobs";
     public static final String RESULTS_SINK = "results";

@@ -11,6 +11,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
@@ -19,15 +21,18 @@ import io.wharf.records.JobResult;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
+import io.wharf.topics.TopicLimits;
 
 /**
  * The tenant stage: jobs of tenants with limits come here (keyed by tenant) once their function's limits let
  * them out, so one task owns each tenant's token bucket, running count and held jobs across all its functions,
  * whichever partitions those live on. Finished-attempt notices from the function stage free slots. A job
  * refused here is reported on {@code wharf.attempts} as well as {@code wharf.results}, so that its function's
- * task frees its slot and completes its fan-out as for any final result.
+ * task frees its slot and completes its fan-out as for any final result. A slot whose notice never comes is freed
+ * when its lease ends ({@link SlotLeases}), by a timer of this stage's own.
  */
 public final class TenantProcessor implements Processor<String, byte[], String, Object> {
+    private static final Logger log = LoggerFactory.getLogger(TenantProcessor.class);
     static final String KIND_HEADER = "wharf-kind";
     private static final byte[] FINISHED = "finished".getBytes(StandardCharsets.UTF_8);
 
@@ -35,7 +40,9 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
     private final AvroSerializer<Job> jobWriter;
     private final SchemaRegistryClient registry;
     private final Duration tick;
+    private final TopicLimits limits;
     private ProcessorContext<String, Object> context;
+    private Timers timers;
     private Admission admission;
     private TenantLimits tenants;
     private Wakeup wakeup;
@@ -60,7 +67,9 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         }
     };
 
-    public TenantProcessor(SchemaRegistryClient registry, Duration tick) {
+    /** {@code limits}: the pool topics' retention bounds how long a slot is held for a job that never reports. */
+    public TenantProcessor(SchemaRegistryClient registry, Duration tick, TopicLimits limits) {
+        this.limits = limits;
         this.jobReader = new AvroDeserializer<>(registry, Job.class);
         this.jobWriter = new AvroSerializer<>(registry);
         this.registry = registry;
@@ -81,13 +90,12 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.tenants = new TenantLimits(registry, context.getStateStore(Names.TENANTS_STORE));
+        this.timers = new Timers(context.getStateStore(Names.TENANT_TIMERS_STORE));
         this.admission = new Admission("Tenant", context.getStateStore(Names.TENANT_LIMITS_STORE),
                 context.getStateStore(Names.TENANT_INFLIGHT_STORE),
-                new Pending(context.getStateStore(Names.TENANT_PENDING_STORE)), null, jobWriter, jobReader);
+                new Pending(context.getStateStore(Names.TENANT_PENDING_STORE)), timers, new SlotLeases(limits), jobWriter, jobReader);
         this.wakeup = new Wakeup(context, tick, this::punctuate);
-        if (admission.anyWaiting()) {
-            wakeup.soon(context.currentSystemTimeMs());
-        }
+        rearm(context.currentSystemTimeMs());
     }
 
     @Override
@@ -111,6 +119,11 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         }
     }
 
+    /** Punctuate every tick while jobs are held, else when the next lease ends, else not at all. */
+    private void rearm(long now) {
+        wakeup.rearm(now, admission.anyWaiting(), admission.anyWaiting() ? null : timers.firstDue());
+    }
+
     /** The tenant's limits; none when they were removed (its held jobs then go out). */
     private LimitState.Limits current(String tenant) {
         LimitState.Limits limits = tenants.limits(tenant);
@@ -118,6 +131,9 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
     }
 
     private void punctuate(long now) {
+        // This stage's timers are leases only: a tenant whose slot a lease freed has its held jobs released below.
+        timers.fire(now, DispatchProcessor.MAX_PER_TICK, timer -> admission.leaseEnded(timer.id()),
+                (timer, e) -> log.error("Lease timer {} failed; dropped", timer.id(), e));
         int budget = DispatchProcessor.MAX_PER_TICK;
         for (String tenant : admission.waiting()) {
             if (budget <= 0) {
@@ -125,8 +141,6 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
             }
             budget -= admission.release(tenant, current(tenant), now, budget, outlet);
         }
-        if (admission.anyWaiting()) {
-            wakeup.soon(now);
-        }
+        rearm(now);
     }
 }

@@ -19,7 +19,7 @@ import io.wharf.serde.SchemaRegistryException;
  * The one timer mechanism: a store keyed by {@code dueMillis (8 bytes, big-endian) | kind | id}, so a range
  * scan from the start up to now returns what is due, oldest first. A wall-clock punctuator calls
  * {@link #due}; entries are removed as they are taken, in the same transaction as what firing them writes.
- * Retries, delayed jobs, pending-job expiry and schedules all use it.
+ * Retries, delayed jobs, pending-job expiry, schedules and concurrency-slot leases all use it.
  */
 final class Timers {
     enum Kind {
@@ -28,7 +28,9 @@ final class Timers {
         /** A pending job to expire if still pending; value = its pending-store key. */
         EXPIRE,
         /** A schedule's next due time; value empty, id = schedule id. */
-        SCHEDULE
+        SCHEDULE,
+        /** A concurrency slot's lease end; value empty, id = {@code owner \0 jobId / attempt}. */
+        LEASE
     }
 
     record Timer(long due, Kind kind, String id, byte[] value) {
