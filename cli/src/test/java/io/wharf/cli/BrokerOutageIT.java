@@ -7,21 +7,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +34,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.roles.Role;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.testkit.Committed;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
 import io.wharf.worker.DockerEngine;
@@ -127,27 +121,8 @@ class BrokerOutageIT {
 
     /** Every committed result of {@code jobId} on the results topic. */
     private List<JobResult> resultsFor(String jobId) {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        AvroDeserializer<JobResult> results = new AvroDeserializer<>(new HttpSchemaRegistryClient(SharedServices.registry().confluentUrl()),
-                JobResult.class);
-        List<JobResult> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS).stream()
-                    .map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-                    JobResult value = results.deserialize(Topics.RESULTS, r.value());
-                    if (jobId.equals(value.getJobId())) {
-                        out.add(value);
-                    }
-                });
-            }
-        }
-        return out;
+        return Committed.readAll(kafka.bootstrapServers(), Topics.RESULTS, new AvroDeserializer<>(
+                new HttpSchemaRegistryClient(SharedServices.registry().confluentUrl()), JobResult.class)).stream()
+                .filter(r -> jobId.equals(r.getJobId())).toList();
     }
 }

@@ -7,20 +7,27 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-
 import io.wharf.client.WharfClient;
+import io.wharf.embedded.LocalImages;
 import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
@@ -29,8 +36,9 @@ import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RetryPolicy;
 import io.wharf.serde.AvroDeserializer;
+import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.embedded.LocalImages;
+import io.wharf.testkit.Committed;
 import io.wharf.topics.Topics;
 
 /** Dispatcher policies with real containers: retries, concurrency caps, fan-out, chaining and schedules, as users drive them. */
@@ -116,6 +124,33 @@ class PoliciesIT {
         DeadLetter letter = read(Topics.DLQ, DeadLetter.class, result.getJobId()::equals, 1).getFirst();
         assertThat(letter.getStatus()).isEqualTo(JobStatus.FAILED);
         assertThat(letter.getReason()).contains("Gave up after 3 attempts");
+    }
+
+    @Test
+    void anEventSentTwiceIsOneJobAndAKeyAlreadySeenIsRefusedNamingItsFirstJob() throws Exception {
+        String name = unique("once");
+        // One at a time, in dispatch order: had the re-sent event become a job, its result would come before the last one's.
+        deploy(function(name, "cat").setMaxConcurrency(1));
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            Event first = client.event(name, "first".getBytes(StandardCharsets.UTF_8), "text/plain");
+            CompletableFuture<JobResult> once = client.invokeAsync(first);
+            try (KafkaProducer<String, Event> again = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    cluster.endpoints().bootstrap()), new StringSerializer(), new AvroSerializer<>(registry))) {
+                again.send(new ProducerRecord<>(Topics.EVENTS, name, first)).get();
+            }
+            Event keyed = client.event(name, "keyed".getBytes(StandardCharsets.UTF_8), "text/plain");
+            keyed.setIdempotencyKey(unique("order"));
+            Event sameKey = client.event(name, "again".getBytes(StandardCharsets.UTF_8), "text/plain");
+            sameKey.setIdempotencyKey(keyed.getIdempotencyKey());
+            assertThat(client.invoke(keyed, Duration.ofSeconds(90)).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            JobResult refused = client.invoke(sameKey, Duration.ofSeconds(90));
+            assertThat(refused.getStatus()).isEqualTo(JobStatus.REJECTED);
+            assertThat(refused.getError()).contains("Duplicate of job " + keyed.getId());
+
+            assertThat(once.get(90, TimeUnit.SECONDS).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(Committed.readAll(cluster.endpoints().bootstrap(), Topics.RESULTS, new AvroDeserializer<>(registry, JobResult.class))
+                    .stream().filter(r -> r.getJobId().equals(first.getId()))).as("results of the event sent twice").hasSize(1);
+        }
     }
 
     @Test

@@ -66,7 +66,8 @@ public final class Dispatcher implements Role {
             throw e;
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
-                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions, limits), config.streamsProperties());
+                Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions, limits,
+                Duration.ofMillis(config.getLong(DispatcherConfig.DEDUPE_WINDOW_MS_CONFIG))), config.streamsProperties());
         // A crashed stream thread is replaced, after a pause; its task restarts from the last committed transaction.
         created.setUncaughtExceptionHandler(new StreamFailures(() -> closing));
         created.setStateListener((now, before) -> log.info("Dispatcher {} (was {})", of(now), of(before)));

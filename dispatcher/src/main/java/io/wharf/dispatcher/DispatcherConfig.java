@@ -31,6 +31,7 @@ public final class DispatcherConfig extends AbstractConfig {
     public static final String STATE_DIR_CONFIG = "wharf.dispatcher.state.dir";
     public static final String THREADS_CONFIG = "wharf.dispatcher.threads";
     public static final String TICK_MS_CONFIG = "wharf.dispatcher.tick.ms";
+    public static final String DEDUPE_WINDOW_MS_CONFIG = "wharf.dispatcher.dedupe.window.ms";
     public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.dispatcher.session.timeout.ms";
     public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.dispatcher.startup.timeout.ms";
 
@@ -50,6 +51,11 @@ public final class DispatcherConfig extends AbstractConfig {
             .define(TICK_MS_CONFIG, Type.LONG, 10L, Range.between(1, 10_000), Importance.LOW,
                     "How often (wall clock) due timers fire and held-back jobs are released: the resolution of rate limits, "
                             + "retries, delays and schedules. A tick with nothing due costs one store seek per task.")
+            .define(DEDUPE_WINDOW_MS_CONFIG, Type.LONG, DispatcherTopology.DEFAULT_DEDUPE_WINDOW.toMillis(), Range.between(0, 7L * 24 * 3600 * 1000), Importance.MEDIUM,
+                    "An event re-sent within this window (same function and idempotency key, or same event id when it has no "
+                            + "key) becomes no second job: a re-send of the same id is dropped (the first job's result answers it), "
+                            + "another id is REJECTED naming the first job. The dispatcher keeps one entry per event of the window "
+                            + "in memory. 0 turns dedupe off.")
             .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, Range.between(1000, 300_000), Importance.LOW,
                     "How long an instance that stopped heartbeating keeps its functions before another instance takes them over. "
                             + "Shorter moves work sooner after a crash; too short moves it during long GC pauses.")

@@ -83,6 +83,15 @@ public final class DispatcherTopology {
 
     /** As {@link #build(SchemaRegistryClient, Duration, Map)}; jobs are kept within {@code limits} (an event whose job would not fit is refused). */
     public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits) {
+        return build(registry, tick, partitions, limits, DEFAULT_DEDUPE_WINDOW);
+    }
+
+    /** The default of {@code wharf.dispatcher.dedupe.window.ms}. */
+    public static final Duration DEFAULT_DEDUPE_WINDOW = Duration.ofMinutes(5);
+
+    /** As above; events re-sent within {@code dedupeWindow} become no second job (zero: no dedupe). */
+    public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits,
+                                 Duration dedupeWindow) {
         Placement placement = new Placement(partitions);
         Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
@@ -90,7 +99,13 @@ public final class DispatcherTopology {
         topology.addSource(ATTEMPTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.ATTEMPTS);
 
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry, placement), FUNCTIONS_SOURCE);
-        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits), EVENTS_SOURCE, ATTEMPTS_SOURCE);
+        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits, dedupeWindow),
+                EVENTS_SOURCE, ATTEMPTS_SOURCE);
+        if (!dedupeWindow.isZero()) {
+            // In memory like the counters, for the same reason; it holds one window of event keys.
+            topology.addStateStore(Stores.windowStoreBuilder(Stores.inMemoryWindowStore(Names.DEDUPE_STORE, dedupeWindow, dedupeWindow, false),
+                    Serdes.String(), Serdes.String()).withCachingDisabled(), DISPATCH_PROCESSOR);
+        }
         topology.addStateStore(store(Names.FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
         // Counters change on every event of a limited function. In memory, restored from their changelog: a
         // RocksDB store flushes its memtable to a new file on every exactly-once commit (measured +10 ms per hop

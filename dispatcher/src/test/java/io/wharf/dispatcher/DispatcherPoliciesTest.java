@@ -236,6 +236,25 @@ class DispatcherPoliciesTest {
     }
 
     @Test
+    void anEventSentAgainWithinTheDedupeWindowBecomesNoSecondJob() {
+        functions.pipeInput("once", function("once").build());
+        send(event("e1", "once"));
+        send(event("e1", "once")); // the same event again: a producer's or a client's retry
+        send(event("k1", "once").setIdempotencyKey("order-42"));
+        send(event("k2", "once").setIdempotencyKey("order-42")); // another id, the same key
+        assertThat(jobIds()).containsExactly("e1", "k1");
+        JobResult duplicate = results.readValue();
+        assertThat(duplicate.getJobId()).isEqualTo("k2");
+        assertThat(duplicate.getStatus()).isEqualTo(JobStatus.REJECTED);
+        assertThat(duplicate.getError()).contains("Duplicate of job k1").contains("order-42").contains("wharf.dispatcher.dedupe.window.ms");
+        assertThat(results.isEmpty()).isTrue();
+
+        advance(DispatcherTopology.DEFAULT_DEDUPE_WINDOW.toMillis() + 1_000);
+        send(event("e1", "once"));
+        assertThat(jobIds()).as("past the window it is a new job").containsExactly("e1");
+    }
+
+    @Test
     void heldJobsAreReleasedStrictlyByPriorityThenArrival() {
         functions.pipeInput("prio", function("prio").setRateLimit(new RateLimit(1.0, 1)).build());
         send(event("first", "prio"));

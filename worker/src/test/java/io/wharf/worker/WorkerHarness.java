@@ -16,7 +16,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -33,6 +32,7 @@ import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.LocalImages;
+import io.wharf.testkit.Committed;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
 
@@ -128,22 +128,8 @@ final class WorkerHarness implements AutoCloseable {
         return readAll(Topics.DLQ, DeadLetter.class).stream().filter(l -> topic.equals(String.valueOf(l.getSourceTopic()))).toList();
     }
 
-    /** Every committed record of {@code topic}, from its beginning to its end now. */
     private <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(String topic, Class<T> type) {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<T> out = new ArrayList<>();
-        try (KafkaConsumer<String, T> all = new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, type))) {
-            List<TopicPartition> partitions = all.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            all.assign(partitions);
-            all.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = all.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> all.position(p) < end.get(p))) {
-                all.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
-            }
-        }
-        return out;
+        return Committed.readAll(kafka.bootstrapServers(), topic, new AvroDeserializer<>(registry, type));
     }
 
     /** Results read so far (committed ones only), in arrival order. */

@@ -69,6 +69,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private Admission admission;
     private TenantLimits tenants;
     private Wakeup wakeup;
+    private final Duration dedupeWindow;
+    private Dedupe dedupe;
     /** Where a job goes once its function's limits let it out. */
     private final Admission.Outlet outlet = new Admission.Outlet() {
         @Override
@@ -87,8 +89,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
     };
 
-    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, TopicLimits limits) {
+    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, TopicLimits limits, Duration dedupeWindow) {
         this.placement = placement;
+        this.dedupeWindow = dedupeWindow;
         this.limits = limits;
         this.events = new AvroDeserializer<>(registry, Event.class);
         this.attempts = new AvroDeserializer<>(registry, Attempt.class);
@@ -105,6 +108,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         this.specs.init(context.getStateStore(Names.FUNCTION_STORE));
         this.timers = new Timers(context.getStateStore(Names.TIMERS_STORE));
         this.fanOut = new FanOut(context.getStateStore(Names.BATCHES_STORE));
+        this.dedupe = new Dedupe(dedupeWindow.isZero() ? null : context.getStateStore(Names.DEDUPE_STORE), dedupeWindow);
         this.admission = new Admission("Function", context.getStateStore(Names.LIMITS_STORE),
                 context.getStateStore(Names.INFLIGHT_STORE), new Pending(context.getStateStore(Names.PENDING_STORE)),
                 timers, new SlotLeases(limits), jobWriter, jobReader);
@@ -167,6 +171,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             return;
         }
         long now = context.currentSystemTimeMs();
+        String first = dedupe.earlier(function, event, jobId, now);
+        if (first != null) {
+            duplicate(record, event, jobId, first, createdAt);
+            return;
+        }
         int priority = event.getPriority() != null ? event.getPriority() : spec.getPriority();
         List<Job> jobs = new ArrayList<>();
         if (checked.elements() == null) {
@@ -195,6 +204,17 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 admit(spec, job, now);
             }
         }
+    }
+
+    /** An event re-sent within the dedupe window: the same id is dropped, its first job answers it; another id is refused. */
+    private void duplicate(Record<String, byte[]> record, Event event, String jobId, String first, long createdAt) {
+        if (first.equals(jobId)) {
+            log.info("Event {} was sent again within the dedupe window: it already became a job, whose result answers it", jobId);
+            return;
+        }
+        DeadLetters.refuse(context, record, jobId, event.getFunction(), JobStatus.REJECTED, "Duplicate of job " + first + ": an event with "
+                + "idempotency key '" + event.getIdempotencyKey() + "' came within the last " + dedupe.windowMillis() + " ms "
+                + "(wharf.dispatcher.dedupe.window.ms); follow job " + first + " for the result", createdAt);
     }
 
     /**

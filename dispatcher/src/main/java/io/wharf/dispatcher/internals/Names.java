@@ -10,6 +10,7 @@ public final class Names {
     public static final String PENDING_STORE = "pending";
     public static final String INFLIGHT_STORE = "inflight";
     public static final String TIMERS_STORE = "timers";
+    public static final String DEDUPE_STORE = "dedupe";
     public static final String BATCHES_STORE = "batches";
     public static final String SCHEDULES_STORE = "schedules";
     public static final String SCHEDULE_STATE_STORE = "schedule-state";
