@@ -88,6 +88,7 @@ public final class Worker implements Role {
     private final String topic;
     private final int slots;
     private final int prefetch;
+    private final long maxUncommittedBytes;
     private final ContainerRunner runner;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
@@ -130,6 +131,7 @@ public final class Worker implements Role {
         this.topic = Topics.jobs(config.pool());
         this.slots = config.getInt(WorkerConfig.SLOTS_CONFIG);
         this.prefetch = config.getInt(WorkerConfig.PREFETCH_CONFIG);
+        this.maxUncommittedBytes = config.getLong(WorkerConfig.MAX_UNCOMMITTED_BYTES_CONFIG);
         this.runner = runner;
         this.jobs = new AvroDeserializer<>(registry, Job.class);
         this.records = new ResultRecords(registry);
@@ -207,6 +209,8 @@ public final class Worker implements Role {
                 producer.initTransactions();
                 return null;
             });
+            // Its short max.block.ms needs the metadata of wharf.logs at hand before the first line.
+            BrokerWatch.untilAnswered("a metadata request", brokerTimeout, () -> logProducer.partitionsFor(Topics.LOGS));
             consumer.subscribe(List.of(topic), new Rebalance());
             brokers = new BrokerWatch(consumer::metrics, brokerTimeout, System::nanoTime);
             state = State.RUNNING;
@@ -281,7 +285,8 @@ public final class Worker implements Role {
             }
         }
         Taken next;
-        while (inFlight < slots && !stopping && (next = queue.next()) != null) {
+        // Past the bound on results waiting to commit, no job starts until commits catch up.
+        while (inFlight < slots && !stopping && committer.waitingBytes() < maxUncommittedBytes && (next = queue.next()) != null) {
             launch(next);
         }
         publish(false);

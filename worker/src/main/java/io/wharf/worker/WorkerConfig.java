@@ -46,6 +46,8 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
     public static final String BROKER_TIMEOUT_MS_CONFIG = "wharf.worker.broker.timeout.ms";
     public static final String MAX_CRASHES_CONFIG = "wharf.worker.max.crashes";
+    public static final String MAX_UNCOMMITTED_BYTES_CONFIG = "wharf.worker.max.uncommitted.bytes";
+    public static final String LOG_BUFFER_BYTES_CONFIG = "wharf.worker.log.buffer.bytes";
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
 
     private static final ConfigDef DEF = new ConfigDef()
@@ -92,6 +94,14 @@ public final class WorkerConfig extends AbstractConfig {
                     "A worker that hears from no Kafka broker for this long fails (WorkerMain exits 1), so that its supervisor "
                             + "restarts it; its unfinished jobs run again on the partitions' next owner. Keep it above the time "
                             + "a broker restart or a rebalance takes.")
+            .define(MAX_UNCOMMITTED_BYTES_CONFIG, Type.LONG, 64L * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,
+                    "Results of finished jobs wait in memory until a commit covers them (above a long-running job of their "
+                            + "partition, or while the brokers are away). Past this many bytes of them no new job starts until "
+                            + "commits catch up; running jobs finish (each result is at most max.body.bytes plus its stderr tail).")
+            .define(LOG_BUFFER_BYTES_CONFIG, Type.LONG, 16L * 1024 * 1024, Range.atLeast(1024 * 1024), Importance.LOW,
+                    "Memory for log lines on their way to wharf.logs. While the brokers are away lines wait here; past it (or "
+                            + "past delivery.timeout.ms) they are dropped, never blocking the job, and each attempt's log ends "
+                            + "with a line saying how many of its lines were lost.")
             .define(MAX_CRASHES_CONFIG, Type.INT, 3, Range.between(1, 1000), Importance.MEDIUM,
                     "A job that was running on this many workers that died without finishing it (crashed, killed, or cut off "
                             + "from the brokers past their session timeout) is not run again: it gets a FAILED result saying so "
@@ -154,6 +164,9 @@ public final class WorkerConfig extends AbstractConfig {
         l.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         l.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         l.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        l.put(ProducerConfig.BUFFER_MEMORY_CONFIG, getLong(LOG_BUFFER_BYTES_CONFIG));
+        // A full buffer (brokers away) drops a line after this, rather than stalling the job's output.
+        l.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 250);
         return l;
     }
 

@@ -12,4 +12,13 @@ import org.apache.kafka.common.TopicPartition;
  */
 public record Completion(TopicPartition partition, PartitionTracker tracker, long offset, List<ProducerRecord<String, byte[]>> records,
                          String jobId, String orderingKey) {
+
+    /** The bytes its records hold. */
+    public long bytes() {
+        long bytes = 0;
+        for (ProducerRecord<String, byte[]> r : records) {
+            bytes += r.value() == null ? 0 : r.value().length;
+        }
+        return bytes;
+    }
 }

@@ -4,9 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.wharf.records.LogLine;
 import io.wharf.records.LogStream;
@@ -18,8 +22,11 @@ import io.wharf.worker.runtime.OutputListener;
  * Cuts one job attempt's output into lines and streams them to {@code wharf.logs} as they come. Lines longer
  * than {@link #MAX_LINE_BYTES} are split. Once the attempt has shipped {@code maxBytes}, further lines are
  * counted, not sent, and a final SYSTEM line says how much was dropped: a capped log never ends silently.
+ * Lines the producer could not deliver (brokers away past its buffer or delivery timeout) are counted too, and
+ * the attempt's last line says how many were lost.
  */
 public final class LogShipper implements OutputListener {
+    private static final Logger log = LoggerFactory.getLogger(LogShipper.class);
     public static final int MAX_LINE_BYTES = 16 * 1024;
 
     private final String jobId;
@@ -35,6 +42,7 @@ public final class LogShipper implements OutputListener {
     private long droppedBytes;
     private long droppedLines;
     private boolean ended;
+    private final AtomicLong lost = new AtomicLong();
 
     public LogShipper(String jobId, String function, int attempt, long maxBytes, Producer<String, byte[]> producer,
                       AvroSerializer<LogLine> serializer) {
@@ -81,6 +89,16 @@ public final class LogShipper implements OutputListener {
             system("[wharf] log limit of " + maxBytes + " bytes reached: dropped " + droppedBytes + " bytes in " + droppedLines
                     + " lines of stdout/stderr (the result body and stderr tail are kept separately)");
         }
+        if (lost.get() > 0) {
+            log.warn("Job {} attempt {}: {} log lines could not be delivered to {}", jobId, attempt, lost.get(), Topics.LOGS);
+            system("[wharf] " + lost.get() + " lines of this attempt's log were lost: the brokers could not be reached in time "
+                    + "(the result body and stderr tail are kept separately)");
+        }
+    }
+
+    /** Lines of this attempt the producer could not deliver, so far. */
+    public long lostLines() {
+        return lost.get();
     }
 
     /** A line from Wharf itself, never dropped. */
@@ -115,6 +133,14 @@ public final class LogShipper implements OutputListener {
                 .setLine(ByteBuffer.wrap(line))
                 .setAt(Instant.now())
                 .build();
-        producer.send(new ProducerRecord<>(Topics.LOGS, jobId, serializer.serialize(Topics.LOGS, record)));
+        try {
+            producer.send(new ProducerRecord<>(Topics.LOGS, jobId, serializer.serialize(Topics.LOGS, record)), (metadata, error) -> {
+                if (error != null) {
+                    lost.incrementAndGet();
+                }
+            });
+        } catch (KafkaException e) {
+            lost.incrementAndGet(); // the buffer stayed full for max.block.ms
+        }
     }
 }

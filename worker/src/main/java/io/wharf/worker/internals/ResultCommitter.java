@@ -53,6 +53,8 @@ public final class ResultCommitter implements AutoCloseable {
     private Future<Outcome> inFlight;
     /** A transaction whose end timed out: ended again before any other (loop thread only). */
     private Outcome unended;
+    /** Bytes of finished jobs' records not committed yet, in flight included (loop thread only). */
+    private long waitingBytes;
     private long lastCommitNanos;
 
     /**
@@ -71,6 +73,23 @@ public final class ResultCommitter implements AutoCloseable {
     /** A finished job of a partition the worker owns, to go out with a commit that covers its offset. */
     public void finished(Completion completion) {
         uncommitted.add(completion);
+        waitingBytes += completion.bytes();
+    }
+
+    /** Bytes of finished jobs' records that wait for a commit (a bound on them keeps a broker outage from filling memory). */
+    public long waitingBytes() {
+        return waitingBytes;
+    }
+
+    /** Drops the completions of partitions this worker no longer owns. */
+    private void dropMoved(Map<TopicPartition, PartitionTracker> trackers) {
+        uncommitted.removeIf(c -> {
+            boolean moved = trackers.get(c.partition()) != c.tracker();
+            if (moved) {
+                waitingBytes -= c.bytes();
+            }
+            return moved;
+        });
     }
 
     /**
@@ -97,7 +116,7 @@ public final class ResultCommitter implements AutoCloseable {
             }
             return;
         }
-        uncommitted.removeIf(c -> trackers.get(c.partition()) != c.tracker());
+        dropMoved(trackers);
         if (uncommitted.isEmpty() && trackers.values().stream().noneMatch(PartitionTracker::runningChanged)) {
             return;
         }
@@ -244,6 +263,7 @@ public final class ResultCommitter implements AutoCloseable {
         }
         if (outcome.error() == null) {
             outcome.offsets().forEach((tp, offset) -> outcome.trackers().get(tp).committed(offset.offset(), offset.metadata()));
+            outcome.batch().forEach(c -> waitingBytes -= c.bytes());
             return;
         }
         if (outcome.error() instanceof EndTimedOut timedOut) {
@@ -261,6 +281,8 @@ public final class ResultCommitter implements AutoCloseable {
         outcome.batch().forEach(c -> {
             if (trackers.get(c.partition()) == c.tracker()) {
                 uncommitted.add(c);
+            } else {
+                waitingBytes -= c.bytes();
             }
         });
     }

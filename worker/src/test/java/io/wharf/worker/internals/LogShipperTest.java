@@ -67,4 +67,19 @@ class LogShipperTest {
         assertThat(text(lines.get(1))).contains("dropped 11 bytes in 2 lines");
         assertThat(s.droppedBytes()).isEqualTo(11);
     }
+
+    @Test
+    void shouldEndWithALineSayingHowManyLinesTheBrokersNeverGot() {
+        MockProducer<String, byte[]> away = new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+        LogShipper s = new LogShipper("job-1", "fn", 1, 1024, away, new AvroSerializer<>(registry));
+        s.onOutput(false, "one\ntwo\n".getBytes());
+        away.errorNext(new org.apache.kafka.common.errors.TimeoutException("Expiring 1 record: delivery.timeout.ms passed"));
+        away.errorNext(new org.apache.kafka.common.errors.TimeoutException("Expiring 1 record: delivery.timeout.ms passed"));
+        s.onEnd();
+        AvroDeserializer<LogLine> d = new AvroDeserializer<>(registry, LogLine.class);
+        LogLine last = d.deserialize(Topics.LOGS, away.history().getLast().value());
+        assertThat(last.getStream()).isEqualTo(LogStream.SYSTEM);
+        assertThat(text(last)).contains("2 lines of this attempt's log were lost");
+        assertThat(s.lostLines()).isEqualTo(2);
+    }
 }

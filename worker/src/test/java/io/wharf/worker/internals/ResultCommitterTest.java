@@ -124,6 +124,7 @@ class ResultCommitterTest {
         finish(TP, 1);
         committer.publish(trackers, () -> GROUP, true);
         assertThat(producer.history()).as("still away").isEmpty();
+        assertThat(committer.waitingBytes()).as("both results wait in memory").isEqualTo(2);
 
         producer.commitTransactionException = null;
         committer.publish(trackers, () -> GROUP, true); // ends the first transaction
@@ -131,6 +132,7 @@ class ResultCommitterTest {
         committer.publish(trackers, () -> GROUP, true); // then the next one
         assertThat(committedKeys()).containsExactly("job-0", "job-1");
         assertThat(lastCommittedOffset().offset()).isEqualTo(2);
+        assertThat(committer.waitingBytes()).isZero();
     }
 
     @Test
