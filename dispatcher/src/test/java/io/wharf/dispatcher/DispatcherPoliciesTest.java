@@ -378,6 +378,21 @@ class DispatcherPoliciesTest {
     }
 
     @Test
+    void delayedEventsCountAgainstTheBacklogSoTheyCannotPileUpWithoutBound() {
+        functions.pipeInput("later", function("later").setMaxPending(3).build());
+        for (int i = 0; i < 5; i++) {
+            send(event("d" + i, "later").setRunAt(Instant.ofEpochMilli(T0 + 5000)));
+        }
+        List<JobResult> throttled = results.readValuesToList();
+        assertThat(throttled).extracting(JobResult::getJobId).containsExactly("d3", "d4");
+        assertThat(throttled.getFirst().getError()).contains("3 delayed").contains("maxPending 3");
+        advance(5010);
+        assertThat(jobIds()).containsExactly("d0", "d1", "d2");
+        send(event("d5", "later").setRunAt(Instant.ofEpochMilli(T0 + 9000)));
+        assertThat(results.isEmpty()).as("their time came: room again").isTrue();
+    }
+
+    @Test
     void heldJobsOlderThanTheMaximumAgeExpire() {
         functions.pipeInput("fresh", function("fresh").setMaxConcurrency(1).setMaxJobAgeMillis(1000L).build());
         send(event("x1", "fresh"));

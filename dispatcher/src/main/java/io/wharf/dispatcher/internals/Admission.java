@@ -147,6 +147,32 @@ final class Admission {
         }
     }
 
+    /**
+     * A delayed event's job, to wait in a timer until {@code runAt}: counted against the owner's maxPending with its
+     * held jobs, so that delays cannot pile up without bound; refused THROTTLED past it. Returns whether it may wait.
+     */
+    boolean delay(String owner, LimitState.Limits l, Job job, long now, Outlet out) {
+        LimitState state = state(owner, l, now);
+        if (state.delayed + state.pending >= l.maxPending()) {
+            refuse(out, job, JobStatus.THROTTLED, kind + " '" + owner + "' already holds " + state.delayed + " delayed and " + state.pending
+                    + " held jobs (maxPending " + l.maxPending() + "): try again later", now);
+            return false;
+        }
+        state.delayed++;
+        limits.put(owner, state.encode());
+        return true;
+    }
+
+    /** A delayed job's time came: it no longer counts as delayed (it is admitted next, like any job). */
+    void undelay(String owner) {
+        byte[] bytes = limits.get(owner);
+        if (bytes != null) {
+            LimitState state = LimitState.decode(bytes);
+            state.delayed = Math.max(0, state.delayed - 1);
+            limits.put(owner, state.encode());
+        }
+    }
+
     private LimitState state(String owner, LimitState.Limits l, long now) {
         byte[] bytes = limits.get(owner);
         LimitState state = bytes == null ? LimitState.fresh(l, now) : LimitState.decode(bytes);

@@ -198,8 +198,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         long runAt = event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli();
         for (Job job : jobs) {
             if (runAt > now) {
-                timers.schedule(runAt, Timers.Kind.JOB, job.getJobId() + "/1", jobWriter.serialize(STATE_TOPIC, job));
-                wakeup.atOrBefore(runAt, now);
+                if (admission.delay(function, LimitState.Limits.of(spec), job, now, outlet)) {
+                    timers.schedule(runAt, Timers.Kind.JOB, job.getJobId() + "/1", jobWriter.serialize(STATE_TOPIC, job));
+                    wakeup.atOrBefore(runAt, now);
+                }
             } else {
                 admit(spec, job, now);
             }
@@ -365,6 +367,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             switch (timer.kind()) {
                 case JOB -> {
                     Job job = jobReader.deserialize(STATE_TOPIC, timer.value());
+                    if (job.getAttempt() == 1) {
+                        admission.undelay(job.getFunction().getName()); // a delayed event's job, counted by delay()
+                    }
                     FunctionSpec spec = specs.get(job.getFunction().getName());
                     if (spec == null || !spec.getEnabled()) {
                         finish(result(job, JobStatus.REJECTED, "Function '" + job.getFunction().getName()

@@ -7,12 +7,13 @@ import io.wharf.records.RateLimit;
 import io.wharf.records.TenantSpec;
 
 /**
- * What the dispatcher counts for one function or tenant: its token bucket, the jobs it has running and the
- * jobs it holds back. Stored as 32 fixed bytes per owner in a limits store, written in the same Streams
- * transaction as the jobs it lets out, so a restart or a rebalance resumes from exactly these counts.
+ * What the dispatcher counts for one function or tenant: its token bucket, the jobs it has running, the jobs
+ * it holds back and its delayed jobs waiting for their time. Stored as 36 fixed bytes per owner (32 before delayed
+ * jobs were counted: those read as none) in a limits store, written in the same Streams transaction as the jobs
+ * it lets out, so a restart or a rebalance resumes from exactly these counts.
  */
 final class LimitState {
-    static final int SIZE = 32;
+    static final int SIZE = 36;
 
     /** The limits of a function or a tenant. */
     record Limits(RateLimit rate, Integer maxConcurrency, int maxPending) {
@@ -35,6 +36,8 @@ final class LimitState {
     int pending;
     /** Arrival counter: orders held jobs of one priority. */
     long sequence;
+    /** Delayed events' jobs waiting for their time: they count against maxPending with the held ones. */
+    int delayed;
 
     static LimitState fresh(Limits limits, long now) {
         LimitState state = new LimitState();
@@ -51,11 +54,12 @@ final class LimitState {
         state.inFlight = buffer.getInt();
         state.pending = buffer.getInt();
         state.sequence = buffer.getLong();
+        state.delayed = buffer.remaining() >= 4 ? buffer.getInt() : 0;
         return state;
     }
 
     byte[] encode() {
-        return ByteBuffer.allocate(SIZE).putDouble(tokens).putLong(refilledAt).putInt(inFlight).putInt(pending).putLong(sequence).array();
+        return ByteBuffer.allocate(SIZE).putDouble(tokens).putLong(refilledAt).putInt(inFlight).putInt(pending).putLong(sequence).putInt(delayed).array();
     }
 
     static int burst(RateLimit limit) {
