@@ -146,4 +146,19 @@ class HotIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd()
                 .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() >= 3);
     }
+
+    @Test
+    void shouldRetireTheWarmContainersOfAnEarlierVersionOnceTheFunctionIsRedeployed() {
+        harness.startWorker("w-versions-" + harness.pool, 4);
+        HotSettings warm = HotSettings.newBuilder().setPrewarm(2).setIdleTtlMillis(1_000).build();
+        FunctionSpec v1 = hot(warm, WHO_AM_I);
+        harness.submit(harness.job(harness.pool + "-v1", v1, "hi".getBytes()));
+        assertThat(result(harness.pool + "-v1").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        FunctionSpec v2 = hot(warm, WHO_AM_I + "\n# v2\n"); // redeployed: another command, another version
+        harness.submit(harness.job(harness.pool + "-v2", v2, "hi".getBytes()));
+        assertThat(result(harness.pool + "-v2").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        // Version 1 keeps none of its prewarmed containers; version 2 keeps its two.
+        await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() == 2);
+    }
 }

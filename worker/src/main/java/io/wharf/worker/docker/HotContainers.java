@@ -75,6 +75,7 @@ final class HotContainers implements AutoCloseable {
         Pool pool;
         synchronized (pools) {
             pool = pools.computeIfAbsent(Containers.key(request), k -> new Pool(request));
+            pool.lastUsedNanos = System.nanoTime(); // under the lock: retireIdle sees the pool in use before it drops it
         }
         Container container = pool.acquire(request);
         if (container == null) {
@@ -132,12 +133,28 @@ final class HotContainers implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Retires containers idle past their TTL. A function's most recently used version keeps its prewarmed ones; an
+     * older version (the function was redeployed) keeps none, and its pool goes once its last container has.
+     */
     private void retireIdle() {
+        Map<String, Long> latest = new HashMap<>();
         List<Pool> all;
         synchronized (pools) {
             all = new ArrayList<>(pools.values());
         }
-        all.forEach(Pool::retireIdle);
+        all.forEach(p -> latest.merge(p.template.function(), p.lastUsedNanos, Math::max));
+        for (Pool pool : all) {
+            long used = pool.lastUsedNanos;
+            boolean current = used == latest.get(pool.template.function());
+            if (pool.retireIdle(current ? pool.template.hot().prewarm() : 0) && !current) {
+                synchronized (pools) {
+                    if (pool.lastUsedNanos == used && pools.values().remove(pool)) { // unless a job took it meanwhile
+                        log.info("Warm containers of an earlier version of {} all retired", pool.template.function());
+                    }
+                }
+            }
+        }
     }
 
     int containerCount() {
@@ -164,6 +181,7 @@ final class HotContainers implements AutoCloseable {
         private final List<Container> all = new ArrayList<>();
         private int starting;
         private volatile String lastError = "";
+        private volatile long lastUsedNanos = System.nanoTime();
 
         Pool(RunRequest template) {
             this.template = template;
@@ -239,19 +257,23 @@ final class HotContainers implements AutoCloseable {
             notifyAll();
         }
 
-        void retireIdle() {
+        /** Retires idle containers past their TTL, keeping {@code floor}; true if the pool is empty afterwards. */
+        boolean retireIdle(int floor) {
             long ttl = template.hot().idleTtl().toNanos();
             List<Container> expired = new ArrayList<>();
+            boolean empty;
             synchronized (this) {
                 for (Container c : idle) {
-                    if (System.nanoTime() - c.lastUsedNanos > ttl && all.size() - expired.size() > template.hot().prewarm()) {
+                    if (System.nanoTime() - c.lastUsedNanos > ttl && all.size() - expired.size() > floor) {
                         expired.add(c);
                     }
                 }
                 idle.removeAll(expired);
                 all.removeAll(expired);
+                empty = all.isEmpty() && starting == 0;
             }
             expired.forEach(Container::remove);
+            return empty;
         }
 
         void close() {
