@@ -22,6 +22,11 @@ public final class DockerEngine {
         return DockerClients.fromEnvironment();
     }
 
+    /** A client of the engine at {@code host} ({@code unix:///path/to/docker.sock}, say); close it after use. */
+    public static DockerClient client(String host) {
+        return DockerClients.of(host);
+    }
+
     /** The runner a worker with these settings uses. */
     public static ContainerRunner runner(WorkerConfig config) {
         return new DockerContainerRunner(client(), config.workerId(), Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)),

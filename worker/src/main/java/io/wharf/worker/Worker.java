@@ -36,7 +36,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -110,6 +109,7 @@ public final class Worker implements Role {
     private final Thread loop;
     private BrokerWatch brokers;
     private volatile boolean stopping;
+    private volatile RuntimeException runtimeLost;
     private volatile State state = State.CREATED;
     private volatile Set<TopicPartition> assigned = Set.of();
     private int inFlight;
@@ -269,6 +269,9 @@ public final class Worker implements Role {
         }
         wakeupPending.set(false);
         brokers.check();
+        if (runtimeLost != null) {
+            throw runtimeLost; // the worker fails, so that its supervisor restarts it once the engine is back
+        }
         for (ConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             PartitionTracker tracker = trackers.get(tp);
@@ -346,18 +349,20 @@ public final class Worker implements Role {
         JobTask task = new JobTask(() -> {
             List<ProducerRecord<String, byte[]>> out = List.of();
             try {
-                MDC.put("job", job.getJobId());
-                MDC.put("function", job.getFunction().getName());
                 out = records.of(job, execution.run(job, dequeuedAt));
             } catch (InterruptedException e) {
                 log.info("Job {} abandoned (its partition moved away or the worker stopped): its container is removed and the "
                         + "partition's next owner runs it again", job.getJobId());
+            } catch (ContainerRunner.RuntimeUnavailableException e) {
+                runtimeLost = e; // not the job's fault: it stays uncommitted and runs again elsewhere, as the same attempt
+                out = null;
             } catch (RuntimeException e) {
                 log.error("Job {} could not be run", job.getJobId(), e);
                 out = records.of(job, execution.failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e));
             } finally {
-                MDC.clear();
-                complete(taken, out, job.getJobId());
+                if (out != null) {
+                    complete(taken, out, job.getJobId());
+                }
                 wakeLoop();
             }
         });
@@ -393,9 +398,7 @@ public final class Worker implements Role {
     private void drain() {
         queue.clear();
         long deadline = System.nanoTime() + config.getLong(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG) * 1_000_000L;
-        if (inFlight > 0) {
-            log.info("Worker {} draining {} running jobs", workerId, inFlight);
-        }
+        log.info("Worker {} draining {} running jobs", workerId, inFlight);
         consumer.pause(consumer.assignment());
         while (inFlight > 0 && System.nanoTime() < deadline) {
             turn(Duration.ofMillis(100));

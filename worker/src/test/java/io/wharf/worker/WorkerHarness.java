@@ -164,12 +164,19 @@ final class WorkerHarness implements AutoCloseable {
 
     /** As {@link #startWorkerProcess(String, int)}, with extra settings. */
     Process startWorkerProcess(String id, int slots, Map<String, Object> extra) throws java.io.IOException {
+        return startWorkerProcess(id, slots, extra, Map.of());
+    }
+
+    /** As {@link #startWorkerProcess(String, int)}, with extra settings and environment variables. */
+    Process startWorkerProcess(String id, int slots, Map<String, Object> extra, Map<String, String> env) throws java.io.IOException {
         List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
         Map<String, Object> settings = new java.util.HashMap<>(workerSettings(id, slots));
         settings.putAll(extra);
         settings.forEach((k, v) -> command.add(k + "=" + v));
-        return new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
+        return builder.redirectErrorStream(true)
                 .redirectOutput(new java.io.File(System.getProperty("java.io.tmpdir"), id + ".log")).start();
     }
 

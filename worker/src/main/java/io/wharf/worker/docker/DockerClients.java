@@ -13,7 +13,15 @@ public final class DockerClients {
     }
 
     public static DockerClient fromEnvironment() {
-        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+        return of(DefaultDockerClientConfig.createDefaultConfigBuilder().build());
+    }
+
+    /** A client of the engine at {@code host} ({@code unix:///path/to/docker.sock}, say). */
+    public static DockerClient of(String host) {
+        return of(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build());
+    }
+
+    private static DockerClient of(DefaultDockerClientConfig config) {
         ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .maxConnections(256)

@@ -46,10 +46,15 @@ public final class DockerContainerRunner implements ContainerRunner {
     static final String PAYLOAD_FILE = PAYLOAD_DIR + "/payload";
     /** A container start under way for the function is awaited this long before starting another for the job. */
     private static final Duration PRESTART_WAIT = Duration.ofMillis(300);
+    /** A job the engine cut short runs again once it is back within this; otherwise the worker cannot go on. */
+    private static final Duration ENGINE_RETURN_TIMEOUT = Duration.ofMinutes(2);
+    /** Engine restarts one job is run again through, at most; past that its last outcome stands. */
+    private static final int MAX_ENGINE_RESTARTS = 3;
     /** Cold jobs under way (pre-started or not), which decides whether pre-starting pays. */
     private final java.util.concurrent.atomic.AtomicInteger coldJobs = new java.util.concurrent.atomic.AtomicInteger();
 
     private final DockerClient docker;
+    private final EngineWatch engine;
     private final HardenedContainers containers;
     private final Path workDir;
     private final ImageCache images;
@@ -65,6 +70,8 @@ public final class DockerContainerRunner implements ContainerRunner {
     private volatile boolean closing;
     /** Job id to container, for runs on pre-started containers (which carry no job label). */
     private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Jobs whose container Wharf killed (a cancel): their end is no engine's doing. */
+    private final java.util.Set<String> killed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A runner for {@code owner} (a worker's id): its containers carry it, and {@link #removeStale()} removes them. */
     public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis) {
@@ -79,6 +86,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis, long imageBudgetBytes,
                                  int prestartPerFunction, Path shim) {
         this.docker = docker;
+        this.engine = new EngineWatch(docker);
         this.containers = new HardenedContainers(docker, owner);
         this.workDir = workDir;
         this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
@@ -102,9 +110,31 @@ public final class DockerContainerRunner implements ContainerRunner {
             return RunOutcome.failedToRun(imageError, 0);
         }
         try {
-            return request.hot() != null ? hot.run(request, output, pulledAt) : runPresent(request, output, pulledAt);
+            if (request.hot() != null) {
+                return hot.run(request, output, pulledAt);
+            }
+            for (int restarts = 0; ; restarts++) {
+                long epoch = engine.epoch();
+                RunOutcome outcome = runPresent(request, output, pulledAt);
+                if (killed.contains(request.jobId()) || restarts >= MAX_ENGINE_RESTARTS || !engine.cutShort(outcome, epoch)) {
+                    return outcome;
+                }
+                log.warn("The Docker engine stopped under job {} ({}): once it is back, the job runs again, not counted as an attempt",
+                        request.jobId(), outcome.error() != null ? outcome.error() : "exit " + outcome.exitCode());
+                engine.awaitBack(ENGINE_RETURN_TIMEOUT);
+                removeQuietly(Labels.jobContainerName(request.jobId(), request.attempt()));
+            }
         } finally {
+            killed.remove(request.jobId());
             images.release(request.image());
+        }
+    }
+
+    private void removeQuietly(String container) {
+        try {
+            docker.removeContainerCmd(container).withForce(true).exec();
+        } catch (DockerException e) {
+            // gone already
         }
     }
 
@@ -319,12 +349,19 @@ public final class DockerContainerRunner implements ContainerRunner {
                     @Override
                     public void onError(Throwable error) {
                         log.debug("Engine event stream ended ({}); watching again", error.toString());
-                        watchAgainSoon();
+                        ended();
                     }
 
                     @Override
                     public void onComplete() {
-                        watchAgainSoon();
+                        ended();
+                    }
+
+                    private void ended() {
+                        if (!closing) {
+                            engine.lost();
+                            watchAgainSoon();
+                        }
                     }
                 });
     }
@@ -371,6 +408,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         if (hot.kill(jobId)) {
             return;
         }
+        killed.add(jobId);
         String prestarted = active.get(jobId);
         if (prestarted != null) {
             containers.kill(prestarted);

@@ -12,6 +12,7 @@ import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -132,6 +133,8 @@ public final class JobExecution {
         LogShipper output = logs.apply(job);
         RunOutcome outcome;
         running.add(job.getJobId());
+        MDC.put("job", job.getJobId());
+        MDC.put("function", fn.getName());
         try {
             String cancelledEarly = cancels.reason(job.getJobId());
             if (cancelledEarly != null) {
@@ -140,6 +143,7 @@ public final class JobExecution {
             outcome = runner.run(request, output);
         } finally {
             running.remove(job.getJobId());
+            MDC.clear();
         }
         output.onEnd();
         JobStatus status = status(outcome);
