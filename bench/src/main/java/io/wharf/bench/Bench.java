@@ -52,7 +52,7 @@ import picocli.CommandLine.Option;
  * alone at the same parallelism. Hot: warm jobs through Wharf beside a bare Kafka relay over the same hops
  * with the same delivery settings.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ChaosBench.class, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 public final class Bench implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher or all (default ${DEFAULT-VALUE}).")
     String mode;

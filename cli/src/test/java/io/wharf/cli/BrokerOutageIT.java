@@ -34,7 +34,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.roles.Role;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.testkit.Committed;
+import io.wharf.embedded.Committed;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
 import io.wharf.worker.DockerEngine;

@@ -38,7 +38,7 @@ import io.wharf.records.RetryPolicy;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.testkit.Committed;
+import io.wharf.embedded.Committed;
 import io.wharf.topics.Topics;
 
 /** Dispatcher policies with real containers: retries, concurrency caps, fan-out, chaining and schedules, as users drive them. */

@@ -32,16 +32,38 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final Path dataDir;
     private final boolean deleteOnClose;
-    private final int brokerPort;
-    private final int controllerPort;
+    private final Node node;
     private boolean stockLimits;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int brokerPort) {
+    /**
+     * One node of a KRaft quorum (combined broker and controller) on loopback: its id, its ports, the quorum's
+     * voters ({@code id@127.0.0.1:controllerPort,...}), the cluster's id, and the replication factor of Kafka's
+     * internal topics and the default for new ones ({@code min.insync.replicas} is one less, at least 1).
+     */
+    public record Node(int id, int brokerPort, int controllerPort, String voters, String clusterId, int replication) {
+        static Node single(int brokerPort) {
+            int controllerPort = Ports.free();
+            return new Node(1, brokerPort == 0 ? Ports.free() : brokerPort, controllerPort, "1@127.0.0.1:" + controllerPort,
+                    Uuid.randomUuid().toString(), 1);
+        }
+
+        int minInsync() {
+            return Math.max(1, replication - 1);
+        }
+    }
+
+    private EmbeddedKafka(Path dataDir, boolean deleteOnClose, Node node) {
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
-        this.brokerPort = brokerPort == 0 ? Ports.free() : brokerPort;
-        this.controllerPort = Ports.free();
+        this.node = node;
+    }
+
+    /** Starts one node of a quorum (see {@link KafkaCluster}) keeping its data in {@code dataDir}. */
+    public static EmbeddedKafka startNode(Path dataDir, Node node) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, false, node);
+        kafka.startServer(false);
+        return kafka;
     }
 
     /** Starts a broker on a free loopback port with its data in a temporary directory removed on close. */
@@ -55,7 +77,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Starts a broker on {@code port} (0 = any free one) keeping its data in {@code dataDir}. */
     public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int port) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, port);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, Node.single(port));
         kafka.startServer(false);
         return kafka;
     }
@@ -66,7 +88,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static EmbeddedKafka startStock() {
         try {
-            EmbeddedKafka kafka = new EmbeddedKafka(Files.createTempDirectory("wharf-kafka-stock-"), true, 0);
+            EmbeddedKafka kafka = new EmbeddedKafka(Files.createTempDirectory("wharf-kafka-stock-"), true, Node.single(0));
             kafka.startServer(true);
             return kafka;
         } catch (IOException e) {
@@ -79,23 +101,25 @@ public final class EmbeddedKafka implements AutoCloseable {
         long begin = System.nanoTime();
         Map<String, Object> props = new HashMap<>();
         props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("node.id", String.valueOf(node.id()));
+        props.put("controller.quorum.voters", node.voters());
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + node.brokerPort() + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + node.brokerPort());
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("log.dirs", dataDir.toString());
         props.put("num.partitions", "4");
         props.put("auto.create.topics.enable", "false");
-        props.put("offsets.topic.replication.factor", "1");
+        props.put("default.replication.factor", String.valueOf(node.replication()));
+        props.put("min.insync.replicas", String.valueOf(node.minInsync()));
+        props.put("offsets.topic.replication.factor", String.valueOf(node.replication()));
         props.put("offsets.topic.num.partitions", "4");
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.replication.factor", String.valueOf(node.replication()));
+        props.put("transaction.state.log.min.isr", String.valueOf(node.minInsync()));
         props.put("transaction.state.log.num.partitions", "4");
-        props.put("share.coordinator.state.topic.replication.factor", "1");
-        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("share.coordinator.state.topic.replication.factor", String.valueOf(node.replication()));
+        props.put("share.coordinator.state.topic.min.isr", String.valueOf(node.minInsync()));
         props.put("group.initial.rebalance.delay.ms", "0");
         // Lets tests and `wharf dev` use short consumer session timeouts, so a dead worker's jobs move quickly.
         props.put("group.min.session.timeout.ms", "1000");
@@ -110,8 +134,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 Files.createDirectories(dataDir);
                 new Formatter()
                         .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                        .setClusterId(Uuid.randomUuid().toString())
-                        .setNodeId(1)
+                        .setClusterId(node.clusterId())
+                        .setNodeId(node.id())
                         .setControllerListenerName("CONTROLLER")
                         .setMetadataLogDirectory(dataDir.toString())
                         .setDirectories(List.of(dataDir.toString()))
@@ -128,7 +152,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     public String bootstrapServers() {
-        return "127.0.0.1:" + brokerPort;
+        return "127.0.0.1:" + node.brokerPort();
     }
 
     /** Stops the broker, keeping its data and ports, as an outage would: {@link #restart()} brings it back as it was. */

@@ -32,7 +32,7 @@ import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.LocalImages;
-import io.wharf.testkit.Committed;
+import io.wharf.embedded.Committed;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
 

@@ -1,4 +1,4 @@
-package io.wharf.testkit;
+package io.wharf.embedded;
 
 import java.time.Duration;
 import java.util.ArrayList;
