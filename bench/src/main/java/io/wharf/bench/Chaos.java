@@ -57,6 +57,7 @@ import io.wharf.worker.runtime.Labels;
  */
 final class Chaos {
     /**
+     * @param killEvery        time between worker kills; zero for a calm run, the baseline
      * @param sessionTimeoutMs workers' consumer session: how soon a killed worker's partitions move (classic group protocol)
      * @param registryUrl      a registry to use, or null to start one
      */
@@ -189,7 +190,7 @@ final class Chaos {
         boolean brokerDown = false;
         long chaosEnd = System.nanoTime() + s.chaosFor().toNanos();
         // On a cluster the kills go on until the broker has been down and back, however soon the jobs are done.
-        while ((!all.isDone() || (cluster != null && tick < 6)) && System.nanoTime() < chaosEnd) {
+        while (!s.killEvery().isZero() && (!all.isDone() || (cluster != null && tick < 6)) && System.nanoTime() < chaosEnd) {
             pause(s.killEvery());
             tick++;
             RoleProcess victim = workers.get(random.nextInt(workers.size()));

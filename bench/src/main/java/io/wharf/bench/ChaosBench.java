@@ -26,11 +26,20 @@ final class ChaosBench implements Callable<Integer> {
     int chaosSeconds;
     @Option(names = "--session-ms", defaultValue = "1500", description = "Workers' consumer session timeout (default ${DEFAULT-VALUE}).")
     int sessionMs;
+    @Option(names = "--baseline", negatable = true, defaultValue = "true",
+            description = "First the same jobs on the same setup without kills, for the wall time and memory beside (default ${DEFAULT-VALUE}).")
+    boolean baseline;
 
     @Override
     public Integer call() throws Exception {
+        Chaos.Report calm = !baseline ? null : new Chaos(new Chaos.Settings(jobs, longJobs, workers, slots, brokers, Duration.ZERO,
+                Duration.ZERO, sessionMs, null)).run();
         Chaos.Report report = new Chaos(new Chaos.Settings(jobs, longJobs, workers, slots, brokers, Duration.ofSeconds(killEvery),
                 Duration.ofSeconds(chaosSeconds), sessionMs, null)).run();
-        return report.clean() ? 0 : 1;
+        if (calm != null) {
+            System.out.println("baseline (no kills): " + calm.figures());
+        }
+        System.out.println("under chaos:         " + report.figures());
+        return report.clean() && (calm == null || calm.clean()) ? 0 : 1;
     }
 }

@@ -25,13 +25,9 @@ import io.wharf.worker.runtime.Labels;
  */
 class EngineRestartIT {
     private final WorkerHarness harness = new WorkerHarness(1);
-    private Process worker;
 
     @AfterEach
     void tearDown() {
-        if (worker != null) {
-            worker.destroyForcibly();
-        }
         harness.close();
     }
 
@@ -40,7 +36,7 @@ class EngineRestartIT {
         try (PrivateEngine engine = new PrivateEngine(); DockerClient docker = engine.client()) {
             LocalImages.busybox(docker);
             String workerId = "engine-" + harness.pool;
-            worker = harness.startWorkerProcess(workerId, 2, Map.of(), Map.of("DOCKER_HOST", engine.host()));
+            Process worker = harness.startWorkerProcess(workerId, 2, Map.of(), Map.of("DOCKER_HOST", engine.host()));
             FunctionSpec fn = harness.function(harness.pool + "-steady").setCommand(List.of("sh", "-c",
                     // Ends on the SIGTERM an engine stopping sends (as a process with a handler does), else after 12 s.
                     "trap 'exit 143' TERM; sleep 12 & wait; echo done")).build();

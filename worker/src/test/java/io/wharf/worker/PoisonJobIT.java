@@ -33,12 +33,7 @@ class PoisonJobIT {
 
     @AfterEach
     void tearDown() {
-        if (worker != null) {
-            worker.destroyForcibly();
-        }
         harness.close();
-        harness.docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.WORKER, workerId())).exec()
-                .forEach(c -> harness.docker.removeContainerCmd(c.getId()).withForce(true).exec());
     }
 
     private String workerId() {

@@ -20,24 +20,16 @@ import io.wharf.worker.runtime.Labels;
 /** A worker killed (SIGKILL) mid-job: the job runs again on another worker and exactly one result arrives. */
 class WorkerCrashIT {
     private final WorkerHarness harness = new WorkerHarness(1);
-    private Process doomed;
 
     @AfterEach
     void tearDown() {
-        if (doomed != null) {
-            doomed.destroyForcibly();
-        }
         harness.close();
-        // The killed worker could not remove its container; this is what its replacement's cleanup does.
-        harness.docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(Map.of(Labels.WORKER, "doomed-" + harness.pool)).exec()
-                .forEach(c -> harness.docker.removeContainerCmd(c.getId()).withForce(true).exec());
     }
 
     @Test
     void shouldRunTheJobOfAKilledWorkerAgainElsewhereAndPublishExactlyOneResult() throws Exception {
         String doomedId = "doomed-" + harness.pool;
-        doomed = harness.startWorkerProcess(doomedId, 2);
+        Process doomed = harness.startWorkerProcess(doomedId, 2);
 
         FunctionSpec fn = harness.function(harness.pool + "-slowecho").setCommand(List.of("sh", "-c", "sleep 2; cat")).build();
         harness.submit(harness.job(harness.pool + "-only", fn, "survives".getBytes(StandardCharsets.UTF_8)));

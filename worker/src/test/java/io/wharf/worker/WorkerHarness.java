@@ -34,6 +34,7 @@ import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.LocalImages;
 import io.wharf.embedded.Committed;
 import io.wharf.testkit.SharedServices;
+import io.wharf.worker.runtime.Labels;
 import io.wharf.topics.Topics;
 
 
@@ -176,14 +177,23 @@ final class WorkerHarness implements AutoCloseable {
         settings.forEach((k, v) -> command.add(k + "=" + v));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(env);
-        return builder.redirectErrorStream(true)
+        Process process = builder.redirectErrorStream(true)
                 .redirectOutput(new java.io.File(System.getProperty("java.io.tmpdir"), id + ".log")).start();
+        processes.put(id, process);
+        return process;
     }
+
+    /** Worker processes started, by id: {@link #close} kills those still alive and removes what killed ones left. */
+    private final Map<String, Process> processes = new java.util.LinkedHashMap<>();
 
     @Override
     public void close() {
+        processes.values().forEach(Process::destroyForcibly);
         workers.forEach(Worker::close);
         producer.close();
         results.close();
+        // A SIGKILLed worker could not remove its containers; this is what its next start with the same id would do.
+        processes.keySet().forEach(id -> docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.WORKER, id)).exec()
+                .forEach(c -> docker.removeContainerCmd(c.getId()).withForce(true).exec()));
     }
 }

@@ -20,20 +20,16 @@ import io.wharf.worker.runtime.Labels;
 /** Stopping and starting workers: SIGTERM drains, a restart cleans up what a crash left. */
 class WorkerLifecycleIT {
     private final WorkerHarness harness = new WorkerHarness(1);
-    private Process process;
 
     @AfterEach
     void tearDown() {
-        if (process != null) {
-            process.destroyForcibly();
-        }
         harness.close();
     }
 
     @Test
     void shouldFinishRunningJobsOnSigtermAndNotRunThemAgain() throws Exception {
         String id = "drained-" + harness.pool;
-        process = harness.startWorkerProcess(id, 2);
+        Process process = harness.startWorkerProcess(id, 2);
         FunctionSpec fn = harness.function(harness.pool + "-slow").setCommand(List.of("sh", "-c", "sleep 3; cat")).build();
         harness.submit(harness.job(harness.pool + "-drain", fn, "finished".getBytes(StandardCharsets.UTF_8)));
         await().atMost(Duration.ofSeconds(60)).until(() -> !harness.docker.listContainersCmd()
@@ -61,7 +57,7 @@ class WorkerLifecycleIT {
     @Test
     void shouldKillAndReportJobsStillRunningAtTheDrainTimeoutAndRunThemAgainElsewhere() throws Exception {
         String id = "deadline-" + harness.pool;
-        process = harness.startWorkerProcess(id, 2, Map.of(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG, 1000));
+        Process process = harness.startWorkerProcess(id, 2, Map.of(WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG, 1000));
         FunctionSpec fn = harness.function(harness.pool + "-long").setCommand(List.of("sh", "-c", "sleep 5; cat")).build();
         String jobId = harness.pool + "-long-1";
         harness.submit(harness.job(jobId, fn, "again".getBytes(StandardCharsets.UTF_8)));
