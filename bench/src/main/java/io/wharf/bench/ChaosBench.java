@@ -26,13 +26,13 @@ final class ChaosBench implements Callable<Integer> {
     int chaosSeconds;
     @Option(names = "--session-ms", defaultValue = "1500", description = "Workers' consumer session timeout (default ${DEFAULT-VALUE}).")
     int sessionMs;
-    @Option(names = "--baseline", negatable = true, defaultValue = "true",
-            description = "First the same jobs on the same setup without kills, for the wall time and memory beside (default ${DEFAULT-VALUE}).")
-    boolean baseline;
+    @Option(names = "--no-baseline",
+            description = "Skip the baseline run: by default the same jobs first run on the same setup without kills, for the wall time and memory beside.")
+    boolean noBaseline;
 
     @Override
     public Integer call() throws Exception {
-        Chaos.Report calm = !baseline ? null : new Chaos(new Chaos.Settings(jobs, longJobs, workers, slots, brokers, Duration.ZERO,
+        Chaos.Report calm = noBaseline ? null : new Chaos(new Chaos.Settings(jobs, longJobs, workers, slots, brokers, Duration.ZERO,
                 Duration.ZERO, sessionMs, null)).run();
         Chaos.Report report = new Chaos(new Chaos.Settings(jobs, longJobs, workers, slots, brokers, Duration.ofSeconds(killEvery),
                 Duration.ofSeconds(chaosSeconds), sessionMs, null)).run();

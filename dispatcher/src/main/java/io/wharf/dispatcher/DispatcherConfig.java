@@ -51,7 +51,8 @@ public final class DispatcherConfig extends AbstractConfig {
             .define(TICK_MS_CONFIG, Type.LONG, 10L, Range.between(1, 10_000), Importance.LOW,
                     "How often (wall clock) due timers fire and held-back jobs are released: the resolution of rate limits, "
                             + "retries, delays and schedules. A tick with nothing due costs one store seek per task.")
-            .define(DEDUPE_WINDOW_MS_CONFIG, Type.LONG, DispatcherTopology.DEFAULT_DEDUPE_WINDOW.toMillis(), Range.between(0, 7L * 24 * 3600 * 1000), Importance.MEDIUM,
+            .define(DEDUPE_WINDOW_MS_CONFIG, Type.LONG, DispatcherTopology.DEFAULT_DEDUPE_WINDOW.toMillis(), Range.between(0, 7L * 24 * 3600 * 1000),
+                    Importance.MEDIUM,
                     "An event re-sent within this window (same function and idempotency key, or same event id when it has no "
                             + "key) becomes no second job: a re-send of the same id is dropped (the first job's result answers it), "
                             + "another id is REJECTED naming the first job. The dispatcher keeps one entry per event of the window "

@@ -103,8 +103,7 @@ public final class DispatcherTopology {
                 EVENTS_SOURCE, ATTEMPTS_SOURCE);
         if (!dedupeWindow.isZero()) {
             // In memory like the counters, for the same reason; it holds one window of event keys.
-            topology.addStateStore(Stores.windowStoreBuilder(Stores.inMemoryWindowStore(Names.DEDUPE_STORE, dedupeWindow, dedupeWindow, false),
-                    Serdes.String(), Serdes.String()).withCachingDisabled(), DISPATCH_PROCESSOR);
+            topology.addStateStore(memoryStore(Names.DEDUPE_STORE), DISPATCH_PROCESSOR);
         }
         topology.addStateStore(store(Names.FUNCTION_STORE, false), FUNCTIONS_PROCESSOR, DISPATCH_PROCESSOR);
         // Counters change on every event of a limited function. In memory, restored from their changelog: a

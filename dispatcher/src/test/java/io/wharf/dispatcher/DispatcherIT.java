@@ -3,8 +3,10 @@ package io.wharf.dispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,14 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Predicate;
 
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -40,11 +50,13 @@ import io.wharf.records.Job;
 import io.wharf.records.RateLimit;
 import io.wharf.records.Schedule;
 import io.wharf.records.TenantSpec;
+import io.wharf.roles.Role;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.testkit.SharedServices;
+import io.wharf.testkit.TcpSwitch;
 import io.wharf.embedded.TempDirs;
 import io.wharf.topics.Topics;
 
@@ -308,5 +320,62 @@ class DispatcherIT {
                 survivor.close();
             }
         }
+    }
+
+    @Test
+    void aDispatcherWhoseRegistryIsAwayBacksOffInsteadOfSpinningAndDispatchesOnceItAnswers() throws Exception {
+        String function = "away-" + UUID.randomUUID().toString().substring(0, 8);
+        deploy(FunctionSpec.newBuilder().setName(function).setImage("unused").setPool("it-rate").build());
+        URI real = URI.create(registryUrl);
+        try (TcpSwitch registrySwitch = new TcpSwitch(real.getHost(), real.getPort());
+             Reader reader = new Reader(Topics.jobs("it-rate"), r -> r.key() != null && r.key().startsWith(function))) {
+            registrySwitch.turn(true);
+            Map<String, Object> settings = settings("registry-away");
+            settings.put(DispatcherConfig.REGISTRY_URL_CONFIG, "http://127.0.0.1:" + registrySwitch.port() + real.getPath());
+            settings.put(DispatcherConfig.APPLICATION_ID_CONFIG, "wharf-dispatcher-it-" + function);
+            Dispatcher dispatcher = new Dispatcher(settings).start();
+            try {
+                assertThat(dispatcher.awaitRunning(Duration.ofSeconds(60))).isTrue();
+                registrySwitch.turn(false);
+                // Written with a schema the dispatcher has not seen (a later Event version): it must ask the registry for it.
+                producer.send(new ProducerRecord<>(Topics.EVENTS, function, withUnseenSchema(event(function + "-1", function)))).get();
+                await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(60)).until(() -> registrySwitch.refused() > 0);
+
+                // Nothing to wait for but the outage: the dispatcher must stay up and ask again now and then, not in a tight loop.
+                // (Its stream threads fail on purpose meanwhile: Awaitility must not take their exceptions for the test's.)
+                int before = registrySwitch.refused();
+                await().dontCatchUncaughtExceptions().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15)).until(() -> dispatcher.state() == Role.State.RUNNING);
+                int asked = registrySwitch.refused() - before;
+                System.out.println("The dispatcher asked the unreachable registry " + asked + " times in 10 s");
+                assertThat(asked).as("registry requests in 10 s of outage").isBetween(1, 40);
+
+                registrySwitch.turn(true);
+                await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(90)).until(() -> reader.poll() > 0);
+                assertThat(jobs(reader)).extracting(Job::getJobId).containsExactly(function + "-1");
+            } finally {
+                dispatcher.close();
+            }
+        }
+    }
+
+    /** The event in the Confluent wire format under a later version of its schema (one more optional field), registered now. */
+    private static byte[] withUnseenSchema(Event event) throws IOException {
+        Schema later = new Schema.Parser().parse(Event.getClassSchema().toString()
+                .replaceFirst("\\]\\s*}\\s*$", ", {\"name\": \"laterField\", \"type\": [\"null\", \"string\"], \"default\": null}]}"));
+        int id = new HttpSchemaRegistryClient(registryUrl).register("dispatcher-it-later-events-value", later);
+        // Written as an Event, read back as the later version (its new field at its default), written as that.
+        ByteArrayOutputStream plain = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(plain, null);
+        new SpecificDatumWriter<Event>(Event.class).write(event, encoder);
+        encoder.flush();
+        GenericRecord record = new GenericDatumReader<GenericRecord>(Event.getClassSchema(), later)
+                .read(null, DecoderFactory.get().binaryDecoder(plain.toByteArray(), null));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0);
+        out.write(ByteBuffer.allocate(4).putInt(id).array());
+        encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(later).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
     }
 }

@@ -142,8 +142,8 @@ public final class Worker implements Role {
         long maxLogBytes = config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG);
         this.cancels = new CancelWatcher(config.controlConsumerProperties(), workerId, registry, this::cancelled);
         this.execution = new JobExecution(new JobExecution.Settings(workerId, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG), slots,
-                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG)), runner, cancels, job -> new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(),
-                maxLogBytes, logProducer, logLines), meters, Clock.systemUTC());
+                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG)), runner, cancels, job -> new LogShipper(job.getJobId(),
+                job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines), meters, Clock.systemUTC());
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,
                 System::nanoTime, this::wakeLoop);
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobStatus;
+import io.wharf.testkit.TcpSwitch;
 import io.wharf.topics.Topics;
 
 /** A worker that cannot reach the schema registry holds its jobs until it can, instead of dead-lettering them. */

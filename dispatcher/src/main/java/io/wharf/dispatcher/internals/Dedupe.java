@@ -1,25 +1,49 @@
 package io.wharf.dispatcher.internals;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 import io.wharf.records.Event;
 
 /**
  * Events seen within the dedupe window, per function, by idempotency key (the event id when it has none): a
- * re-sent event becomes no second job. A window store keeps them, in memory and changelogged, and drops them as
- * they age out, so it holds at most the events of one window.
+ * re-sent event becomes no second job. An in-memory store (changelogged) maps each key to when it was seen and
+ * its job; the keys in the order they were seen, rebuilt from the store at start, let each call drop those past the
+ * window in constant time, so the store holds one window of events. (A window store's fetch walks every timestamp
+ * of the window: a 5-minute window at thousands of events a second made each lookup cost milliseconds.)
  */
 final class Dedupe {
-    private final WindowStore<String, String> seen;
+    private record Seen(long at, String key) {
+    }
+
+    private final KeyValueStore<String, byte[]> seen;
     private final long windowMillis;
+    private final ArrayDeque<Seen> order = new ArrayDeque<>();
 
     /** {@code seen} null (a window of 0) turns dedupe off. */
-    Dedupe(WindowStore<String, String> seen, Duration window) {
+    Dedupe(KeyValueStore<String, byte[]> seen, Duration window) {
         this.seen = seen;
         this.windowMillis = window.toMillis();
+        if (seen != null) {
+            List<Seen> all = new ArrayList<>();
+            try (KeyValueIterator<String, byte[]> it = seen.all()) {
+                while (it.hasNext()) {
+                    KeyValue<String, byte[]> entry = it.next();
+                    all.add(new Seen(ByteBuffer.wrap(entry.value).getLong(), entry.key));
+                }
+            }
+            all.sort(Comparator.comparingLong(Seen::at));
+            order.addAll(all);
+        }
     }
 
     /** A key the store can hold: the function, then the idempotency key or event id. */
@@ -36,14 +60,26 @@ final class Dedupe {
         if (seen == null) {
             return null;
         }
+        forgetBefore(now - windowMillis);
         String key = key(function, event, jobId);
-        try (WindowStoreIterator<String> it = seen.fetch(key, now - windowMillis, now)) {
-            if (it.hasNext()) {
-                return it.next().value;
+        byte[] first = seen.get(key);
+        if (first != null && now - ByteBuffer.wrap(first).getLong() <= windowMillis) {
+            return new String(first, 8, first.length - 8, StandardCharsets.UTF_8);
+        }
+        byte[] id = jobId.getBytes(StandardCharsets.UTF_8);
+        seen.put(key, ByteBuffer.allocate(8 + id.length).putLong(now).put(id).array());
+        order.addLast(new Seen(now, key));
+        return null;
+    }
+
+    private void forgetBefore(long cutoff) {
+        while (!order.isEmpty() && order.peekFirst().at() < cutoff) {
+            Seen old = order.pollFirst();
+            byte[] current = seen.get(old.key());
+            if (current != null && ByteBuffer.wrap(current).getLong() == old.at()) {
+                seen.delete(old.key());
             }
         }
-        seen.put(key, jobId, now);
-        return null;
     }
 
     long windowMillis() {

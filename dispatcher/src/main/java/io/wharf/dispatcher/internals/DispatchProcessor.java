@@ -171,11 +171,6 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             return;
         }
         long now = context.currentSystemTimeMs();
-        String first = dedupe.earlier(function, event, jobId, now);
-        if (first != null) {
-            duplicate(record, event, jobId, first, createdAt);
-            return;
-        }
         int priority = event.getPriority() != null ? event.getPriority() : spec.getPriority();
         List<Job> jobs = new ArrayList<>();
         if (checked.elements() == null) {
@@ -190,6 +185,12 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         if (tooLarge != null) {
             // The dead letter would be as large: it points at the event, which stays on its topic, instead of copying it.
             DeadLetters.refuse(context, record.withValue(null), jobId, function, JobStatus.REJECTED, tooLarge, createdAt);
+            return;
+        }
+        // Only an event that would become jobs counts as seen: one refused above may be sent again, fixed.
+        String first = dedupe.earlier(function, event, jobId, now);
+        if (first != null) {
+            duplicate(record, event, jobId, first, createdAt);
             return;
         }
         if (checked.elements() != null) {

@@ -59,7 +59,8 @@ final class LimitState {
     }
 
     byte[] encode() {
-        return ByteBuffer.allocate(SIZE).putDouble(tokens).putLong(refilledAt).putInt(inFlight).putInt(pending).putLong(sequence).putInt(delayed).array();
+        return ByteBuffer.allocate(SIZE).putDouble(tokens).putLong(refilledAt).putInt(inFlight).putInt(pending).putLong(sequence).putInt(delayed)
+                .array();
     }
 
     static int burst(RateLimit limit) {
