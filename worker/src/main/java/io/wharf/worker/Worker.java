@@ -345,7 +345,7 @@ public final class Worker implements Role {
             complete(taken, records.poisoned(record, job, poisoned), job.getJobId());
             return;
         }
-        taken.tracker().started(record.offset());
+        taken.tracker().started(record.offset(), System.nanoTime());
         JobTask task = new JobTask(() -> {
             List<ProducerRecord<String, byte[]>> out = List.of();
             try {

@@ -36,6 +36,7 @@ public final class PartitionTracker {
     /** Unfinished offsets and how many owners died while running them. */
     private final Map<Long, Integer> crashes = new HashMap<>();
     private boolean runningChanged;
+    private long runningChangedAt;
     private long next = -1;
     private long committed = -1;
     private String committedMetadata = "";
@@ -81,10 +82,17 @@ public final class PartitionTracker {
         return crashes.getOrDefault(offset, 0);
     }
 
-    /** The job at {@code offset} is running here now: the next commit says so. */
-    public void started(long offset) {
+    /** The job at {@code offset} is running here now ({@code nanoTime} of its start): the next commit says so. */
+    public void started(long offset, long nanoTime) {
         running.add(offset);
-        runningChanged = true;
+        changed(nanoTime);
+    }
+
+    private void changed(long nanoTime) {
+        if (!runningChanged) {
+            runningChanged = true;
+            runningChangedAt = nanoTime;
+        }
     }
 
     /**
@@ -94,13 +102,16 @@ public final class PartitionTracker {
     public void stopping() {
         if (!running.isEmpty()) {
             running.clear();
-            runningChanged = true;
+            changed(Long.MIN_VALUE); // told at once: the stop's commit must carry it
         }
     }
 
-    /** Whether the jobs running have changed since the last commit was prepared: a commit is due even with no result. */
-    public boolean runningChanged() {
-        return runningChanged;
+    /**
+     * Whether the jobs running changed at least {@code delayNanos} before {@code now} and no commit has told it since: a
+     * commit is due even with no result. Quick jobs finish within the delay and are told by their result's commit.
+     */
+    public boolean runningUntoldFor(long delayNanos, long now) {
+        return runningChanged && (runningChangedAt == Long.MIN_VALUE || now - runningChangedAt >= delayNanos);
     }
 
     /** Whether the partition's previous owner finished this offset (listed in the committed metadata). */
@@ -191,9 +202,10 @@ public final class PartitionTracker {
         return s.toString();
     }
 
-    /** After a transaction that carried the running jobs was aborted: tell them again. */
+    /** After a transaction that carried the running jobs was aborted: tell them again, at once. */
     public void runningUntold() {
         runningChanged = true;
+        runningChangedAt = Long.MIN_VALUE;
     }
 
     /** Whether a commit of {@code position} with {@code metadata} would add nothing to the last one. */

@@ -41,6 +41,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class ResultCommitter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ResultCommitter.class);
+    /**
+     * A job that started is told as running by the next commit, or by one of its own once it has run this long: jobs
+     * quicker than that cost no commit of their own (a worker that dies sooner does not count the crash).
+     */
+    static final long RUNNING_TOLD_AFTER_NANOS = 200_000_000L;
 
     private final String workerId;
     private final Producer<String, byte[]> producer;
@@ -117,7 +122,8 @@ public final class ResultCommitter implements AutoCloseable {
             return;
         }
         dropMoved(trackers);
-        if (uncommitted.isEmpty() && trackers.values().stream().noneMatch(PartitionTracker::runningChanged)) {
+        long now = nanoTime.getAsLong();
+        if (uncommitted.isEmpty() && trackers.values().stream().noneMatch(t -> t.runningUntoldFor(sync ? 0 : RUNNING_TOLD_AFTER_NANOS, now))) {
             return;
         }
         if (!sync && intervalNanos > 0 && nanoTime.getAsLong() - lastCommitNanos < intervalNanos) {

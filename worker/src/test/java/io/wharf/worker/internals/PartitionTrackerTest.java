@@ -99,17 +99,17 @@ class PartitionTrackerTest {
         PartitionTracker first = new PartitionTracker();
         first.taken(10);
         first.taken(11);
-        first.started(10);
-        first.started(11);
+        first.started(10, 0L);
+        first.started(11, 0L);
         first.done(11);
-        assertThat(first.runningChanged()).isTrue();
+        assertThat(first.runningUntoldFor(0, 0)).isTrue();
         PartitionTracker second = nextOwner(first); // first died
         assertThat(second.crashes(10)).isEqualTo(1);
         assertThat(second.crashes(11)).as("finished").isZero();
         assertThat(second.finishedEarlier(11)).isTrue();
 
         second.taken(10);
-        second.started(10);
+        second.started(10, 0L);
         PartitionTracker third = nextOwner(second); // second died
         assertThat(third.crashes(10)).isEqualTo(2);
     }
@@ -118,14 +118,14 @@ class PartitionTrackerTest {
     void aJobWaitingOrStoppedByItsOwnerKeepsItsCrashesWithoutAddingOne() {
         PartitionTracker first = new PartitionTracker();
         first.taken(3);
-        first.started(3);
+        first.started(3, 0L);
         PartitionTracker second = nextOwner(first);
         second.taken(3); // taken, not started yet
         PartitionTracker third = nextOwner(second);
         assertThat(third.crashes(3)).isEqualTo(1);
 
         third.taken(3);
-        third.started(3);
+        third.started(3, 0L);
         third.stopping(); // revoked or shut down: not a crash
         assertThat(nextOwner(third).crashes(3)).isEqualTo(1);
     }
@@ -135,7 +135,7 @@ class PartitionTrackerTest {
         PartitionTracker owner = new PartitionTracker();
         for (long o = 0; o < 5_000; o++) {
             owner.taken(o);
-            owner.started(o);
+            owner.started(o, 0L);
         }
         for (long o = 1; o < 5_000; o += 3) {
             owner.done(o);

@@ -136,6 +136,18 @@ class ResultCommitterTest {
     }
 
     @Test
+    void shouldTellARunningJobWithACommitOfItsOwnOnlyOnceItHasRunAWhile() {
+        owned(TP, 0).started(0, nanos.get());
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(producer.commitCount()).as("a quick job is told by its result's commit").isZero();
+        nanos.addAndGet(ResultCommitter.RUNNING_TOLD_AFTER_NANOS);
+        committer.publish(trackers, () -> GROUP, false);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.commitCount()).isEqualTo(1);
+        assertThat(PartitionTracker.skipping(0, lastCommittedOffset().metadata()).crashes(0)).as("read by a next owner").isEqualTo(1);
+    }
+
+    @Test
     void shouldStopAFencedWorker() {
         owned(TP, 0);
         finish(TP, 0);
