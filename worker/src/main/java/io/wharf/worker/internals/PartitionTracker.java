@@ -193,10 +193,11 @@ public final class PartitionTracker {
         int start = s.length();
         for (long offset : told) {
             String entry = Long.toString(offset - base, Character.MAX_RADIX) + (running.contains(offset) ? RUNNING : CRASHED) + crashes(offset);
-            if (s.length() - start + entry.length() + 1 > MAX_CRASH_CHARS) {
+            if (s.length() - start + entry.length() + 2 > MAX_CRASH_CHARS) {
                 break; // more jobs running on one partition than the list holds: the rest are not counted if this worker dies
             }
-            s.append(s.length() == start ? CRASHES : ',').append(entry);
+            // ",|" opens the list: a worker of the version before it reads the finished offsets and skips the rest.
+            s.append(s.length() == start ? "," + CRASHES : ",").append(entry);
         }
         runningChanged = false;
         return s.toString();

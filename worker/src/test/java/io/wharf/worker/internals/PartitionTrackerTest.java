@@ -103,6 +103,9 @@ class PartitionTrackerTest {
         first.started(11, 0L);
         first.done(11);
         assertThat(first.runningUntoldFor(0, 0)).isTrue();
+        String metadata = first.metadata(first.encodable());
+        assertThat(metadata.substring(metadata.indexOf(':') + 1).split(",")).as("what the version before reads: finished offsets first")
+                .startsWith(Long.toString(1, Character.MAX_RADIX));
         PartitionTracker second = nextOwner(first); // first died
         assertThat(second.crashes(10)).isEqualTo(1);
         assertThat(second.crashes(11)).as("finished").isZero();
