@@ -49,9 +49,9 @@ import io.wharf.worker.WorkerMain;
 import io.wharf.worker.runtime.Labels;
 
 /**
- * Wharf under chaos: jobs of mixed lengths (most warm and quick, a fifth of a second each, a few of 60 s) run while a
- * worker process is SIGKILLed (and restarted, as a supervisor would) every few seconds, the dispatcher is SIGKILLed
- * once, and, on a three-node cluster, a broker is SIGKILLed and brought back. Then every job must have exactly one
+ * Wharf under chaos: jobs of mixed lengths (four in five warm and quick, one in five warm and 0.2 s, a few of 60 s)
+ * run while a worker process is SIGKILLed (and restarted, as a supervisor would) every few seconds, the dispatcher
+ * is SIGKILLed once, and, on a three-node cluster, a broker is SIGKILLed and brought back. Then every job must have exactly one
  * committed result, as its first attempt, and no container may be left. The chaos test runs it at CI size,
  * {@code ./wharf bench chaos} at full size.
  */
