@@ -111,4 +111,19 @@ class DeployDefinitionTest {
                 .hasMessageContaining("ordering 'random'").hasMessageContaining("none or key");
         assertThatThrownBy(() -> parse("f", "--image", "i:1", "--burst", "3").definition()).hasMessageContaining("`burst` needs a `rate`");
     }
+
+    @Test
+    void shouldRefuseCpusAndTimeoutsNoJobCouldRunWith(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("f.yaml");
+        for (String cpus : new String[] {"0", "-1", "abc", "NaN", "Infinity", "500"}) {
+            Files.writeString(file, "name: f\nimage: i:1\ncpus: " + cpus + "\n");
+            assertThatThrownBy(() -> parse("-f", file.toString()).definition()).as("cpus %s", cpus)
+                    .hasMessageContaining("cpus '" + cpus + "'").hasMessageContaining("above 0 and at most 256");
+        }
+        assertThatThrownBy(() -> parse("f", "--image", "i:1", "--cpus", "0").definition()).hasMessageContaining("above 0");
+        assertThatThrownBy(() -> parse("f", "--image", "i:1", "--timeout", "0s").definition()).hasMessageContaining("timeout '0s'")
+                .hasMessageContaining("above 0");
+        assertThatThrownBy(() -> parse("f", "--image", "i:1", "--timeout", "200h").definition()).hasMessageContaining("at most 168h");
+        assertThat(parse("f", "--image", "i:1", "--cpus", "0.25", "--timeout", "2h").definition().build().getCpus()).isEqualTo(0.25);
+    }
 }

@@ -61,6 +61,10 @@ public final class FunctionDefinitions {
             "retry", "onSuccess", "onFailure", "contentTypes");
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
     public static final List<String> HOT_KEYS = List.of("idleTtl", "maxJobsPerContainer", "prewarm");
+    /** The most CPUs a function may ask for: more is a typo, not a job. */
+    static final double MAX_CPUS = 256;
+    /** The longest timeout a function may have. */
+    static final java.time.Duration MAX_TIMEOUT = java.time.Duration.ofDays(7);
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()); // YAML is a superset of JSON
 
     private FunctionDefinitions() {
@@ -110,8 +114,8 @@ public final class FunctionDefinitions {
             if (node.has("cmd")) spec.setCommand(strings(node, "cmd"));
             if (node.has("entrypoint")) spec.setEntrypoint(node.get("entrypoint").isNull() ? null : strings(node, "entrypoint"));
             text(node, "memory").ifPresent(v -> spec.setMemoryMb(Units.megabytes(key("memory"), v)));
-            if (node.hasNonNull("cpus")) spec.setCpus(number(node, "cpus"));
-            text(node, "timeout").ifPresent(v -> spec.setTimeoutMillis(Units.duration(key("timeout"), v).toMillis()));
+            if (node.hasNonNull("cpus")) spec.setCpus(cpus(node));
+            text(node, "timeout").ifPresent(v -> spec.setTimeoutMillis(timeout(v)));
             if (node.hasNonNull("env")) {
                 Map<String, String> env = new LinkedHashMap<>(spec.hasEnv() ? spec.getEnv() : Map.of());
                 node.get("env").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
@@ -245,6 +249,30 @@ public final class FunctionDefinitions {
             } catch (NumberFormatException e) {
                 throw bad(key, text, "use a number, e.g. 0.5");
             }
+        }
+
+        /** CPUs: a finite number above 0, at most {@link #MAX_CPUS} (a typo such as 0 or 500 is refused, not run). */
+        private double cpus(JsonNode node) {
+            String text = node.get("cpus").asText();
+            double cpus;
+            try {
+                cpus = Double.parseDouble(text.strip());
+            } catch (NumberFormatException e) {
+                cpus = Double.NaN;
+            }
+            if (!(cpus > 0 && cpus <= MAX_CPUS)) { // NaN fails too
+                throw bad("cpus", text, "use a number above 0 and at most " + (int) MAX_CPUS + ", e.g. 0.5");
+            }
+            return cpus;
+        }
+
+        /** A timeout above 0 and at most {@link #MAX_TIMEOUT}. */
+        private long timeout(String text) {
+            java.time.Duration timeout = Units.duration(key("timeout"), text);
+            if (timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0) {
+                throw bad("timeout", text, "use a timeout above 0 and at most " + MAX_TIMEOUT.toHours() + "h, e.g. 30s");
+            }
+            return timeout.toMillis();
         }
 
         private boolean bool(JsonNode node, String key) {
