@@ -35,6 +35,7 @@ import io.wharf.embedded.KafkaCluster;
 import io.wharf.embedded.LocalImages;
 import io.wharf.embedded.SchemaRegistryProcess;
 import io.wharf.embedded.TempDirs;
+import io.wharf.embedded.Wait;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HotSettings;
@@ -191,7 +192,7 @@ final class Chaos {
         long chaosEnd = System.nanoTime() + s.chaosFor().toNanos();
         // On a cluster the kills go on until the broker has been down and back, however soon the jobs are done.
         while (!s.killEvery().isZero() && (!all.isDone() || (cluster != null && tick < 6)) && System.nanoTime() < chaosEnd) {
-            pause(s.killEvery());
+            Wait.pause(s.killEvery()); // the chaos's own pacing, not a wait for a condition
             tick++;
             RoleProcess victim = workers.get(random.nextInt(workers.size()));
             killWorker(admin, victim);
@@ -218,7 +219,7 @@ final class Chaos {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         while (!all.isDone() && System.nanoTime() < deadline) {
             sampleAll();
-            pause(Duration.ofSeconds(1));
+            Wait.pause(Duration.ofSeconds(1));
         }
         long wall = (System.nanoTime() - start) / 1_000_000;
         for (RoleProcess w : workers) {
@@ -300,10 +301,5 @@ final class Chaos {
     private void sampleAll() {
         workers.forEach(RoleProcess::sample);
         dispatcher.sample();
-    }
-
-    /** The chaos's own pacing (kills every few seconds), not a wait for a condition. */
-    private static void pause(Duration d) throws InterruptedException {
-        Thread.sleep(d.toMillis());
     }
 }

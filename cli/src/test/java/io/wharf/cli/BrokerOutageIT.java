@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,13 +19,11 @@ import org.junit.jupiter.api.Test;
 
 import com.github.dockerjava.api.DockerClient;
 
-import io.wharf.client.Endpoints;
 import io.wharf.client.WharfClient;
 import io.wharf.dispatcher.Dispatcher;
-import io.wharf.dispatcher.DispatcherConfig;
+import io.wharf.embedded.Committed;
 import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.LocalImages;
-import io.wharf.embedded.TempDirs;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
@@ -34,12 +31,10 @@ import io.wharf.records.JobStatus;
 import io.wharf.roles.Role;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
-import io.wharf.embedded.Committed;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
 import io.wharf.worker.DockerEngine;
 import io.wharf.worker.Worker;
-import io.wharf.worker.WorkerConfig;
 import io.wharf.worker.runtime.Labels;
 
 /**
@@ -49,28 +44,16 @@ import io.wharf.worker.runtime.Labels;
 class BrokerOutageIT {
     private static final Duration OUTAGE = Duration.ofSeconds(90);
 
-    private Path state;
     private EmbeddedKafka kafka;
-    private Dispatcher dispatcher;
-    private Worker worker;
-    private WharfClient client;
+    private RolesOn roles;
 
     @AfterEach
     void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (worker != null) {
-            worker.close();
-        }
-        if (dispatcher != null) {
-            dispatcher.close();
+        if (roles != null) {
+            roles.close();
         }
         if (kafka != null) {
             kafka.close();
-        }
-        if (state != null) {
-            TempDirs.delete(state);
         }
     }
 
@@ -79,18 +62,14 @@ class BrokerOutageIT {
         try (DockerClient docker = DockerEngine.client()) {
             LocalImages.busybox(docker);
             kafka = EmbeddedKafka.start(Files.createTempDirectory("wharf-outage-kafka-"), true, 0);
-            state = Files.createTempDirectory("wharf-outage-state-");
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
                 Topics.ensure(admin, Topics.core(2, (short) 1, List.of(Topics.DEFAULT_POOL)));
             }
-            String registry = SharedServices.registry().confluentUrl();
-            dispatcher = new Dispatcher(Map.of(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                    DispatcherConfig.REGISTRY_URL_CONFIG, registry, DispatcherConfig.STATE_DIR_CONFIG, state.toString(),
-                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10)).start();
-            String workerId = "outage-" + UUID.randomUUID().toString().substring(0, 6);
-            worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), WorkerConfig.REGISTRY_URL_CONFIG, registry,
-                    WorkerConfig.ID_CONFIG, workerId, WorkerConfig.SLOTS_CONFIG, 2)).start();
-            client = new WharfClient(new Endpoints(kafka.bootstrapServers(), registry));
+            roles = RolesOn.start(kafka.bootstrapServers(), "outage");
+            Dispatcher dispatcher = roles.dispatcher;
+            Worker worker = roles.worker;
+            WharfClient client = roles.client;
+            String workerId = worker.workerId();
             String function = "outage-" + UUID.randomUUID().toString().substring(0, 8);
             client.deploy(FunctionSpec.newBuilder().setName(function).setImage(LocalImages.BUSYBOX).setMemoryMb(64).setTimeoutMillis(120_000)
                     .setCommand(List.of("sh", "-c", "sleep 20; echo survived")).build());

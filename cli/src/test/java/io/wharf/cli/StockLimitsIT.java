@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +23,9 @@ import org.junit.jupiter.api.Test;
 
 import com.github.dockerjava.api.DockerClient;
 
-import io.wharf.client.Endpoints;
 import io.wharf.client.WharfClient;
-import io.wharf.dispatcher.Dispatcher;
-import io.wharf.dispatcher.DispatcherConfig;
 import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.LocalImages;
-import io.wharf.embedded.TempDirs;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
@@ -43,8 +37,6 @@ import io.wharf.testkit.SharedServices;
 import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
 import io.wharf.worker.DockerEngine;
-import io.wharf.worker.Worker;
-import io.wharf.worker.WorkerConfig;
 
 /**
  * Wharf on a broker with Kafka's default limits and topics an operator created without a record limit of their own
@@ -52,10 +44,8 @@ import io.wharf.worker.WorkerConfig;
  */
 class StockLimitsIT {
     private static EmbeddedKafka kafka;
-    private static Dispatcher dispatcher;
-    private static Worker worker;
+    private static RolesOn roles;
     private static WharfClient client;
-    private static Path state;
 
     @BeforeAll
     static void start() throws Exception {
@@ -69,15 +59,8 @@ class StockLimitsIT {
                     .map(t -> new NewTopic(t.name(), t.numPartitions(), (short) 1).configs(withoutLimit(t.configs()))).toList();
             Topics.ensure(admin, plain);
         }
-        String registry = SharedServices.registry().confluentUrl();
-        state = Files.createTempDirectory("wharf-stock-state-");
-        dispatcher = new Dispatcher(Map.of(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                DispatcherConfig.REGISTRY_URL_CONFIG, registry, DispatcherConfig.STATE_DIR_CONFIG, state.toString(),
-                DispatcherConfig.APPLICATION_ID_CONFIG, "stock-" + UUID.randomUUID().toString().substring(0, 6),
-                DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10)).start();
-        worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), WorkerConfig.REGISTRY_URL_CONFIG, registry,
-                WorkerConfig.ID_CONFIG, "stock-" + UUID.randomUUID().toString().substring(0, 6), WorkerConfig.SLOTS_CONFIG, 2)).start();
-        client = new WharfClient(new Endpoints(kafka.bootstrapServers(), registry));
+        roles = RolesOn.start(kafka.bootstrapServers(), "stock");
+        client = roles.client;
     }
 
     private static Map<String, String> withoutLimit(Map<String, String> configs) {
@@ -88,19 +71,12 @@ class StockLimitsIT {
 
     @AfterAll
     static void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (worker != null) {
-            worker.close();
-        }
-        if (dispatcher != null) {
-            dispatcher.close();
+        if (roles != null) {
+            roles.close();
         }
         if (kafka != null) {
             kafka.close();
         }
-        TempDirs.delete(state);
     }
 
     private static String deploy(String script) {

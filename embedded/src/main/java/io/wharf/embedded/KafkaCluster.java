@@ -94,22 +94,15 @@ public final class KafkaCluster implements AutoCloseable {
     }
 
     private void awaitBrokers(int count, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-            while (System.nanoTime() < deadline) {
+            Wait.until(count + " brokers of the Kafka cluster (logs in " + dir + ")", timeout, Duration.ofMillis(200), () -> {
                 try {
-                    if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count) {
-                        return;
-                    }
+                    return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count;
                 } catch (Exception e) {
-                    // not up yet
+                    return false; // not up yet
                 }
-                Thread.sleep(200);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            });
         }
-        throw new IllegalStateException("The Kafka cluster did not have " + count + " brokers within " + timeout.toSeconds() + " s; logs in " + dir);
     }
 
     @Override

@@ -187,7 +187,7 @@ final class Admission {
             long end = leases == null ? Long.MAX_VALUE : leases.end(job, now);
             inflight.put(key, ByteBuffer.allocate(12).putInt(job.getAttempt()).putLong(end).array());
             if (end != Long.MAX_VALUE) {
-                timers.schedule(end, Timers.Kind.LEASE, key + '/' + job.getAttempt(), null);
+                timers.schedule(end, Timers.Kind.LEASE, leaseId(key, job.getAttempt()), null);
             }
             state.inFlight++;
         }
@@ -210,6 +210,11 @@ final class Admission {
         return freed;
     }
 
+    /** The id of the LEASE timer of a slot ({@code key}: owner NUL job id): what {@link #leaseEnded} reads back. */
+    private static String leaseId(String key, int attempt) {
+        return key + '/' + attempt;
+    }
+
     /** The owner (function or tenant) of a lease's slot. */
     static String leaseOwner(String leaseId) {
         return leaseId.substring(0, leaseId.indexOf('\u0000'));
@@ -224,7 +229,7 @@ final class Admission {
         }
         inflight.delete(key);
         if (cancelLease && counted.length >= 12 && timers != null) {
-            timers.cancel(ByteBuffer.wrap(counted, 4, 8).getLong(), Timers.Kind.LEASE, key + '/' + attempt);
+            timers.cancel(ByteBuffer.wrap(counted, 4, 8).getLong(), Timers.Kind.LEASE, leaseId(key, attempt));
         }
         String owner = key.substring(0, key.indexOf('\u0000'));
         byte[] bytes = limits.get(owner);

@@ -102,7 +102,7 @@ public final class PartitionTracker {
     public void stopping() {
         if (!running.isEmpty()) {
             running.clear();
-            changed(Long.MIN_VALUE); // told at once: the stop's commit must carry it
+            runningUntold(); // the stop's commit must carry it
         }
     }
 

@@ -216,17 +216,16 @@ public final class ResultCommitter implements AutoCloseable {
         Outcome outcome = new Outcome(timedOut.batch(), timedOut.offsets(), timedOut.trackers(), null, false);
         try {
             if (!timedOut.committing()) {
-                producer.abortTransaction();
-                return outcome.failed(new RetriableCommitException(timedOut.error()));
+                return abort(outcome, timedOut.error());
             }
             producer.commitTransaction();
             return outcome;
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
             return outcome.failed(e);
         } catch (TimeoutException e) {
-            return outcome.endTimedOut(e, timedOut.committing());
+            return outcome.endTimedOut(e, true);
         } catch (KafkaException e) {
-            return timedOut.committing() ? abort(outcome, e) : outcome.failed(e);
+            return abort(outcome, e);
         } finally {
             afterCommit.run();
         }
