@@ -223,6 +223,9 @@ final class Chaos {
         }
         long wall = (System.nanoTime() - start) / 1_000_000;
         for (RoleProcess w : workers) {
+            // A worker restarted by the last kill first removes what its killed incarnation left; stopped before, it could not.
+            Wait.until(w.name() + " to start", Duration.ofSeconds(120), Duration.ofMillis(200),
+                    () -> w.loggedSinceStart("Worker " + w.name() + " started"));
             w.stop();
         }
         dispatcher.stop();

@@ -20,6 +20,7 @@ final class RoleProcess {
     private final Path log;
     private Process process;
     private long peakRssKb;
+    private long logAtStart;
 
     RoleProcess(String name, String mainClass, Map<String, Object> settings, Path logDir) {
         this.name = name;
@@ -33,6 +34,7 @@ final class RoleProcess {
     }
 
     synchronized void start() throws IOException {
+        logAtStart = Files.exists(log) ? Files.size(log) : 0;
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), mainClass));
         settings.forEach((k, v) -> command.add(k + "=" + v));
@@ -87,5 +89,16 @@ final class RoleProcess {
 
     Path log() {
         return log;
+    }
+
+    /** Whether the latest incarnation's log has a line containing {@code text}. */
+    synchronized boolean loggedSinceStart(String text) {
+        try {
+            byte[] all = Files.readAllBytes(log);
+            return new String(all, (int) Math.min(logAtStart, all.length), (int) Math.max(0, all.length - logAtStart),
+                    java.nio.charset.StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
