@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import io.wharf.client.Endpoints;
+import io.wharf.client.WharfClient;
+import io.wharf.serde.RegistrySettings;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.TopicSchemas;
@@ -23,13 +26,17 @@ import picocli.CommandLine.Option;
 final class SchemasCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Directory to write <Record>.avsc files into (created if missing).")
     Path out;
-    @Option(names = "--registry", description = "Schema registry URL, Confluent API (default: the running `wharf dev`).")
+    @Option(names = "--registry", description = "Schema registry URL, Confluent API (default: wharf.registry.url of --config or the "
+            + "environment, else the running `wharf dev`).")
     String registry;
+    @Option(names = "--config", description = "A properties file with wharf.registry.* settings (credentials, trust store).")
+    Path config;
 
     @Override
     public Integer call() throws IOException {
-        String url = Endpoints.registry(registry);
-        SchemaRegistryClient client = new HttpSchemaRegistryClient(url);
+        Map<String, String> settings = Wharf.Connection.settings(config);
+        String url = Endpoints.registry(registry != null ? registry : settings.get(RegistrySettings.URL_CONFIG));
+        SchemaRegistryClient client = new HttpSchemaRegistryClient(WharfClient.registrySettings(url, settings));
         if (out != null) {
             Files.createDirectories(out);
         }

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
@@ -23,7 +25,9 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
 import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
+import io.wharf.config.SettingsSources;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.serde.RegistrySettings;
 import io.wharf.embedded.LocalImages;
 import io.wharf.worker.DockerEngine;
 import picocli.CommandLine;
@@ -35,7 +39,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, DeployCommand.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, Wharf.Demo.class, Wharf.Completion.class})
+                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, TopicsCommand.class, AclsCommand.class, Wharf.Demo.class, Wharf.Completion.class})
 public final class Wharf {
 
     public static void main(String[] args) {
@@ -50,15 +54,36 @@ public final class Wharf {
                 });
     }
 
-    /** Options shared by the commands that talk to an installation. */
+    /**
+     * Options shared by the commands that talk to an installation. Settings come from {@code --config FILE}, then the
+     * environment ({@code WHARF_KAFKA_*}, {@code WHARF_BOOTSTRAP_SERVERS}, {@code WHARF_REGISTRY_*}), then the flags;
+     * without any, from the running {@code wharf dev}.
+     */
     static class Connection {
-        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: the running `wharf dev`).")
+        @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: bootstrap.servers of --config or the environment, "
+                + "else the running `wharf dev`).")
         String bootstrap;
-        @Option(names = "--registry", description = "Schema registry URL, Confluent API (default: the running `wharf dev`).")
+        @Option(names = "--registry", description = "Schema registry URL, Confluent API (default: wharf.registry.url of --config or the "
+                + "environment, else the running `wharf dev`).")
         String registry;
+        @Option(names = "--config", description = "A properties file of Kafka client settings (security.protocol, ssl.*, sasl.*) and "
+                + "wharf.registry.* settings (credentials, trust store); see docs/security.md.")
+        Path config;
 
         WharfClient client() {
-            return new WharfClient(Endpoints.resolve(bootstrap, registry));
+            Map<String, String> settings = settings(config);
+            String b = bootstrap != null ? bootstrap : settings.remove(WharfClient.BOOTSTRAP_SERVERS_CONFIG);
+            String r = registry != null ? registry : settings.remove(RegistrySettings.URL_CONFIG);
+            return new WharfClient(Endpoints.resolve(b, r), settings);
+        }
+
+        /** The settings of {@code config} (if any) with the environment's over them. */
+        static Map<String, String> settings(Path config) {
+            if (config != null && SettingsSources.readableByOthers(config)) {
+                System.err.println("wharf: warning: " + config + " may be read by other users; if it holds secrets, chmod 600 it");
+            }
+            return new HashMap<>(SettingsSources.over(config == null ? Map.of() : SettingsSources.fromFile("--config", config),
+                    SettingsSources.fromEnvironment(System.getenv(), WharfClient.SETTINGS, null)));
         }
     }
 

@@ -3,6 +3,7 @@ package io.wharf.client;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -20,8 +21,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -39,6 +42,7 @@ import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
+import io.wharf.serde.RegistrySettings;
 import io.wharf.topics.Topics;
 
 /**
@@ -46,6 +50,11 @@ import io.wharf.topics.Topics;
  * cancel jobs, set schedules and tenants. Plain Kafka clients and the schema registry; the CLI is built on it.
  */
 public final class WharfClient implements AutoCloseable {
+    public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+    /** The client's own settings beside Kafka's: where the cluster is, and how to reach the registry. */
+    public static final ConfigDef SETTINGS = RegistrySettings.define(new ConfigDef())
+            .define(BOOTSTRAP_SERVERS_CONFIG, ConfigDef.Type.STRING, null, ConfigDef.Importance.HIGH, "Kafka brokers to bootstrap from.");
+
     private final Endpoints endpoints;
     private final HttpSchemaRegistryClient registry;
     private final KafkaProducer<String, byte[]> producer;
@@ -57,16 +66,16 @@ public final class WharfClient implements AutoCloseable {
     }
 
     /**
-     * {@code kafkaSettings}: Kafka client settings for this client's producer, consumers and admin client (TLS, SASL:
+     * {@code settings}: Kafka client settings for this client's producer, consumers and admin client (TLS, SASL:
      * {@code security.protocol}, {@code ssl.*}, {@code sasl.*}; {@code producer.}, {@code consumer.}, {@code admin.}
-     * aim one at one kind).
+     * aim one at one kind), and the registry's credentials and trust store ({@link RegistrySettings}).
      *
-     * @throws org.apache.kafka.common.config.ConfigException naming a key that is not a Kafka client setting
+     * @throws org.apache.kafka.common.config.ConfigException naming a key that is neither
      */
-    public WharfClient(Endpoints endpoints, Map<String, ?> kafkaSettings) {
+    public WharfClient(Endpoints endpoints, Map<String, ?> settings) {
         this.endpoints = endpoints;
-        this.registry = new HttpSchemaRegistryClient(endpoints.registry());
-        this.kafka = new KafkaClientSettings(kafkaSettings, new ConfigDef());
+        this.registry = new HttpSchemaRegistryClient(registrySettings(endpoints.registry(), settings));
+        this.kafka = new KafkaClientSettings(settings, SETTINGS);
         Properties p = client(KafkaClientSettings.Kind.PRODUCER);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
@@ -75,19 +84,39 @@ public final class WharfClient implements AutoCloseable {
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
+    /** The registry at {@code url} with the credentials and trust store {@code settings} name. */
+    public static RegistrySettings registrySettings(String url, Map<String, ?> settings) {
+        Map<String, Object> own = new HashMap<>(settings);
+        own.put(RegistrySettings.URL_CONFIG, url);
+        return RegistrySettings.from(new AbstractConfig(SETTINGS, own, false));
+    }
+
     /** Registers or updates a function, creating its pool's job topic if needed. */
     public void deploy(FunctionSpec spec) {
-        try (Admin admin = Admin.create(client(KafkaClientSettings.Kind.ADMIN))) {
+        try (Admin admin = admin()) {
             int partitions = admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames().get().get(Topics.EVENTS).partitions().size();
             Topics.ensure(admin, List.of(Topics.jobsTopic(spec.getPool(), partitions, (short) -1)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted", e);
-        } catch (ExecutionException e) {
+        } catch (ExecutionException | IllegalStateException e) {
+            if (e.getCause() instanceof AuthorizationException denied) {
+                throw notAuthorized("deploy " + spec.getName() + " (create " + Topics.jobs(spec.getPool()) + ")", denied);
+            }
             throw new IllegalStateException("Wharf's topics are missing on " + endpoints.bootstrap() + " (" + e.getCause().getMessage()
-                    + "): is this a Wharf installation? `wharf dev` creates them", e);
+                    + "): is this a Wharf installation? `wharf topics create` makes them", e);
         }
         send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
+    }
+
+    /** An admin client with this client's settings (TLS, SASL), for set-up: topics, ACLs. */
+    public Admin admin() {
+        return Admin.create(client(KafkaClientSettings.Kind.ADMIN));
+    }
+
+    private IllegalStateException notAuthorized(String what, AuthorizationException denied) {
+        return new IllegalStateException("Not authorized to " + what + " on " + endpoints.bootstrap() + ": " + denied.getMessage()
+                + ". Deploying needs the operator's ACLs, invoking the invoker's: `wharf acls ROLE --principal User:NAME` lists them", denied);
     }
 
     /** Creates or replaces a schedule; the dispatcher validates it again and dead-letters what it refuses. */
@@ -242,6 +271,9 @@ public final class WharfClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while sending to " + topic, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthorizationException denied) {
+                throw notAuthorized("write to " + topic, denied);
+            }
             throw new IllegalStateException("Could not write to " + topic + " on " + endpoints.bootstrap() + ": " + e.getCause().getMessage(), e);
         }
     }

@@ -32,7 +32,7 @@ public final class Dispatcher implements Role {
     }
 
     public Dispatcher(DispatcherConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.getString(DispatcherConfig.REGISTRY_URL_CONFIG)));
+        this(config, new HttpSchemaRegistryClient(config.registry()));
     }
 
     public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry) {

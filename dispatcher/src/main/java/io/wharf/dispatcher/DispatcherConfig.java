@@ -16,6 +16,7 @@ import org.apache.kafka.streams.StreamsConfig;
 
 import io.wharf.config.KafkaClientSettings;
 import io.wharf.serde.AvroSerdeConfig;
+import io.wharf.serde.RegistrySettings;
 import io.wharf.topics.Topics;
 
 /**
@@ -35,11 +36,9 @@ public final class DispatcherConfig extends AbstractConfig {
     public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.dispatcher.session.timeout.ms";
     public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.dispatcher.startup.timeout.ms";
 
-    private static final ConfigDef DEF = new ConfigDef()
+    private static final ConfigDef DEF = RegistrySettings.define(new ConfigDef())
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
                     "Kafka brokers to bootstrap from, host:port[,host:port].")
-            .define(REGISTRY_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
-                    "Confluent-compatible schema registry API base URL.")
             .define(APPLICATION_ID_CONFIG, Type.STRING, "wharf-dispatcher", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Kafka Streams application id: instances with the same id share the work; it prefixes internal topics.")
             .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 100L, Range.between(1, 60_000), Importance.MEDIUM,
@@ -84,6 +83,11 @@ public final class DispatcherConfig extends AbstractConfig {
         return DEF;
     }
 
+    /** Where the schema registry is and how to authenticate to it. */
+    public RegistrySettings registry() {
+        return RegistrySettings.from(this);
+    }
+
     /** The admin client's properties: where the cluster is. */
     Properties adminProperties() {
         return passThrough.properties(KafkaClientSettings.Kind.ADMIN, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
@@ -108,7 +112,11 @@ public final class DispatcherConfig extends AbstractConfig {
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingErrors.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, ProductionErrors.class.getName());
-        props.put(REGISTRY_URL_CONFIG, getString(REGISTRY_URL_CONFIG)); // for the handler's dead-letter serializer
+        RegistrySettings.define(new ConfigDef()).names().forEach(key -> { // for the handlers' dead-letter serializer
+            if (get(key) != null) {
+                props.put(key, get(key));
+            }
+        });
         int session = getInt(SESSION_TIMEOUT_MS_CONFIG);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), session);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), Math.max(100, session / 4));

@@ -34,7 +34,19 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final boolean deleteOnClose;
     private final Node node;
     private boolean stockLimits;
+    private Secured secured;
     private KafkaRaftServer server;
+
+    /**
+     * A broker as companies run theirs: clients connect over TLS with SCRAM-SHA-512 ({@code SASL_SSL}) and an
+     * authorizer checks every request against ACLs (none at first: nobody may do anything). A plaintext listener on
+     * another loopback port, whose clients are super users, is for the test's own set-up: users, ACLs, topics.
+     */
+    public record Secured(Path keystore, String password, int adminPort) {
+        public static Secured with(Path keystore, String password) {
+            return new Secured(keystore, password, Ports.free());
+        }
+    }
 
     /**
      * One node of a KRaft quorum (combined broker and controller) on loopback: its id, its ports, the quorum's
@@ -96,6 +108,40 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /** Starts a {@link Secured} broker on free ports, its data removed on close. */
+    public static EmbeddedKafka startSecured(Secured secured) {
+        try {
+            EmbeddedKafka kafka = new EmbeddedKafka(Files.createTempDirectory("wharf-kafka-secured-"), true, Node.single(0));
+            kafka.secured = secured;
+            kafka.startServer(false);
+            return kafka;
+        } catch (IOException e) {
+            throw new IllegalStateException("Could not create a data directory for the embedded broker", e);
+        }
+    }
+
+    /** The super-user plaintext listener of a secured broker (the broker's only listener otherwise). */
+    public String adminBootstrapServers() {
+        return secured == null ? bootstrapServers() : "127.0.0.1:" + secured.adminPort();
+    }
+
+    private void securedListeners(Map<String, Object> props) {
+        props.put("listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",INTERNAL://127.0.0.1:" + secured.adminPort()
+                + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
+        props.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",INTERNAL://127.0.0.1:" + secured.adminPort());
+        props.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("inter.broker.listener.name", "INTERNAL");
+        props.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        props.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        props.put("ssl.keystore.location", secured.keystore().toString());
+        props.put("ssl.keystore.password", secured.password());
+        props.put("ssl.key.password", secured.password());
+        props.put("ssl.keystore.type", "PKCS12");
+        props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        // The plaintext listeners (the test's set-up, the controller) authenticate nobody: ANONYMOUS is their super user.
+        props.put("super.users", "User:ANONYMOUS");
+    }
+
     private void startServer(boolean stockLimits) {
         this.stockLimits = stockLimits;
         long begin = System.nanoTime();
@@ -108,6 +154,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
+        if (secured != null) {
+            securedListeners(props);
+        }
         props.put("log.dirs", dataDir.toString());
         props.put("num.partitions", "4");
         props.put("auto.create.topics.enable", "false");

@@ -1,6 +1,7 @@
 package io.wharf.config;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Kafka client settings passed through a role's configuration, for what Wharf does not set itself: TLS, SASL,
@@ -22,16 +24,18 @@ import org.apache.kafka.common.config.ConfigException;
  */
 public final class KafkaClientSettings {
     public enum Kind {
-        CONSUMER("consumer.", ConsumerConfig.configNames()),
-        PRODUCER("producer.", ProducerConfig.configNames()),
-        ADMIN("admin.", AdminClientConfig.configNames());
+        CONSUMER("consumer.", ConsumerConfig.configDef()),
+        PRODUCER("producer.", ProducerConfig.configDef()),
+        ADMIN("admin.", AdminClientConfig.configDef());
 
         final String prefix;
+        final ConfigDef def;
         final Set<String> names;
 
-        Kind(String prefix, Set<String> names) {
+        Kind(String prefix, ConfigDef def) {
             this.prefix = prefix;
-            this.names = names;
+            this.def = def;
+            this.names = def.names();
         }
     }
 
@@ -50,13 +54,39 @@ public final class KafkaClientSettings {
                 return;
             }
             if (!also.test(key) && !known(key)) {
-                throw new ConfigException(key, value, "Neither a Wharf setting of this role nor a Kafka client setting. Kafka client "
-                        + "settings (security.protocol, ssl.*, sasl.*, ...) pass to every client; prefix one with consumer., producer. or "
-                        + "admin. to aim it at one kind");
+                throw new ConfigException(key, value instanceof Password ? "(hidden)" : value, "Neither a Wharf setting of this role nor a "
+                        + "Kafka client setting" + Suggestions.closest(key, candidates(own)) + " Kafka client settings (security.protocol, "
+                        + "ssl.*, sasl.*, ...) pass to every client; prefix one with consumer., producer. or admin. to aim it at one kind");
             }
             passed.put(key, value);
         });
         this.passed = Map.copyOf(passed);
+    }
+
+    private static Set<String> candidates(ConfigDef own) {
+        Set<String> names = new HashSet<>(own.names());
+        for (Kind kind : Kind.values()) {
+            names.addAll(kind.names);
+        }
+        return names;
+    }
+
+    /**
+     * True for a setting whose value is a secret (a password, a key, a JAAS configuration): of type PASSWORD in
+     * {@code own} or in a Kafka client's settings, with or without its client prefix.
+     */
+    public static boolean isSecret(String key, ConfigDef own) {
+        if (own.configKeys().containsKey(key)) {
+            return own.configKeys().get(key).type == ConfigDef.Type.PASSWORD;
+        }
+        for (Kind kind : Kind.values()) {
+            String bare = key.startsWith(kind.prefix) ? key.substring(kind.prefix.length()) : key;
+            ConfigDef.ConfigKey def = kind.def.configKeys().get(bare);
+            if (def != null && def.type == ConfigDef.Type.PASSWORD) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean known(String key) {

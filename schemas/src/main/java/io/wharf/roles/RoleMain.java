@@ -4,14 +4,18 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import java.nio.file.Path;
+
+import io.wharf.config.KafkaClientSettings;
+import io.wharf.config.SettingsSources;
 
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
- * How a role runs as a process ({@code DispatcherMain}, {@code WorkerMain}): settings as {@code key=value}
- * arguments, SIGTERM stops it gracefully, and the exit code tells a supervisor (systemd, Kubernetes) what happened:
- * 0 stopped, 1 failed (restart it), 2 bad arguments or settings (fix them; a restart will not help).
+ * How a role runs as a process ({@code DispatcherMain}, {@code WorkerMain}): settings from a file, the environment and
+ * {@code key=value} arguments, each over the one before (see {@link SettingsSources}); SIGTERM stops it gracefully,
+ * and the exit code tells a supervisor (systemd, Kubernetes) what happened: 0 stopped, 1 failed (restart it), 2 bad arguments or settings (fix them; a restart will not help).
  */
 public final class RoleMain {
     public static final int FAILED = 1;
@@ -20,22 +24,64 @@ public final class RoleMain {
     private RoleMain() {
     }
 
+    /**
+     * The role's settings from {@code --config FILE}, then the environment, then {@code key=value} arguments (see
+     * {@link SettingsSources}).
+     *
+     * @throws ConfigException for a secret given as an argument, or a role variable of the environment that names no key
+     * @throws IllegalArgumentException for an argument that is neither
+     */
+    static Map<String, String> settings(String name, String[] args, Map<String, String> env, ConfigDef settings) {
+        Map<String, String> file = Map.of();
+        Map<String, String> given = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals(SettingsSources.CONFIG_FLAG) || arg.startsWith(SettingsSources.CONFIG_FLAG + "=")) {
+                String path = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : i + 1 < args.length ? args[++i] : "";
+                if (path.isBlank()) {
+                    throw new IllegalArgumentException(SettingsSources.CONFIG_FLAG + " needs a properties file");
+                }
+                Path config = Path.of(path);
+                if (SettingsSources.readableByOthers(config)) {
+                    System.err.println("wharf " + name + ": warning: " + config + " may be read by other users; if it holds secrets, chmod 600 it");
+                }
+                file = SettingsSources.fromFile(SettingsSources.CONFIG_FLAG, config);
+                continue;
+            }
+            int eq = arg.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("argument '" + arg + "' is neither key=value nor " + SettingsSources.CONFIG_FLAG + " FILE");
+            }
+            String key = arg.substring(0, eq);
+            if (KafkaClientSettings.isSecret(key, settings)) {
+                throw new ConfigException(key, "(hidden)", "A secret must not be an argument (every local user can read a process's "
+                        + "arguments): set " + (key.startsWith("wharf.") ? SettingsSources.envName(key) : SettingsSources.KAFKA_ENV_PREFIX
+                        + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_')) + " or put it in the " + SettingsSources.CONFIG_FLAG + " file");
+            }
+            given.put(key, arg.substring(eq + 1));
+        }
+        String rolePrefix = "WHARF_" + name.toUpperCase(java.util.Locale.ROOT) + "_";
+        return SettingsSources.over(SettingsSources.over(file, SettingsSources.fromEnvironment(env, settings, rolePrefix)), given);
+    }
+
     /** Runs the role {@code create} makes from the arguments until it stops, then exits with its code. */
     public static void run(String name, String[] args, ConfigDef settings, Function<Map<String, String>, Role> create) {
         System.exit(exitCode(name, args, settings, create));
     }
 
     static int exitCode(String name, String[] args, ConfigDef settings, Function<Map<String, String>, Role> create) {
-        Map<String, String> values = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (eq < 1) {
-                System.err.println("wharf " + name + ": argument '" + arg + "' is not key=value; the keys are:\n" + settings.toRst());
-                return MISCONFIGURED;
-            }
-            values.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
+        return exitCode(name, args, System.getenv(), settings, create);
+    }
+
+    static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, Function<Map<String, String>, Role> create) {
+        Map<String, String> values;
         Role role;
+        try {
+            values = settings(name, args, env, settings);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("wharf " + name + ": " + e.getMessage() + (e instanceof ConfigException ? "" : "; the keys are:\n" + settings.toRst()));
+            return MISCONFIGURED;
+        }
         try {
             role = create.apply(values);
         } catch (ConfigException e) {

@@ -38,7 +38,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         if (registry == null) {
-            registry = SchemaRegistryClients.forUrl(new AvroSerdeConfig(configs).getString(AvroSerdeConfig.REGISTRY_URL_CONFIG));
+            registry = SchemaRegistryClients.forSettings(new AvroSerdeConfig(configs).registry());
         }
     }
 

@@ -45,7 +45,7 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
     public void configure(Map<String, ?> configs, boolean isKey) {
         this.isKey = isKey;
         if (registry == null) {
-            registry = SchemaRegistryClients.forUrl(new AvroSerdeConfig(configs).getString(AvroSerdeConfig.REGISTRY_URL_CONFIG));
+            registry = SchemaRegistryClients.forSettings(new AvroSerdeConfig(configs).registry());
         }
     }
 

@@ -31,23 +31,32 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
     private final URI baseUrl;
     private final HttpClient http;
+    private final Optional<String> authorization;
     private final Duration timeout;
     /** By subject, then schema: generated classes hand over the same Schema instance, so lookups skip rendering it. */
     private final Map<String, Map<Schema, Integer>> registered = new ConcurrentHashMap<>();
     private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
 
     public HttpSchemaRegistryClient(String baseUrl) {
-        this(baseUrl, Duration.ofSeconds(10));
+        this(RegistrySettings.of(baseUrl));
     }
 
-    public HttpSchemaRegistryClient(String baseUrl, Duration timeout) {
+    public HttpSchemaRegistryClient(RegistrySettings settings) {
+        this(settings, Duration.ofSeconds(10));
+    }
+
+    public HttpSchemaRegistryClient(RegistrySettings settings, Duration timeout) {
+        String baseUrl = settings.url();
         if (baseUrl == null || baseUrl.isBlank()) {
             throw new IllegalArgumentException("Schema registry URL is empty: set " + AvroSerdeConfig.REGISTRY_URL_CONFIG
                     + " to the registry's Confluent-compatible API, e.g. http://127.0.0.1:8081/apis/ccompat/v7");
         }
         this.baseUrl = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(timeout);
+        settings.sslContext().ifPresent(http::sslContext);
+        this.http = http.build();
+        this.authorization = settings.authorization();
     }
 
     public String url() {
@@ -139,6 +148,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout)
                     .header("Accept", CONTENT_TYPE + ", application/json");
+            authorization.ifPresent(value -> request.header("Authorization", value));
             if (body == null) {
                 request.method(method, HttpRequest.BodyPublishers.noBody());
             } else {
@@ -148,6 +158,11 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 404) {
                 throw new NotFound("Schema registry at " + baseUrl + " could not " + what + ": 404 " + response.body());
+            }
+            if (response.statusCode() == 401 || response.statusCode() == 403) {
+                throw new SchemaRegistryException("Schema registry at " + baseUrl + " refused to " + what + ": HTTP " + response.statusCode()
+                        + (authorization.isPresent() ? " for the credentials given" : " (it wants credentials: set " + RegistrySettings.BASIC_AUTH_CONFIG
+                        + " or " + RegistrySettings.BEARER_TOKEN_CONFIG + ")"), null, false);
             }
             if (response.statusCode() / 100 != 2) {
                 throw new SchemaRegistryException("Schema registry at " + baseUrl + " refused to " + what + ": HTTP "

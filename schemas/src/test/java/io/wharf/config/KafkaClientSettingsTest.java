@@ -30,7 +30,17 @@ class KafkaClientSettingsTest {
     @Test
     void shouldRefuseAKeyThatIsNeitherTheRolesNorAKafkaClientsNamingIt() {
         assertThatThrownBy(() -> new KafkaClientSettings(Map.of("securty.protocol", "SSL"), OWN)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("securty.protocol").hasMessageContaining("consumer., producer. or admin.");
+                .hasMessageContaining("securty.protocol").hasMessageContaining("did you mean security.protocol?")
+                .hasMessageContaining("consumer., producer. or admin.");
+        assertThatThrownBy(() -> new KafkaClientSettings(Map.of("wharf.role.slot", "1"), OWN)).hasMessageContaining("did you mean wharf.role.slots?");
         assertThatThrownBy(() -> new KafkaClientSettings(Map.of("producer.no.such", "1"), OWN)).hasMessageContaining("producer.no.such");
+    }
+
+    @Test
+    void shouldKnowWhichSettingsHoldSecrets() {
+        assertThat(KafkaClientSettings.isSecret("sasl.jaas.config", OWN)).isTrue();
+        assertThat(KafkaClientSettings.isSecret("producer.ssl.keystore.password", OWN)).isTrue();
+        assertThat(KafkaClientSettings.isSecret("security.protocol", OWN)).isFalse();
+        assertThat(KafkaClientSettings.isSecret("wharf.role.slots", OWN)).isFalse();
     }
 }

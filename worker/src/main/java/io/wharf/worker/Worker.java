@@ -120,7 +120,7 @@ public final class Worker implements Role {
 
     /** A worker running jobs on the local Docker engine ({@code DOCKER_HOST}, else the local socket). */
     public Worker(WorkerConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.getString(WorkerConfig.REGISTRY_URL_CONFIG)), DockerEngine.runner(config),
+        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config),
                 new SimpleMeterRegistry());
     }
 

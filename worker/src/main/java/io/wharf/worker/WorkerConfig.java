@@ -20,6 +20,7 @@ import io.wharf.config.KafkaClientSettings;
 import io.wharf.config.KafkaClientSettings.Kind;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroSerdeConfig;
+import io.wharf.serde.RegistrySettings;
 import io.wharf.topics.Topics;
 
 /**
@@ -50,11 +51,9 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String LOG_BUFFER_BYTES_CONFIG = "wharf.worker.log.buffer.bytes";
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
 
-    private static final ConfigDef DEF = new ConfigDef()
+    private static final ConfigDef DEF = RegistrySettings.define(new ConfigDef())
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
                     "Kafka brokers to bootstrap from, host:port[,host:port].")
-            .define(REGISTRY_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
-                    "Confluent-compatible schema registry API base URL.")
             .define(POOL_CONFIG, Type.STRING, Topics.DEFAULT_POOL, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "The pool this worker serves: it consumes " + Topics.JOBS_PREFIX + "<pool> in consumer group wharf-workers-<pool>.")
             .define(SLOTS_CONFIG, Type.INT, 4, Range.between(1, 1024), Importance.HIGH,
@@ -191,6 +190,11 @@ public final class WorkerConfig extends AbstractConfig {
 
     public static ConfigDef configDef() {
         return DEF;
+    }
+
+    /** Where the schema registry is and how to authenticate to it. */
+    public RegistrySettings registry() {
+        return RegistrySettings.from(this);
     }
 
     public String workerId() {
