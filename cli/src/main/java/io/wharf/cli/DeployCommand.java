@@ -17,6 +17,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RegistryAuth;
 import io.wharf.records.RetryPolicy;
+import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.worker.DockerEngine;
 import picocli.CommandLine;
@@ -50,6 +51,9 @@ final class DeployCommand implements Callable<Integer> {
     String timeout;
     @Option(names = "--env", description = "Environment variable K=V (repeatable).")
     Map<String, String> env = new LinkedHashMap<>();
+    @Option(names = "--secret-env", description = "Secret environment variable K=V (repeatable), sealed with the key in WHARF_SECRETS_KEY "
+            + "before it leaves this process: in Kafka only workers with the key can open it.")
+    Map<String, String> secretEnv = new LinkedHashMap<>();
     @Option(names = "--pool", description = "Worker pool (default `default`).")
     String pool;
     @Option(names = "--network", description = "none (default) or host.")
@@ -126,6 +130,9 @@ final class DeployCommand implements Callable<Integer> {
         if (!env.isEmpty()) {
             put(n, "env", env);
         }
+        if (!secretEnv.isEmpty()) {
+            put(n, "secretEnv", secretEnv);
+        }
         put(n, "pool", pool);
         put(n, "network", network);
         put(n, "user", user);
@@ -192,13 +199,15 @@ final class DeployCommand implements Callable<Integer> {
             spec.setRegistryAuth(RegistryAuth.newBuilder().setUsername(registryUser)
                     .setPassword(registryPassword == null ? "" : registryPassword).build());
         }
-        SealedSecrets secrets = Wharf.SecretsKey.fromEnvironment(); // a bad key fails before the image is pulled
-        spec.setImageDigest(pin(spec));
-        if (spec.hasRegistryAuth() && spec.getRegistryAuth() != null) {
-            spec.setRegistryAuth(sealed(secrets, spec.getName(), spec.getRegistryAuth()));
+        SealedSecrets secrets = SecretsCommand.keysFromEnvironment(); // a bad key fails before the image is pulled
+        if (secrets == null && spec.hasSecretEnv() && !spec.getSecretEnv().isEmpty()) {
+            throw new IllegalArgumentException("Secret environment is sealed before it leaves this process and no key is set: put one in "
+                    + SecretsCommand.KEY_ENV + " (or a file named by " + SecretsCommand.KEY_FILE_ENV + "; `wharf secrets key` makes one) "
+                    + "and give workers the same key");
         }
+        spec.setImageDigest(pin(spec));
         spec.setUpdatedAt(Instant.now());
-        FunctionSpec built = spec.build();
+        FunctionSpec built = sealed(secrets, spec.build());
         try (WharfClient client = connection.client()) {
             client.deploy(built);
         }
@@ -251,24 +260,27 @@ final class DeployCommand implements Callable<Integer> {
             out.add("registry user " + fn.getRegistryAuth().getUsername() + ", password "
                     + (SealedSecrets.isSealed(fn.getRegistryAuth().getPassword()) ? "sealed" : "in clear"));
         }
+        if (!fn.getSecretEnv().isEmpty()) {
+            out.add("secret env " + String.join(",", fn.getSecretEnv().keySet()) + " sealed"
+                    + SealedSecrets.keyIdOf(fn.getSecretEnv().values().iterator().next()).map(id -> " with key " + id).orElse(""));
+        }
         return String.join(", ", out);
     }
 
     /**
-     * The credentials as they will travel in wharf.functions and the function's jobs: the password sealed with
-     * the key in {@value Wharf.SecretsKey#ENV} (workers open it with the same key in wharf.secrets.key), or in clear
-     * with a warning when no key is set.
+     * The function as it will travel in wharf.functions and its jobs: its registry password and secret environment
+     * sealed with the keys in {@value SecretsCommand#KEY_ENV} (workers open them with the same keys), or the password in
+     * clear with a warning when no key is set.
      */
-    private static RegistryAuth sealed(SealedSecrets secrets, String function, RegistryAuth auth) {
-        if (SealedSecrets.isSealed(auth.getPassword())) {
-            return auth;
+    private static FunctionSpec sealed(SealedSecrets secrets, FunctionSpec spec) {
+        if (secrets != null) {
+            return FunctionSecrets.sealAll(secrets, spec);
         }
-        if (secrets == null) {
-            System.err.println("Warning: the registry password of " + function + " is stored in clear in wharf.functions and its jobs. "
-                    + "Set " + Wharf.SecretsKey.ENV + " here and wharf.secrets.key on workers to seal it (`wharf secrets-key` makes a key).");
-            return auth;
+        if (spec.getRegistryAuth() != null && !SealedSecrets.isSealed(spec.getRegistryAuth().getPassword())) {
+            System.err.println("Warning: the registry password of " + spec.getName() + " is stored in clear in wharf.functions and its jobs. "
+                    + "Set " + SecretsCommand.KEY_ENV + " here and on workers to seal it (`wharf secrets key` makes a key).");
         }
-        return RegistryAuth.newBuilder(auth).setPassword(secrets.seal(auth.getPassword(), function)).build();
+        return spec;
     }
 
     /** The registry digest of the image (pulled now if absent), or the local image id. */

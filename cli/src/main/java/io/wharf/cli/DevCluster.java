@@ -74,8 +74,11 @@ public final class DevCluster implements AutoCloseable {
                     WorkerConfig.SLOTS_CONFIG, slots,
                     WorkerConfig.PRESTART_CONFIG, 2,
                     WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8)));
-            if (Wharf.SecretsKey.fromEnvironment() != null) { // checked here, so that an error names the variable
-                settings.put(WorkerConfig.SECRETS_KEY_CONFIG, System.getenv(Wharf.SecretsKey.ENV)); // what `wharf deploy` seals runs here
+            if (SecretsCommand.keysFromEnvironment() != null) { // checked here, so that an error names the variable
+                // What `wharf deploy` seals runs here.
+                String keys = Wharf.environment.get(SecretsCommand.KEY_ENV);
+                settings.put(keys != null && !keys.isBlank() ? WorkerConfig.SECRETS_KEY_CONFIG : WorkerConfig.SECRETS_KEY_FILE_CONFIG,
+                        keys != null && !keys.isBlank() ? keys : Wharf.environment.get(SecretsCommand.KEY_FILE_ENV));
             }
             settings.putAll(workerSettings);
             worker = new Worker(settings).start();

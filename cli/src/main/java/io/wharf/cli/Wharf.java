@@ -39,8 +39,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, DeployCommand.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, Wharf.SecretsKey.class, SchemasCommand.class, TopicsCommand.class, AclsCommand.class, Wharf.Demo.class, Wharf.Completion.class})
+                Wharf.Tenant.class, SecretsCommand.class, SchemasCommand.class, TopicsCommand.class, AclsCommand.class, Wharf.Demo.class, Wharf.Completion.class})
 public final class Wharf {
+
+    /** The environment the commands read (keys, Kafka settings); tests give their own. */
+    static Map<String, String> environment = System.getenv();
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -83,7 +86,7 @@ public final class Wharf {
                 System.err.println("wharf: warning: " + config + " may be read by other users; if it holds secrets, chmod 600 it");
             }
             return new HashMap<>(SettingsSources.over(config == null ? Map.of() : SettingsSources.fromFile("--config", config),
-                    SettingsSources.fromEnvironment(System.getenv(), WharfClient.SETTINGS, null)));
+                    SettingsSources.fromEnvironment(environment, WharfClient.SETTINGS, null)));
         }
     }
 
@@ -201,25 +204,6 @@ public final class Wharf {
             try (WharfClient client = connection.client()) {
                 client.follow(fromBeginning, r -> System.out.println(line(r)));
             }
-            return 0;
-        }
-    }
-
-    @Command(name = "secrets-key", description = "Print a new key for sealing functions' registry passwords.")
-    static final class SecretsKey implements Callable<Integer> {
-        /** Where deploy (and the dev cluster's worker) find the key. */
-        static final String ENV = "WHARF_SECRETS_KEY";
-
-        /** The key in {@link #ENV}, or null when it is not set. */
-        static SealedSecrets fromEnvironment() {
-            String key = System.getenv(ENV);
-            return key == null || key.isBlank() ? null : SealedSecrets.fromBase64(ENV, key);
-        }
-
-        @Override
-        public Integer call() {
-            System.out.println(SealedSecrets.newKey());
-            System.err.println("Give it to `wharf deploy` in " + ENV + " and to every worker as wharf.secrets.key; keep it out of Kafka.");
             return 0;
         }
     }

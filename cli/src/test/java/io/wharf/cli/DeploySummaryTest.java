@@ -29,9 +29,11 @@ class DeploySummaryTest {
         FunctionSpec spec = fn().setTenant("acme").setPriority(0).setRateLimit(RateLimit.newBuilder().setPerSecond(0.5).setBurst(10).build())
                 .setMaxConcurrency(2).setMaxJobAgeMillis(600_000L)
                 .setRetry(RetryPolicy.newBuilder().setMaxAttempts(3).setInitialBackoffMillis(2000).setRetryOnExitCodes(List.of(75)).build())
-                .setOnSuccess(List.of("upper")).setRegistryAuth(RegistryAuth.newBuilder().setUsername("u").setPassword(secrets.seal("p", "f")).build())
+                .setOnSuccess(List.of("upper")).setRegistryAuth(RegistryAuth.newBuilder().setUsername("u").setPassword("p").build())
+                .setSecretEnv(java.util.Map.of("TOKEN", "t"))
                 .build();
+        spec = io.wharf.secrets.FunctionSecrets.sealAll(secrets, spec);
         assertThat(DeployCommand.policies(spec)).isEqualTo("tenant acme, priority 0, rate 0.5/s burst 10, at most 2 at once, backlog 10000, "
-                + "max age 600000 ms, 3 attempts (backoff 2000-60000 ms, exit codes [75]), on success upper, registry user u, password sealed");
+                + "max age 600000 ms, 3 attempts (backoff 2000-60000 ms, exit codes [75]), on success upper, registry user u, password sealed, secret env TOKEN sealed with key " + secrets.sealingKeyId());
     }
 }

@@ -34,14 +34,21 @@ final class RolesOn implements AutoCloseable {
 
     /** Starts them on {@code bootstrap}; {@code name} prefixes the dispatcher's application id and the worker's id. */
     static RolesOn start(String bootstrap, String name) throws IOException {
+        return start(bootstrap, name, Map.of());
+    }
+
+    /** As {@link #start(String, String)}, the worker with {@code workerSettings} too. */
+    static RolesOn start(String bootstrap, String name, Map<String, Object> workerSettings) throws IOException {
         String registry = SharedServices.registry().confluentUrl();
         String suffix = UUID.randomUUID().toString().substring(0, 6);
         Path state = Files.createTempDirectory("wharf-" + name + "-state-");
         Dispatcher dispatcher = new Dispatcher(Map.of(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 DispatcherConfig.REGISTRY_URL_CONFIG, registry, DispatcherConfig.STATE_DIR_CONFIG, state.toString(),
                 DispatcherConfig.APPLICATION_ID_CONFIG, name + "-" + suffix, DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10)).start();
-        Worker worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, WorkerConfig.REGISTRY_URL_CONFIG, registry,
-                WorkerConfig.ID_CONFIG, name + "-" + suffix, WorkerConfig.SLOTS_CONFIG, 2)).start();
+        Map<String, Object> settings = new java.util.HashMap<>(workerSettings);
+        settings.putAll(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, WorkerConfig.REGISTRY_URL_CONFIG, registry,
+                WorkerConfig.ID_CONFIG, name + "-" + suffix, WorkerConfig.SLOTS_CONFIG, 2));
+        Worker worker = new Worker(settings).start();
         return new RolesOn(dispatcher, worker, new WharfClient(new Endpoints(bootstrap, registry)), state);
     }
 

@@ -34,6 +34,7 @@ import io.wharf.records.RetryPolicy;
  * cpus: 0.5
  * timeout: 30s
  * env: {QUALITY: "80"}
+ * secretEnv: {API_TOKEN: "..."}        # sealed by `wharf deploy` (WHARF_SECRETS_KEY) before it reaches Kafka
  * pool: default
  * network: none                        # or host
  * user: "65534:65534"
@@ -56,7 +57,7 @@ import io.wharf.records.RetryPolicy;
  * An unknown key, or a value that does not parse, is an error naming the key, the value and where it came from.
  */
 public final class FunctionDefinitions {
-    public static final List<String> KEYS = List.of("name", "image", "cmd", "entrypoint", "memory", "cpus", "timeout", "env", "pool", "network",
+    public static final List<String> KEYS = List.of("name", "image", "cmd", "entrypoint", "memory", "cpus", "timeout", "env", "secretEnv", "pool", "network",
             "user", "tenant", "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "maxPayload", "ordering", "hot", "enabled",
             "retry", "onSuccess", "onFailure", "contentTypes");
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
@@ -65,6 +66,7 @@ public final class FunctionDefinitions {
     static final double MAX_CPUS = 256;
     /** The longest timeout a function may have. */
     static final java.time.Duration MAX_TIMEOUT = java.time.Duration.ofDays(7);
+    private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()); // YAML is a superset of JSON
 
     private FunctionDefinitions() {
@@ -116,10 +118,12 @@ public final class FunctionDefinitions {
             text(node, "memory").ifPresent(v -> spec.setMemoryMb(Units.megabytes(key("memory"), v)));
             if (node.hasNonNull("cpus")) spec.setCpus(cpus(node));
             text(node, "timeout").ifPresent(v -> spec.setTimeoutMillis(timeout(v)));
-            if (node.hasNonNull("env")) {
-                Map<String, String> env = new LinkedHashMap<>(spec.hasEnv() ? spec.getEnv() : Map.of());
-                node.get("env").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
-                spec.setEnv(env);
+            if (node.hasNonNull("env")) spec.setEnv(variables(node, "env", spec.hasEnv() ? spec.getEnv() : Map.of()));
+            if (node.hasNonNull("secretEnv")) spec.setSecretEnv(variables(node, "secretEnv", spec.hasSecretEnv() ? spec.getSecretEnv() : Map.of()));
+            if (spec.hasEnv() && spec.hasSecretEnv()) {
+                spec.getEnv().keySet().stream().filter(spec.getSecretEnv()::containsKey).findFirst().ifPresent(name -> {
+                    throw bad("secretEnv", name, "a variable is either in env or in secretEnv, not both");
+                });
             }
             text(node, "pool").ifPresent(spec::setPool);
             text(node, "network").ifPresent(v -> spec.setNetwork(choice(NetworkMode.class, "network", v, "none or host")));
@@ -144,6 +148,28 @@ public final class FunctionDefinitions {
             if (node.has("onSuccess")) spec.setOnSuccess(strings(node, "onSuccess"));
             if (node.has("onFailure")) spec.setOnFailure(strings(node, "onFailure"));
             if (node.has("contentTypes")) spec.setContentTypes(strings(node, "contentTypes"));
+        }
+
+        /** {@code current} with the map under {@code key} merged in; each name one a shell can read. */
+        private Map<String, String> variables(JsonNode node, String key, Map<String, String> current) {
+            if (!node.get(key).isObject()) {
+                throw bad(key, node.get(key).toString(), "give a map of NAME: value");
+            }
+            Map<String, String> env = new LinkedHashMap<>(current);
+            node.get(key).fields().forEachRemaining(e -> {
+                if (!ENV_NAME.matcher(e.getKey()).matches()) {
+                    throw bad(key, e.getKey(), "a variable name is letters, digits and _, not starting with a digit");
+                }
+                if (e.getKey().startsWith("WHARF_")) {
+                    throw bad(key, e.getKey(), "WHARF_ names are set by the worker for each job (WHARF_JOB_ID, ...)");
+                }
+                if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                    throw bad(key + "." + e.getKey(), key.equals("secretEnv") ? "(hidden)" : e.getValue().toString(),
+                            "a value is text (quote numbers and booleans)");
+                }
+                env.put(e.getKey(), e.getValue().asText());
+            });
+            return env;
         }
 
         private void rate(FunctionSpec.Builder spec, JsonNode node) {

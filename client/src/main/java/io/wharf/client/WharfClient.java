@@ -131,13 +131,23 @@ public final class WharfClient implements AutoCloseable {
 
     /** The current schedules: the compacted topic read to its end, last record per id, deleted ones left out. */
     public Map<String, Schedule> schedules() {
+        return current(Topics.SCHEDULES, Schedule.class);
+    }
+
+    /** The deployed functions, by name, as {@link #schedules()} reads schedules. */
+    public Map<String, FunctionSpec> functions() {
+        return current(Topics.FUNCTIONS, FunctionSpec.class);
+    }
+
+    private <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type) {
         Properties c = client(KafkaClientSettings.Kind.CONSUMER);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        Map<String, Schedule> current = new java.util.TreeMap<>();
-        AvroDeserializer<Schedule> deserializer = new AvroDeserializer<>(registry, Schedule.class);
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
+        Map<String, T> current = new java.util.TreeMap<>();
+        AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SCHEDULES).stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -149,7 +159,7 @@ public final class WharfClient implements AutoCloseable {
                         current.remove(record.key());
                     } else {
                         try {
-                            current.put(record.key(), deserializer.deserialize(Topics.SCHEDULES, record.value()));
+                            current.put(record.key(), deserializer.deserialize(topic, record.value()));
                         } catch (RuntimeException e) {
                             current.remove(record.key()); // refused by the dispatcher too; the dead-letter topic says why
                         }
@@ -158,6 +168,11 @@ public final class WharfClient implements AutoCloseable {
             }
         }
         return current;
+    }
+
+    /** Writes a function's spec as it is (no topic made): for re-sealing its secrets. */
+    public void update(FunctionSpec spec) {
+        send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
     }
 
     /** Sets a tenant's limits (shared by all its functions); null removes them. */

@@ -50,6 +50,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String MAX_UNCOMMITTED_BYTES_CONFIG = "wharf.worker.max.uncommitted.bytes";
     public static final String LOG_BUFFER_BYTES_CONFIG = "wharf.worker.log.buffer.bytes";
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
+    public static final String SECRETS_KEY_FILE_CONFIG = SealedSecrets.KEY_FILE_SETTING;
 
     private static final ConfigDef DEF = RegistrySettings.define(new ConfigDef())
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
@@ -107,16 +108,19 @@ public final class WorkerConfig extends AbstractConfig {
                             + "and its job record goes to wharf.dlq. Crashes are counted from the partition's offset metadata.")
             .define(SECRETS_KEY_CONFIG, Type.PASSWORD, null, (name, value) -> {
                 if (value != null) {
-                    try {
-                        SealedSecrets.fromBase64(name, ((Password) value).value());
-                    } catch (IllegalArgumentException e) {
-                        throw new ConfigException(e.getMessage());
-                    }
+                    keys(name, () -> SealedSecrets.fromBase64(name, ((Password) value).value()));
                 }
             }, Importance.MEDIUM,
-                    "The key (base64, 256 bits: `wharf secrets-key` makes one) that opens functions' registry passwords "
-                            + "sealed by `wharf deploy` with the same key in WHARF_SECRETS_KEY. Without it, a function with a "
-                            + "sealed password fails its jobs saying so; plain passwords work either way.");
+                    "The keys (base64, 256 bits each, comma-separated: `wharf secrets key` makes one) that open functions' sealed "
+                            + "registry passwords and secret environment, sealed by `wharf deploy` with a key in WHARF_SECRETS_KEY. During "
+                            + "a rotation give both the new and the old key. Never an argument: set WHARF_SECRETS_KEY or use "
+                            + SECRETS_KEY_FILE_CONFIG + ". Without keys, a function with a sealed value fails its jobs saying so.")
+            .define(SECRETS_KEY_FILE_CONFIG, Type.STRING, null, (name, value) -> {
+                if (value != null) {
+                    keys(name, () -> SealedSecrets.fromFile(name, java.nio.file.Path.of((String) value)));
+                }
+            }, Importance.MEDIUM,
+                    "A file (mode 0600) with the keys of " + SECRETS_KEY_CONFIG + ", one per line; instead of that setting.");
 
     private final String workerId;
     private final KafkaClientSettings passThrough;
@@ -205,9 +209,22 @@ public final class WorkerConfig extends AbstractConfig {
         return getString(POOL_CONFIG);
     }
 
-    /** The key for sealed registry passwords, or null when none is set. */
+    /** The keys that open sealed values, or null when none are set. */
     public SealedSecrets secrets() {
         Password key = getPassword(SECRETS_KEY_CONFIG);
-        return key == null ? null : SealedSecrets.fromBase64(SECRETS_KEY_CONFIG, key.value());
+        String file = getString(SECRETS_KEY_FILE_CONFIG);
+        if (key != null && file != null) {
+            throw new ConfigException(SECRETS_KEY_FILE_CONFIG, file, "Give " + SECRETS_KEY_CONFIG + " or " + SECRETS_KEY_FILE_CONFIG + ", not both");
+        }
+        return key != null ? SealedSecrets.fromBase64(SECRETS_KEY_CONFIG, key.value())
+                : file != null ? SealedSecrets.fromFile(SECRETS_KEY_FILE_CONFIG, java.nio.file.Path.of(file)) : null;
+    }
+
+    private static void keys(String setting, java.util.function.Supplier<SealedSecrets> read) {
+        try {
+            read.get();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(setting, "(hidden)", e.getMessage());
+        }
     }
 }

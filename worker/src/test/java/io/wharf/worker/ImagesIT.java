@@ -28,6 +28,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RegistryAuth;
+import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.embedded.LocalImages;
 import io.wharf.testkit.LocalRegistry;
@@ -184,16 +185,21 @@ class ImagesIT {
         publish(image, "sealed stuff\n", new AuthConfig().withUsername("wharf").withPassword("s3cret").withRegistryAddress(locked.host()));
 
         String name = harness.pool + "-sealed";
-        JobResult allowed = run(harness.function(name).setImage(image)
-                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword(secrets.seal("s3cret", name)).build()).build());
+        FunctionSpec sealed = FunctionSecrets.sealAll(secrets, harness.function(name).setImage(image)
+                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword("s3cret").build()).build());
+        JobResult allowed = run(sealed);
         assertThat(allowed.getStatus()).as(allowed.getError()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(body(allowed)).isEqualTo("sealed stuff\n");
 
-        // Sealed for another function: copying a sealed password into another spec does not open it.
-        JobResult refused = run(harness.function(harness.pool + "-copied").setImage(image)
-                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword(secrets.seal("s3cret", name)).build()).build());
+        // Copied into another function's spec, the sealed password does not open.
+        JobResult refused = run(FunctionSpec.newBuilder(sealed).setName(harness.pool + "-copied").build());
         assertThat(refused.getStatus()).isEqualTo(JobStatus.FAILED);
-        assertThat(refused.getError()).contains(harness.pool + "-copied", "wharf.secrets.key", "another function");
+        assertThat(refused.getError()).contains(harness.pool + "-copied", "another function");
+
+        // Left in place while the image is pointed at another registry host, it does not open, and nothing is pulled.
+        JobResult moved = run(FunctionSpec.newBuilder(sealed).setImage("127.0.0.1:1/wharf/dump:1").setImageDigest(null).build());
+        assertThat(moved.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(moved.getError()).contains("registry password of function " + name, "registry host " + locked.host(), "127.0.0.1:1");
     }
 
     @Test

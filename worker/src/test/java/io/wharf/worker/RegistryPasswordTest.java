@@ -3,54 +3,50 @@ package io.wharf.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import io.wharf.records.FunctionSpec;
-import io.wharf.records.RegistryAuth;
 import io.wharf.secrets.SealedSecrets;
-import io.wharf.worker.internals.JobExecution;
 
+/** The worker's keys for sealed values: from the setting (its environment variable) or a file, never both, each checked at start. */
 class RegistryPasswordTest {
     private final String key = SealedSecrets.newKey();
-    private final SealedSecrets secrets = SealedSecrets.fromBase64("k", key);
+    private final SealedSecrets.Binding binding = new SealedSecrets.Binding("f", "docker.io", "registry password");
+    private static final Map<String, Object> BASE = Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9092",
+            WorkerConfig.REGISTRY_URL_CONFIG, "http://127.0.0.1:1");
 
-    private static FunctionSpec fn(String name, String password) {
-        return FunctionSpec.newBuilder().setName(name).setImage("img")
-                .setRegistryAuth(password == null ? null : RegistryAuth.newBuilder().setUsername("u").setPassword(password).build()).build();
-    }
-
-    @Test
-    void opensASealedPasswordWithTheWorkersKeyAndPassesPlainOnesThrough() {
-        assertThat(JobExecution.registryPassword(secrets, fn("f", secrets.seal("s3cret", "f")))).isEqualTo("s3cret");
-        assertThat(JobExecution.registryPassword(null, fn("f", "plain"))).isEqualTo("plain");
-        assertThat(JobExecution.registryPassword(null, fn("f", null))).isNull();
-    }
-
-    @Test
-    void saysWhatIsMissingWhenASealedPasswordCannotBeOpened() {
-        String sealed = secrets.seal("s3cret", "f");
-        assertThatThrownBy(() -> JobExecution.registryPassword(null, fn("f", sealed)))
-                .hasMessageContaining("function f is sealed and this worker has no wharf.secrets.key");
-        assertThatThrownBy(() -> JobExecution.registryPassword(SealedSecrets.fromBase64("k", SealedSecrets.newKey()), fn("f", sealed)))
-                .hasMessageContaining("function f cannot be opened with this worker's wharf.secrets.key");
-        assertThatThrownBy(() -> JobExecution.registryPassword(secrets, fn("g", sealed))).hasMessageContaining("another function");
-    }
+    @TempDir
+    Path dir;
 
     @Test
     void aMalformedKeyFailsTheWorkersConfigNamingIt() {
-        Map<String, Object> base = Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9092", WorkerConfig.REGISTRY_URL_CONFIG, "http://127.0.0.1:1");
-        assertThatThrownBy(() -> new WorkerConfig(with(base, "c2hvcnQ="))).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("wharf.secrets.key holds 5 bytes; it must be 32");
-        assertThat(new WorkerConfig(with(base, key)).secrets().open(secrets.seal("x", "f"), "f")).isEqualTo("x");
-        assertThat(new WorkerConfig(base).secrets()).isNull();
+        assertThatThrownBy(() -> new WorkerConfig(with(WorkerConfig.SECRETS_KEY_CONFIG, "c2hvcnQ="))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("wharf.secrets.key holds 5 bytes; it must be 32").hasMessageNotContaining("c2hvcnQ");
+        SealedSecrets secrets = SealedSecrets.fromBase64("k", key);
+        assertThat(new WorkerConfig(with(WorkerConfig.SECRETS_KEY_CONFIG, key)).secrets().open(secrets.seal("x", binding), binding)).isEqualTo("x");
+        assertThat(new WorkerConfig(BASE).secrets()).isNull();
     }
 
-    private static Map<String, Object> with(Map<String, Object> base, String key) {
-        Map<String, Object> all = new java.util.HashMap<>(base);
-        all.put(WorkerConfig.SECRETS_KEY_CONFIG, key);
+    @Test
+    void keysComeFromAFileTooButNotFromBoth() throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), SealedSecrets.newKey() + "\n" + key + "\n");
+        SealedSecrets ring = new WorkerConfig(with(WorkerConfig.SECRETS_KEY_FILE_CONFIG, file.toString())).secrets();
+        assertThat(ring.keyIds()).hasSize(2).contains(SealedSecrets.fromBase64("k", key).sealingKeyId());
+        assertThatThrownBy(() -> new WorkerConfig(with(WorkerConfig.SECRETS_KEY_FILE_CONFIG, dir.resolve("none").toString())))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("cannot read");
+        Map<String, Object> both = new java.util.HashMap<>(with(WorkerConfig.SECRETS_KEY_FILE_CONFIG, file.toString()));
+        both.put(WorkerConfig.SECRETS_KEY_CONFIG, key);
+        assertThatThrownBy(() -> new WorkerConfig(both).secrets()).hasMessageContaining("not both");
+    }
+
+    private static Map<String, Object> with(String setting, String value) {
+        Map<String, Object> all = new java.util.HashMap<>(BASE);
+        all.put(setting, value);
         return all;
     }
 }

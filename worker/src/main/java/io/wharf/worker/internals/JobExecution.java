@@ -23,6 +23,7 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.NetworkMode;
 import io.wharf.records.Timings;
 import io.wharf.rules.Results;
+import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
 import io.wharf.worker.runtime.ContainerRunner;
@@ -42,7 +43,7 @@ public final class JobExecution {
     /**
      * @param maxBodyBytes the result body keeps at most this much of stdout
      * @param slots        jobs the worker runs at once, the cap of a hot function's warm containers
-     * @param secretsKey   opens sealed registry passwords; null when the worker has none
+     * @param secretsKey   opens sealed registry passwords and secret environment; null when the worker has none
      */
     public record Settings(String workerId, int maxBodyBytes, int slots, SealedSecrets secretsKey, int maxCrashes) {
     }
@@ -234,14 +235,15 @@ public final class JobExecution {
         meters.counter("wharf.jobs.completed", "function", function, "status", status.name()).increment();
     }
 
-    /** What the runner needs for this attempt; throws naming the function when its registry password cannot be opened. */
+    /** What the runner needs for this attempt; throws naming the function and value when a sealed one cannot be opened. */
     RunRequest request(Job job) {
         FunctionSpec fn = job.getFunction();
         Map<String, String> env = new HashMap<>(fn.getEnv());
+        env.putAll(FunctionSecrets.openEnv(settings.secretsKey(), fn));
         env.put("WHARF_JOB_ID", job.getJobId());
         env.put("WHARF_FUNCTION", fn.getName());
         env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
-        String password = registryPassword(settings.secretsKey(), fn);
+        String password = FunctionSecrets.openRegistryPassword(settings.secretsKey(), fn);
         byte[] payload = new byte[job.getPayload().remaining()];
         job.getPayload().duplicate().get(payload);
         String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
@@ -252,29 +254,6 @@ public final class JobExecution {
         return new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(), env,
                 fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST, fn.getUser(),
                 payload, settings.maxBodyBytes(), fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(), password, hot);
-    }
-
-    /**
-     * The function's registry password in clear, opened with this worker's key when {@code wharf deploy} sealed it;
-     * null when the function has none.
-     *
-     * @throws IllegalArgumentException naming the function and what to do, when it is sealed and cannot be opened here
-     */
-    public static String registryPassword(SealedSecrets secrets, FunctionSpec fn) {
-        String password = fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getPassword();
-        if (!SealedSecrets.isSealed(password)) {
-            return password;
-        }
-        if (secrets == null) {
-            throw new IllegalArgumentException("The registry password of function " + fn.getName() + " is sealed and this worker has no "
-                    + SealedSecrets.KEY_SETTING + ": give workers the key the deployer had in WHARF_SECRETS_KEY");
-        }
-        try {
-            return secrets.open(password, fn.getName());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("The registry password of function " + fn.getName() + " cannot be opened with this worker's "
-                    + SealedSecrets.KEY_SETTING + ": " + e.getMessage() + ". Deploy it again with the workers' key in WHARF_SECRETS_KEY");
-        }
     }
 
     /** The job's timings so far, with the container's lifetime when it ran. */

@@ -26,6 +26,7 @@ import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RegistryAuth;
+import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.InMemorySchemaRegistryClient;
@@ -178,7 +179,7 @@ class JobExecutionTest {
     void shouldFailAJobWhoseSealedPasswordThisWorkerCannotOpenNamingTheSetting() throws Exception {
         SealedSecrets deployers = SealedSecrets.fromBase64("k", SealedSecrets.newKey());
         FunctionSpec sealed = fn("cat").setRegistryAuth(RegistryAuth.newBuilder().setUsername("u")
-                .setPassword(deployers.seal("pw", "fn")).build()).build();
+                .setPassword(deployers.seal("pw", FunctionSecrets.registryPassword(fn("cat").build()))).build()).build();
         JobResult result = execution.run(job("j10", sealed, ""), NOW);
         assertThat(result.getStatus()).isEqualTo(JobStatus.FAILED);
         assertThat(result.getError()).contains("wharf.secrets.key");
