@@ -210,6 +210,11 @@ final class DeployCommand implements Callable<Integer> {
         FunctionSpec built = sealed(secrets, spec.build());
         try (WharfClient client = connection.client()) {
             client.deploy(built);
+            if (client.workers(built.getPool()).orElse(1) == 0) {
+                System.err.println("Warning: no worker serves pool " + built.getPool() + " now: its jobs wait until one does"
+                        + (built.getMaxJobAgeMillis() == null ? "" : ", and expire past " + built.getMaxJobAgeMillis() + " ms")
+                        + ". Start one with wharf.worker.pool=" + built.getPool() + ".");
+            }
         }
         System.out.println("Deployed " + built.getName() + ": " + built.getImage() + " pinned to " + built.getImageDigest()
                 + " (" + built.getMemoryMb() + " MiB, " + built.getCpus() + " CPU, timeout " + built.getTimeoutMillis() + " ms, pool "

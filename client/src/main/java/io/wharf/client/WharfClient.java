@@ -36,6 +36,8 @@ import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
+import io.wharf.records.PoolPolicy;
+import io.wharf.rules.PoolPolicies;
 import io.wharf.records.Schedule;
 import io.wharf.rules.Schedules;
 import io.wharf.records.TenantSpec;
@@ -91,8 +93,15 @@ public final class WharfClient implements AutoCloseable {
         return RegistrySettings.from(new AbstractConfig(SETTINGS, own, false));
     }
 
-    /** Registers or updates a function, creating its pool's job topic if needed. */
+    /**
+     * Registers or updates a function, creating its pool's job topic if needed.
+     *
+     * @throws IllegalArgumentException when the function asks for more than its pool's policy allows, saying what
+     */
     public void deploy(FunctionSpec spec) {
+        PoolPolicies.violation(policy(spec.getPool()), spec).ifPresent(reason -> {
+            throw new IllegalArgumentException("Function " + spec.getName() + " is refused: " + reason);
+        });
         try (Admin admin = admin()) {
             int partitions = admin.describeTopics(List.of(Topics.EVENTS)).allTopicNames().get().get(Topics.EVENTS).partitions().size();
             Topics.ensure(admin, List.of(Topics.jobsTopic(spec.getPool(), partitions, (short) -1)));
@@ -168,6 +177,37 @@ public final class WharfClient implements AutoCloseable {
             }
         }
         return current;
+    }
+
+    /** A pool's policy: the one an operator set, else the defaults. */
+    public PoolPolicy policy(String pool) {
+        return current(Topics.POOLS, PoolPolicy.class).getOrDefault(pool, PoolPolicies.defaults(pool));
+    }
+
+    /** Every policy an operator set, by pool. */
+    public Map<String, PoolPolicy> policies() {
+        return current(Topics.POOLS, PoolPolicy.class);
+    }
+
+    /** Sets a pool's policy (operators only); null restores the defaults. */
+    public void policy(String pool, PoolPolicy policy) {
+        Topics.jobs(pool); // validates the name
+        send(Topics.POOLS, pool, policy == null ? null : new AvroSerializer<PoolPolicy>(registry).serialize(Topics.POOLS, policy));
+    }
+
+    /**
+     * How many workers serve a pool now (members of its consumer group), or empty when this client may not see it.
+     */
+    public java.util.OptionalInt workers(String pool) {
+        String group = "wharf-workers-" + pool;
+        try (Admin admin = admin()) {
+            return java.util.OptionalInt.of(admin.describeConsumerGroups(List.of(group)).all().get(15, TimeUnit.SECONDS).get(group).members().size());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.OptionalInt.empty();
+        } catch (ExecutionException | TimeoutException e) {
+            return java.util.OptionalInt.empty();
+        }
     }
 
     /** Writes a function's spec as it is (no topic made): for re-sealing its secrets. */

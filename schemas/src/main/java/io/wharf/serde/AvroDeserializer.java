@@ -58,7 +58,11 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
             return reader.read(null, decoder);
         } catch (IOException | RuntimeException e) {
             if (e instanceof SchemaRegistryException sre) {
-                throw sre;
+                if (sre.unavailable()) {
+                    throw sre; // the same record may decode once the registry answers: the caller retries
+                }
+                throw new SchemaRegistryException("Record of " + data.length + " bytes on topic " + topic + " names schema id " + id
+                        + ", which the registry cannot give: " + sre.getMessage(), sre);
             }
             throw new SerializationException("Record of " + data.length + " bytes on topic " + topic + " with schema id " + id
                     + " is not valid Avro for that schema: " + e, e);

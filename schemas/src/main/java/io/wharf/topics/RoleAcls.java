@@ -26,8 +26,8 @@ import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * The least Kafka ACLs each Wharf role needs on a cluster with an authorizer; {@code wharf acls} prints or applies
- * them, and {@code docs/security.md} lists them. Only an operator writes {@code wharf.functions}, the tenants and the
- * schedules; an application that only invokes functions writes events and reads results.
+ * them, and {@code docs/security.md} lists them. Only an operator writes {@code wharf.functions}, the tenants, the
+ * schedules and the pools' policies; an application that only invokes functions writes events and reads results.
  */
 public final class RoleAcls {
     /** Who is granted what; each a Kafka principal such as {@code User:worker}. */
@@ -70,6 +70,7 @@ public final class RoleAcls {
                     grants.allow(TOPIC, topic, LITERAL, WRITE, DESCRIBE_CONFIGS);
                 }
                 grants.allow(TOPIC, Topics.CONTROL, LITERAL, READ);
+                grants.allow(TOPIC, Topics.POOLS, LITERAL, READ);
                 grants.allow(TRANSACTIONAL_ID, WORKER_TRANSACTIONS_PREFIX, PREFIXED, WRITE);
             }
             case DISPATCHER -> {
@@ -90,10 +91,11 @@ public final class RoleAcls {
                 grants.allow(TRANSACTIONAL_ID, applicationId, PREFIXED, WRITE);
             }
             case OPERATOR -> {
-                for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS)) {
+                for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS)) {
                     grants.allow(TOPIC, topic, LITERAL, READ, WRITE);
                 }
                 grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);
+                grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE); // does a worker serve the pool deployed to?
                 grants.allow(TOPIC, Topics.DLQ, LITERAL, READ);
                 invoker(grants);
             }

@@ -11,6 +11,7 @@ import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.LogLine;
+import io.wharf.records.PoolPolicy;
 import io.wharf.records.Schedule;
 import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroSerializer;
@@ -56,6 +57,8 @@ public final class TopicSchemas {
                     "wharf schedule, any client", "dispatcher"),
             new Entry(Topics.TENANTS, "tenant name; compacted, a null value deletes", TenantSpec.getClassSchema(), Use.CLIENTS_WRITE,
                     "wharf tenant, any client", "dispatcher"),
+            new Entry(Topics.POOLS, "pool name; compacted, a null value restores the defaults", PoolPolicy.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf pool set (operators only)", "every worker, wharf deploy"),
             new Entry(Topics.CONTROL, "job id", Control.getClassSchema(), Use.CLIENTS_WRITE,
                     "wharf cancel, any client", "every worker"),
             new Entry(Topics.RESULTS, "job id (= event id)", JobResult.getClassSchema(), Use.CLIENTS_READ,

@@ -25,6 +25,8 @@ public final class Topics {
     public static final String SCHEDULES = "wharf.schedules";
     /** Tenant-wide limits (compacted, keyed by tenant). */
     public static final String TENANTS = "wharf.tenants";
+    /** Pools' policies: what their functions may ask for (compacted, keyed by pool; written by operators only). */
+    public static final String POOLS = "wharf.pools";
     /**
      * The dispatcher's second stage for tenants with limits: jobs that passed their function's limits, and
      * notices of finished jobs, keyed by tenant so that one task owns each tenant's counts.
@@ -87,6 +89,8 @@ public final class Topics {
         topics.add(topic(FUNCTIONS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         topics.add(topic(SCHEDULES, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         topics.add(topic(TENANTS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        // One partition: every worker reads all of it, and it holds one small record per pool.
+        topics.add(topic(POOLS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         for (String name : List.of(TENANT_ADMISSION, EVENTS, ATTEMPTS, RESULTS, LOGS, DLQ)) {
             topics.add(topic(name, partitions, replication, Map.of()));
         }

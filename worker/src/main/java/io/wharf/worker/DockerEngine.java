@@ -30,8 +30,9 @@ public final class DockerEngine {
     /** The runner a worker with these settings uses. */
     public static ContainerRunner runner(WorkerConfig config) {
         return new DockerContainerRunner(client(), config.workerId(), Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)),
-                config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG), config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG),
-                config.getInt(WorkerConfig.PRESTART_CONFIG), Path.of(config.getString(WorkerConfig.SHIM_PATH_CONFIG)));
+                new DockerContainerRunner.Options(config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG), config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG),
+                        config.getInt(WorkerConfig.PRESTART_CONFIG), Path.of(config.getString(WorkerConfig.SHIM_PATH_CONFIG)),
+                        config.getBoolean(WorkerConfig.HOST_CREDENTIALS_CONFIG)));
     }
 
     /** A plain runner for {@code owner}: fresh containers, no image budget, no pre-starting. */

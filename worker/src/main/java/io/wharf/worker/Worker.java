@@ -50,7 +50,7 @@ import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.Topics;
 import io.wharf.worker.internals.BrokerWatch;
-import io.wharf.worker.internals.CancelWatcher;
+import io.wharf.worker.internals.ControlWatcher;
 import io.wharf.worker.internals.Completion;
 import io.wharf.worker.internals.JobExecution;
 import io.wharf.worker.internals.JobQueue;
@@ -97,7 +97,7 @@ public final class Worker implements Role {
     private final ResultRecords records;
     private final JobExecution execution;
     private final ResultCommitter committer;
-    private final CancelWatcher cancels;
+    private final ControlWatcher cancels;
     private final ExecutorService executor;
     private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     private final Map<TopicPartition, PartitionTracker> trackers = new HashMap<>();
@@ -140,9 +140,9 @@ public final class Worker implements Role {
         this.logProducer = new KafkaProducer<>(config.logProducerProperties(), new StringSerializer(), new ByteArraySerializer());
         AvroSerializer<LogLine> logLines = new AvroSerializer<>(registry);
         long maxLogBytes = config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG);
-        this.cancels = new CancelWatcher(config.controlConsumerProperties(), workerId, registry, this::cancelled);
+        this.cancels = new ControlWatcher(config.controlConsumerProperties(), workerId, config.pool(), registry, this::cancelled);
         this.execution = new JobExecution(new JobExecution.Settings(workerId, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG), slots,
-                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG)), runner, cancels, job -> new LogShipper(job.getJobId(),
+                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG), cancels::policy), runner, cancels, job -> new LogShipper(job.getJobId(),
                 job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines), meters, Clock.systemUTC());
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,
                 System::nanoTime, this::wakeLoop);
@@ -202,7 +202,7 @@ public final class Worker implements Role {
             records.readLimits(config.adminProperties());
             cancels.start();
             if (!cancels.awaitCaughtUp(Duration.ofSeconds(30))) {
-                log.warn("Worker {} has not read all cancel requests after 30 s; starting anyway", workerId);
+                log.warn("Worker {} has not read all cancel requests and its pool's policy after 30 s; starting anyway", workerId);
             }
             long brokerTimeout = config.getLong(WorkerConfig.BROKER_TIMEOUT_MS_CONFIG);
             BrokerWatch.untilAnswered("the start of transactions", brokerTimeout, () -> {

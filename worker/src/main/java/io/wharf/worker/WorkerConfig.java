@@ -43,6 +43,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String PRESTART_CONFIG = "wharf.worker.prestart";
     public static final String SHIM_PATH_CONFIG = "wharf.worker.shim.path";
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
+    public static final String HOST_CREDENTIALS_CONFIG = "wharf.worker.host.credentials";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
     public static final String BROKER_TIMEOUT_MS_CONFIG = "wharf.worker.broker.timeout.ms";
@@ -86,6 +87,10 @@ public final class WorkerConfig extends AbstractConfig {
                             + "their job (Debian: busybox-static). Without one, containers are not pre-started.")
             .define(PULL_TIMEOUT_MS_CONFIG, Type.LONG, 300_000L, Range.atLeast(1_000), Importance.LOW,
                     "An image pull that takes longer fails the job with a clear reason.")
+            .define(HOST_CREDENTIALS_CONFIG, Type.BOOLEAN, false, Importance.LOW,
+                    "Functions without registry credentials pull with the host's Docker credentials (~/.docker/config.json). Off: "
+                            + "they pull anonymously, so no function borrows access the host has; every function that may use the "
+                            + "host's access can then pull what any of them can.")
             .define(WORK_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-worker", Importance.LOW,
                     "Host directory for payload files (bind-mounted read-only into containers).")
             .define(DRAIN_TIMEOUT_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,

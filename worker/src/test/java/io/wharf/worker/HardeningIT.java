@@ -17,6 +17,8 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.NetworkMode;
+import io.wharf.records.PoolPolicy;
+import io.wharf.rules.PoolPolicies;
 import io.wharf.testkit.SharedServices;
 
 /** Each default hardening property, shown by a job that tries to break it. */
@@ -26,6 +28,7 @@ class HardeningIT {
     @BeforeEach
     void setUp() {
         harness = new WorkerHarness(2);
+        harness.policy(PoolPolicy.newBuilder(PoolPolicies.defaults(harness.pool)).setAllowHostNetwork(true).build());
         harness.startWorker("w-hard-" + harness.pool, 4);
     }
 
@@ -75,7 +78,7 @@ class HardeningIT {
     @Test
     void shouldDropAllCapabilitiesAndForbidNewPrivileges() {
         JobResult r = run("caps", harness.function("x"),
-                "grep -E 'CapEff|NoNewPrivs' /proc/self/status | tr -s '\\t' ' '; touch /tmp/f; chown 65534 /tmp/f 2>&1; echo \"chown=$?\"");
+                "grep -E 'CapEff|NoNewPrivs' /proc/self/status | tr -s '\\t' ' '; touch /tmp/f; chown 1 /tmp/f 2>&1; echo \"chown=$?\"");
         assertThat(body(r)).contains("CapEff: 0000000000000000").contains("NoNewPrivs: 1")
                 .contains("Operation not permitted").contains("chown=1");
     }
@@ -92,8 +95,8 @@ class HardeningIT {
     void shouldRunAsTheFunctionsUserWhenOneIsSet() {
         JobResult r = run("user", harness.function("x").setUser("65534:65534"), "id -u; id -g; cat \"$PAYLOAD_FILE\" > /dev/null && echo readable");
         assertThat(body(r)).isEqualTo("65534\n65534\nreadable\n");
-        JobResult root = run("root", harness.function("x"), "id -u");
-        assertThat(body(root)).isEqualTo("0\n");
+        JobResult nobody = run("nobody", harness.function("x"), "id -u; cat \"$PAYLOAD_FILE\" > /dev/null && echo readable");
+        assertThat(body(nobody)).as("a pool that does not allow root runs a function without a user as nobody").isEqualTo("65534\nreadable\n");
     }
 
     @Test

@@ -161,4 +161,38 @@ class HotIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() == 2);
     }
+
+    /** Answers like {@link #WHO_AM_I}, but "garbage" gets a line that is no answer and "flood" a line that never ends. */
+    private static final String UNRULY = """
+            exec 3<"$WHARF_HOT_IN" 4>"$WHARF_HOT_OUT"
+            while read -r id payload <&3; do
+              if [ "$payload" = "Z2FyYmFnZQ==" ]; then echo "%%garbage%%" >&4; continue; fi
+              if [ "$payload" = "b3RoZXI=" ]; then echo "someone-else 0" >&4; continue; fi
+              if [ "$payload" = "Zmxvb2Q=" ]; then tr '\\0' a </dev/zero >&4; fi
+              echo "$id 0 $(printf %s "$HOSTNAME" | base64 -w0)" >&4
+            done
+            """;
+
+    @Test
+    void aWarmContainerThatBreaksTheProtocolFailsItsJobAndIsReplaced() {
+        harness.startWorker("w-hot-unruly-" + harness.pool, 1);
+        FunctionSpec fn = hot(HotSettings.newBuilder().build(), UNRULY);
+        String first = body(call(fn, 0, "hello"));
+        JobResult garbage = call(fn, 1, "garbage");
+        assertThat(garbage.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(garbage.getError()).contains("not JOB_ID EXIT_CODE", "%%garbage%%", "its container is replaced");
+        String second = body(call(fn, 2, "hello"));
+        assertThat(second).as("a new container").isNotEqualTo(first);
+        JobResult other = call(fn, 3, "other");
+        assertThat(other.getError()).contains("answered job someone-else when job " + harness.pool + "-u3 was asked");
+        assertThat(call(fn, 4, "hello").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        // An endless line is read within the body cap and skipped until the job's timeout kills the container.
+        assertThat(call(fn, 5, "flood").getStatus()).isEqualTo(JobStatus.TIMED_OUT);
+        assertThat(call(fn, 6, "hello").getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    private JobResult call(FunctionSpec fn, int i, String payload) {
+        harness.submit(harness.job(harness.pool + "-u" + i, fn, payload.getBytes(StandardCharsets.UTF_8)));
+        return result(harness.pool + "-u" + i);
+    }
 }

@@ -27,6 +27,7 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
+import io.wharf.records.PoolPolicy;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -80,6 +81,17 @@ final class WorkerHarness implements AutoCloseable {
                 WorkerConfig.SLOTS_CONFIG, slots,
                 WorkerConfig.ID_CONFIG, id,
                 WorkerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000);
+    }
+
+    /** Sets this pool's policy, as `wharf pool set` does; workers started after it have it from their start. */
+    void policy(PoolPolicy policy) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaProducer<String, PoolPolicy> policies = new KafkaProducer<>(p, new StringSerializer(), new AvroSerializer<>(registry))) {
+            policies.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.POOLS, pool, policy)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     Worker startWorker(String id, int slots) {

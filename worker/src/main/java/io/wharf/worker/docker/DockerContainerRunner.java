@@ -56,7 +56,9 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final DockerClient docker;
     private final EngineWatch engine;
     private final HardenedContainers containers;
+    /** This runner's private directory (see {@link PrivateWorkDir}): payload files and warm containers' pipes. */
     private final Path workDir;
+    private final PrivateWorkDir privateDir;
     private final ImageCache images;
     private final HotContainers hot;
     private final Prestarter prestarter;
@@ -75,31 +77,35 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     /** A runner for {@code owner} (a worker's id): its containers carry it, and {@link #removeStale()} removes them. */
     public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis) {
-        this(docker, owner, workDir, pullTimeoutMillis, Long.MAX_VALUE, 0, null);
+        this(docker, owner, workDir, new Options(pullTimeoutMillis, Long.MAX_VALUE, 0, null, false));
     }
 
     /**
-     * {@code imageBudgetBytes} bounds the disk used by images this runner pulled (least recently used go first). With
-     * {@code prestartPerFunction} > 0 and a static busybox at {@code shim}, that many fresh containers per recently
-     * used function are started ahead of need (see {@link Prestarter}).
+     * How a runner pulls and pre-starts.
+     *
+     * @param imageBudgetBytes    bounds the disk used by images this runner pulled (least recently used go first)
+     * @param prestartPerFunction with a static busybox at {@code shim}, that many fresh containers per recently used
+     *                            function are started ahead of need (see {@link Prestarter}); 0 for none
+     * @param hostCredentials     functions without registry credentials pull with the host's Docker credentials
      */
-    public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis, long imageBudgetBytes,
-                                 int prestartPerFunction, Path shim) {
+    public record Options(long pullTimeoutMillis, long imageBudgetBytes, int prestartPerFunction, Path shim, boolean hostCredentials) {
+    }
+
+    public DockerContainerRunner(DockerClient docker, String owner, Path workDir, Options options) {
+        long pullTimeoutMillis = options.pullTimeoutMillis();
+        int prestartPerFunction = options.prestartPerFunction();
+        Path shim = options.shim();
         this.docker = docker;
         this.engine = new EngineWatch(docker);
         this.containers = new HardenedContainers(docker, owner);
-        this.workDir = workDir;
-        this.images = new ImageCache(docker, pullTimeoutMillis, imageBudgetBytes);
-        this.hot = new HotContainers(docker, workDir, containers);
+        this.privateDir = PrivateWorkDir.open("wharf.worker.work.dir", workDir, owner);
+        this.workDir = privateDir.path();
+        this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials());
+        this.hot = new HotContainers(docker, this.workDir, containers);
         watchOomEvents();
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
-                ? new Prestarter(docker, workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers)
+                ? new Prestarter(docker, this.workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers)
                 : null;
-        try {
-            Files.createDirectories(workDir);
-        } catch (IOException e) {
-            throw new IllegalStateException("Cannot create the worker's payload directory " + workDir, e);
-        }
     }
 
     @Override
@@ -450,5 +456,6 @@ public final class DockerContainerRunner implements ContainerRunner {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             log.warn("Some finished containers could not be removed: {}", e.toString());
         }
+        privateDir.close();
     }
 }

@@ -1,8 +1,6 @@
 package io.wharf.worker.docker;
 
-import java.io.BufferedReader;
 import java.io.FileOutputStream;
-import java.io.FileReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +45,8 @@ import io.wharf.worker.runtime.RunRequest;
  * </pre>
  * The function opens {@code in} for reading first, then {@code out} for writing, and answers each job in turn.
  * A container that dies (or whose pipe closes) is replaced and its in-flight job is tried once more on a new
- * container; a job that outlives its timeout has its container killed.
+ * container; a job that outlives its timeout has its container killed. An answer is read within the function's body
+ * cap; one that breaks the protocol (see {@link HotFraming}) fails its job and the container is replaced.
  */
 final class HotContainers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HotContainers.class);
@@ -105,7 +104,7 @@ final class HotContainers implements AutoCloseable {
                 return container.deathOutcome(pulledAt);
             }
         }
-        if (outcome.timedOut()) {
+        if (outcome.timedOut() || container.broken) {
             pool.discard(container);
         } else {
             pool.release(container);
@@ -296,7 +295,9 @@ final class HotContainers implements AutoCloseable {
         private final String id;
         private final Path dir;
         private OutputStream in;
-        private BufferedReader out;
+        private java.io.InputStream out;
+        /** It broke the protocol: it gets no further job. */
+        private volatile boolean broken;
         /** Its stdout and stderr, which are free for the function's own lines (the protocol has the FIFOs). */
         private final HotOutput output = new HotOutput(JobOutput.STDERR_TAIL_BYTES);
         private String error;
@@ -314,7 +315,8 @@ final class HotContainers implements AutoCloseable {
             String id = null;
             try {
                 dir = Files.createTempDirectory(owner.workDir, "hot-");
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+                // The container's user (any uid) opens the pipes by name: it may pass through, not list or create.
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
                 Containers.mkfifo(dir.resolve("in"));
                 Containers.mkfifo(dir.resolve("out"));
                 id = owner.containers.create(Containers.withoutJob(request, request.command(), request.entrypoint()), HardenedContainers.Use.HOT, List.of(new Bind(dir.toString(), new Volume(HOT_DIR), AccessMode.rw)),
@@ -329,7 +331,7 @@ final class HotContainers implements AutoCloseable {
                 CompletableFuture<Void> open = CompletableFuture.runAsync(() -> {
                     try {
                         c.in = new FileOutputStream(inPath.toFile());
-                        c.out = new BufferedReader(new FileReader(outPath.toFile(), StandardCharsets.US_ASCII), 1 << 16);
+                        c.out = new java.io.BufferedInputStream(new java.io.FileInputStream(outPath.toFile()), 1 << 16);
                     } catch (IOException e) {
                         throw new IllegalStateException(e);
                     }
@@ -363,23 +365,20 @@ final class HotContainers implements AutoCloseable {
         RunOutcome call(RunRequest request, OutputListener listener, long pulledAt) {
             long started = System.currentTimeMillis();
             HotOutput.Job job = output.jobStarted(listener);
-            CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Object> answer = CompletableFuture.supplyAsync(() -> {
                 try {
                     String line = request.jobId() + ' ' + Base64.getEncoder().encodeToString(request.payload()) + '\n';
                     in.write(line.getBytes(StandardCharsets.US_ASCII));
                     in.flush();
-                    String reply;
-                    while ((reply = out.readLine()) != null) {
-                        if (reply.startsWith(request.jobId() + ' ')) {
-                            return reply;
-                        }
-                    }
-                    return null;
+                    HotFraming.Line reply = HotFraming.readLine(out, HotFraming.maxLineBytes(request.maxBodyBytes()));
+                    return reply == null ? null : HotFraming.parse(request.jobId(), reply, request.maxBodyBytes());
+                } catch (HotFraming.Broken e) {
+                    return e;
                 } catch (IOException e) {
                     return null;
                 }
             }, Containers.ASIDE);
-            String reply;
+            Object reply;
             try {
                 reply = answer.get(request.timeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
@@ -399,24 +398,18 @@ final class HotContainers implements AutoCloseable {
                 return null;
             }
             served++;
-            String[] parts = reply.split(" ", 3);
-            int exitCode;
-            byte[] stdout;
-            try {
-                exitCode = Integer.parseInt(parts[1]);
-                stdout = parts.length > 2 ? Base64.getMimeDecoder().decode(parts[2]) : new byte[0];
-            } catch (RuntimeException e) {
-                return new RunOutcome(null, false, false, new byte[0], false, null,
-                        "The warm container answered job " + request.jobId() + " with a malformed line (expected JOB_ID EXIT_CODE STDOUT_BASE64): "
-                                + abbreviate(reply), request.image(), pulledAt, 0, started, exited, 0);
+            if (reply instanceof HotFraming.Broken broke) {
+                broken = true;
+                log.warn("Warm container {} of {} broke the hot protocol; it is replaced: {}", id, request.function(), broke.getMessage());
+                return new RunOutcome(null, false, false, new byte[0], false, job.stderrTail(STDERR_SETTLE),
+                        "The job failed because " + broke.getMessage() + " (its container is replaced)", request.image(), pulledAt, 0,
+                        started, exited, 0);
             }
-            boolean truncated = stdout.length > request.maxBodyBytes();
-            if (truncated) {
-                stdout = java.util.Arrays.copyOf(stdout, request.maxBodyBytes());
-            }
+            HotFraming.Answer parsed = (HotFraming.Answer) reply;
             // Only a failure reports its stderr, so only a failure waits for the last of it.
-            String stderrTail = exitCode == 0 ? null : job.stderrTail(STDERR_SETTLE);
-            return new RunOutcome(exitCode, false, false, stdout, truncated, stderrTail, null, request.image(), pulledAt, 0, started, exited, 0);
+            String stderrTail = parsed.exitCode() == 0 ? null : job.stderrTail(STDERR_SETTLE);
+            return new RunOutcome(parsed.exitCode(), false, false, parsed.stdout(), parsed.truncated(), stderrTail, null, request.image(),
+                    pulledAt, 0, started, exited, 0);
         }
 
         /** The outcome of a job whose container died twice under it: OOM if the kernel said so. */
@@ -485,10 +478,6 @@ final class HotContainers implements AutoCloseable {
             } catch (IOException e) {
                 // the pipes are being torn down anyway
             }
-        }
-
-        private static String abbreviate(String s) {
-            return s.length() > 200 ? s.substring(0, 200) + "..." : s;
         }
     }
 }

@@ -25,11 +25,19 @@ import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 
+import io.wharf.secrets.FunctionSecrets;
+
 /**
  * The images this worker pulled, within a disk budget. Each image is pulled once however many jobs want it at
  * the same time; pull progress goes to the log. When the pulled images exceed the budget, the least recently
  * used ones that no job is using are removed. Images the worker did not pull (built or loaded on the host)
  * are never removed.
+ *
+ * <p>An image from a registry that is present on the host is used for a job only once the job's credentials are
+ * known to pull it: the first time a set of credentials meets a present image, the worker pulls it again with them
+ * (the registry checks access and answers with the manifest; no layer moves). So a function cannot run another
+ * tenant's private image because it happens to be cached. Images built on the host (no registry digest) are the
+ * host's to use. A function without credentials pulls anonymously, unless the worker is told to lend it the host's.
  */
 final class ImageCache {
     private static final Logger log = LoggerFactory.getLogger(ImageCache.class);
@@ -45,11 +53,16 @@ final class ImageCache {
     /** Images seen present lately: warm paths skip the engine round trip of an inspect. */
     private final Map<String, Long> verifiedAt = new ConcurrentHashMap<>();
     private static final long VERIFIED_FOR_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** By image: fingerprints of the credentials that pulled it, or {@link #ANYONE} for an image built on the host. */
+    private final Map<String, Set<String>> pullableWith = new ConcurrentHashMap<>();
+    private static final String ANYONE = "*";
+    private final boolean hostCredentials;
 
-    ImageCache(DockerClient docker, long pullTimeoutMillis, long budgetBytes) {
+    ImageCache(DockerClient docker, long pullTimeoutMillis, long budgetBytes, boolean hostCredentials) {
         this.docker = docker;
         this.pullTimeoutMillis = pullTimeoutMillis;
         this.budgetBytes = budgetBytes;
+        this.hostCredentials = hostCredentials;
     }
 
     /**
@@ -61,32 +74,66 @@ final class ImageCache {
             inUse.merge(image, 1, Integer::sum);
             lastUsed.put(image, System.nanoTime());
         }
+        String credentials = fingerprint(username, password);
         Long verified = verifiedAt.get(image);
-        if (verified != null && System.nanoTime() - verified < VERIFIED_FOR_NANOS) {
+        if (verified != null && System.nanoTime() - verified < VERIFIED_FOR_NANOS && mayUse(image, credentials)) {
             return null;
         }
+        boolean present;
         try {
-            docker.inspectImageCmd(image).exec();
+            var inspected = docker.inspectImageCmd(image).exec();
+            present = true;
             verifiedAt.put(image, System.nanoTime());
-            return null;
+            if (inspected.getRepoDigests() == null || inspected.getRepoDigests().isEmpty()) {
+                pullableWith.computeIfAbsent(image, i -> ConcurrentHashMap.newKeySet()).add(ANYONE); // built here, no registry
+            }
         } catch (NotFoundException e) {
             verifiedAt.remove(image);
+            present = false;
         }
-        CompletableFuture<Void> pull = pulls.computeIfAbsent(image, i -> CompletableFuture.runAsync(() -> pull(i, username, password)));
+        if (present && mayUse(image, credentials)) {
+            return null;
+        }
+        // Absent, or present but not yet pulled with these credentials: the registry decides.
+        CompletableFuture<Void> pull = pulls.computeIfAbsent(image + "\0" + credentials,
+                key -> CompletableFuture.runAsync(() -> pull(image, username, password)));
         try {
             pull.get(pullTimeoutMillis, TimeUnit.MILLISECONDS);
+            pullableWith.computeIfAbsent(image, i -> ConcurrentHashMap.newKeySet()).add(credentials);
             evictOverBudget();
             return null;
         } catch (ExecutionException e) {
             release(image);
-            return "Image " + image + " is not present and could not be pulled: " + e.getCause().getMessage();
+            return present ? "Image " + image + " is on this worker, but the job's registry credentials "
+                    + (username == null ? "(none)" : "(user " + username + ")") + " could not pull it, so it is not used: "
+                    + e.getCause().getMessage()
+                    : "Image " + image + " is not present and could not be pulled: " + e.getCause().getMessage();
         } catch (TimeoutException e) {
             release(image);
             return "Image " + image + " could not be pulled within " + pullTimeoutMillis + " ms";
         } finally {
             if (pull.isDone()) {
-                pulls.remove(image, pull);
+                pulls.remove(image + "\0" + credentials, pull);
             }
+        }
+    }
+
+    private boolean mayUse(String image, String credentials) {
+        Set<String> allowed = pullableWith.get(image);
+        return allowed != null && (allowed.contains(ANYONE) || allowed.contains(credentials));
+    }
+
+    /** Who is asking, without keeping the password: a digest of user and password, or "anonymous". */
+    private static String fingerprint(String username, String password) {
+        if (username == null) {
+            return "anonymous";
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((username + "\0" + (password == null ? "" : password)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -100,7 +147,7 @@ final class ImageCache {
         log.info("Pulling image {}", image);
         AuthConfig auth = username != null
                 ? new AuthConfig().withUsername(username).withPassword(password).withRegistryAddress(registryOf(image))
-                : DefaultDockerClientConfig.createDefaultConfigBuilder().build().effectiveAuthConfig(image);
+                : hostCredentials ? DefaultDockerClientConfig.createDefaultConfigBuilder().build().effectiveAuthConfig(image) : null;
         Map<String, String> layerStatus = new ConcurrentHashMap<>();
         try {
             var cmd = docker.pullImageCmd(image);
@@ -166,14 +213,9 @@ final class ImageCache {
         return new HashSet<>(sizes.keySet());
     }
 
+    /** The registry address Docker's credentials name for the image's host. */
     static String registryOf(String image) {
-        int slash = image.indexOf('/');
-        if (slash > 0) {
-            String first = image.substring(0, slash);
-            if (first.contains(".") || first.contains(":") || first.equals("localhost")) {
-                return first;
-            }
-        }
-        return "https://index.docker.io/v1/";
+        String host = FunctionSecrets.registryHost(image);
+        return host.equals(FunctionSecrets.DEFAULT_REGISTRY) ? "https://index.docker.io/v1/" : host;
     }
 }

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,8 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.NetworkMode;
 import io.wharf.records.Timings;
 import io.wharf.rules.Results;
+import io.wharf.records.PoolPolicy;
+import io.wharf.rules.PoolPolicies;
 import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
@@ -44,8 +47,9 @@ public final class JobExecution {
      * @param maxBodyBytes the result body keeps at most this much of stdout
      * @param slots        jobs the worker runs at once, the cap of a hot function's warm containers
      * @param secretsKey   opens sealed registry passwords and secret environment; null when the worker has none
+     * @param policy       the pool's current policy, which every job's function must keep
      */
-    public record Settings(String workerId, int maxBodyBytes, int slots, SealedSecrets secretsKey, int maxCrashes) {
+    public record Settings(String workerId, int maxBodyBytes, int slots, SealedSecrets secretsKey, int maxCrashes, Supplier<PoolPolicy> policy) {
     }
 
     private final Settings settings;
@@ -238,6 +242,10 @@ public final class JobExecution {
     /** What the runner needs for this attempt; throws naming the function and value when a sealed one cannot be opened. */
     RunRequest request(Job job) {
         FunctionSpec fn = job.getFunction();
+        PoolPolicy policy = settings.policy().get();
+        PoolPolicies.violation(policy, fn).ifPresent(reason -> {
+            throw new IllegalArgumentException("Refused by the policy of its pool: " + reason);
+        });
         Map<String, String> env = new HashMap<>(fn.getEnv());
         env.putAll(FunctionSecrets.openEnv(settings.secretsKey(), fn));
         env.put("WHARF_JOB_ID", job.getJobId());
@@ -252,7 +260,7 @@ public final class JobExecution {
                 fn.getHot().getMaxJobsPerContainer(), fn.getHot().getPrewarm(),
                 fn.getMaxConcurrency() != null ? Math.min(fn.getMaxConcurrency(), slots) : slots);
         return new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(), env,
-                fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST, fn.getUser(),
+                fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST, PoolPolicies.effectiveUser(policy, fn),
                 payload, settings.maxBodyBytes(), fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(), password, hot);
     }
 

@@ -26,6 +26,9 @@ import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RegistryAuth;
+import io.wharf.records.NetworkMode;
+import io.wharf.records.PoolPolicy;
+import io.wharf.rules.PoolPolicies;
 import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroSerializer;
@@ -43,10 +46,11 @@ class JobExecutionTest {
     private final MockProducer<String, byte[]> logs = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+    private PoolPolicy policy = PoolPolicies.defaults("default");
     private final JobExecution execution = execution(null);
 
     private JobExecution execution(SealedSecrets key) {
-        return new JobExecution(new JobExecution.Settings("w1", 1024, 4, key, 3), runner, cancelled::get,
+        return new JobExecution(new JobExecution.Settings("w1", 1024, 4, key, 3, () -> policy), runner, cancelled::get,
                 job -> new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(), 1 << 20, logs,
                         new AvroSerializer<>(registry)), meters, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
     }
@@ -206,5 +210,26 @@ class JobExecutionTest {
         thread.get().interrupt();
         assertThat(ended.get()).isInstanceOf(InterruptedException.class);
         assertThat(runner.removeStale()).isZero();
+    }
+
+    @Test
+    void shouldRefuseAJobWhoseFunctionAsksForMoreThanItsPoolAllowsNamingThePolicy() throws Exception {
+        JobResult host = execution.run(job("p1", fn("true").setNetwork(NetworkMode.HOST).build(), ""), NOW);
+        assertThat(host.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(host.getError()).contains("policy of its pool", "pool default does not allow host network", "--allow-host-network");
+        JobResult root = execution.run(job("p2", fn("true").setUser("0:0").build(), ""), NOW);
+        assertThat(root.getError()).contains("does not allow running as root");
+        policy = PoolPolicy.newBuilder(policy).setMaxMemoryMb(32).build();
+        assertThat(execution.run(job("p3", fn("true").build(), ""), NOW).getError()).contains("at most 32 MiB");
+        assertThat(runner.requests).isEmpty();
+    }
+
+    @Test
+    void shouldRunAFunctionWithoutAUserAsNobodyUnlessItsPoolAllowsRoot() throws Exception {
+        execution.run(job("u1", fn("true").build(), ""), NOW);
+        policy = PoolPolicy.newBuilder(policy).setAllowRoot(true).setAllowHostNetwork(true).build();
+        execution.run(job("u2", fn("true").setNetwork(NetworkMode.HOST).build(), ""), NOW);
+        execution.run(job("u3", fn("true").setUser("1000").build(), ""), NOW);
+        assertThat(runner.requests).extracting(r -> r.user()).containsExactly(PoolPolicies.NON_ROOT_USER, null, "1000");
     }
 }
