@@ -49,7 +49,7 @@ final class PoolCommand {
         Double maxCpus;
         @Option(names = "--max-timeout", description = "The longest timeout a function may have, e.g. 10m.")
         String maxTimeout;
-        @Option(names = "--registry", description = "A registry host images may come from (docker.io for Docker Hub names); repeat for more. "
+        @Option(names = "--allow-registry", description = "A registry host images may come from (docker.io for Docker Hub names); repeat for more. "
                 + "None: any.")
         List<String> registries = new ArrayList<>();
         @CommandLine.Mixin

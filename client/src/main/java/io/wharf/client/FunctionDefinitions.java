@@ -20,6 +20,7 @@ import io.wharf.records.NetworkMode;
 import io.wharf.records.Ordering;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RetryPolicy;
+import io.wharf.rules.FunctionRules;
 
 /**
  * The one mapping from a function's settings, in the units people write, to a {@link FunctionSpec}: YAML or
@@ -63,10 +64,9 @@ public final class FunctionDefinitions {
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
     public static final List<String> HOT_KEYS = List.of("idleTtl", "maxJobsPerContainer", "prewarm");
     /** The most CPUs a function may ask for: more is a typo, not a job. */
-    static final double MAX_CPUS = 256;
+    static final double MAX_CPUS = FunctionRules.MAX_CPUS;
     /** The longest timeout a function may have. */
-    static final java.time.Duration MAX_TIMEOUT = java.time.Duration.ofDays(7);
-    private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    static final java.time.Duration MAX_TIMEOUT = FunctionRules.MAX_TIMEOUT;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()); // YAML is a superset of JSON
 
     private FunctionDefinitions() {
@@ -150,19 +150,13 @@ public final class FunctionDefinitions {
             if (node.has("contentTypes")) spec.setContentTypes(strings(node, "contentTypes"));
         }
 
-        /** {@code current} with the map under {@code key} merged in; each name one a shell can read. */
+        /** {@code current} with the map under {@code key} merged in (the names are checked with the rest, by FunctionRules). */
         private Map<String, String> variables(JsonNode node, String key, Map<String, String> current) {
             if (!node.get(key).isObject()) {
                 throw bad(key, node.get(key).toString(), "give a map of NAME: value");
             }
             Map<String, String> env = new LinkedHashMap<>(current);
             node.get(key).fields().forEachRemaining(e -> {
-                if (!ENV_NAME.matcher(e.getKey()).matches()) {
-                    throw bad(key, e.getKey(), "a variable name is letters, digits and _, not starting with a digit");
-                }
-                if (e.getKey().startsWith("WHARF_")) {
-                    throw bad(key, e.getKey(), "WHARF_ names are set by the worker for each job (WHARF_JOB_ID, ...)");
-                }
                 if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                     throw bad(key + "." + e.getKey(), key.equals("secretEnv") ? "(hidden)" : e.getValue().toString(),
                             "a value is text (quote numbers and booleans)");

@@ -37,6 +37,7 @@ import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.PoolPolicy;
+import io.wharf.rules.FunctionRules;
 import io.wharf.rules.PoolPolicies;
 import io.wharf.records.Schedule;
 import io.wharf.rules.Schedules;
@@ -96,9 +97,13 @@ public final class WharfClient implements AutoCloseable {
     /**
      * Registers or updates a function, creating its pool's job topic if needed.
      *
-     * @throws IllegalArgumentException when the function asks for more than its pool's policy allows, saying what
+     * @throws IllegalArgumentException when no job could run with the function, or it asks for more than its pool's
+     *                                  policy allows, saying what
      */
     public void deploy(FunctionSpec spec) {
+        FunctionRules.violation(spec).ifPresent(reason -> {
+            throw new IllegalArgumentException("Function " + spec.getName() + " is refused: " + reason);
+        });
         PoolPolicies.violation(policy(spec.getPool()), spec).ifPresent(reason -> {
             throw new IllegalArgumentException("Function " + spec.getName() + " is refused: " + reason);
         });

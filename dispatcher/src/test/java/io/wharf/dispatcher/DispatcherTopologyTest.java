@@ -180,4 +180,69 @@ class DispatcherTopologyTest {
         events.pipeInput("alias", event("job-12", "alias", "y"));
         assertThat(results.readValue().getStatus()).isEqualTo(JobStatus.REJECTED);
     }
+
+    @Test
+    void shouldDeadLetterAnEventRecordWithNoValueAndGoOn() {
+        functions.pipeInput("echo", function("echo"));
+        rawEvents.pipeInput("echo", (byte[]) null);
+        events.pipeInput("echo", event("job-20", "echo", "y"));
+
+        assertThat(results.readValue().getError()).contains("no value");
+        assertThat(dlq.readValue().getReason()).contains("no value");
+        assertThat(jobs.readValue().getJobId()).isEqualTo("job-20");
+    }
+
+    @Test
+    void shouldRejectARecordOfAnotherTypeOrAnUnknownSchemaIdAndGoOn() {
+        functions.pipeInput("echo", function("echo"));
+        byte[] schedule = new AvroSerializer<io.wharf.records.Schedule>(registry).serialize(Topics.SCHEDULES, io.wharf.records.Schedule.newBuilder()
+                .setId("s").setFunction("echo").setCron("* * * * *").setCreatedAt(Instant.EPOCH).build());
+        rawEvents.pipeInput("echo", schedule);
+        rawEvents.pipeInput("echo", new byte[] {0, 0, 0, 0x7f, 0x7f, 2, 4});
+        events.pipeInput("echo", event("job-21", "echo", "y"));
+
+        assertThat(results.readValue().getError()).contains("could not be decoded").contains("Schedule");
+        assertThat(results.readValue().getError()).contains("could not be decoded").contains("schema id 32639");
+        assertThat(dlq.readValuesToList()).hasSize(2);
+        assertThat(jobs.readValue().getJobId()).isEqualTo("job-21");
+    }
+
+    @Test
+    void shouldRejectEventsThatBreakTheirFunctionsContractNamingWhat() {
+        functions.pipeInput("echo", function("echo"));
+        functions.pipeInput("acme", FunctionSpec.newBuilder(function("acme")).setTenant("acme").build());
+        functions.pipeInput("json", FunctionSpec.newBuilder(function("json")).setContentTypes(java.util.List.of("application/json")).build());
+        events.pipeInput("echo", Event.newBuilder(event("bad-1", "echo", "[1,")).setFanOut(true).build());
+        events.pipeInput("echo", Event.newBuilder(event("bad-2", "echo", "{\"a\":1}")).setFanOut(true).build());
+        events.pipeInput("echo", Event.newBuilder(event("bad-3", "echo", "[]")).setFanOut(true).build());
+        events.pipeInput("json", Event.newBuilder(event("bad-4", "json", "not json")).setContentType("application/json").build());
+        events.pipeInput("json", Event.newBuilder(event("bad-5", "json", "x")).setContentType("text/plain").build());
+        events.pipeInput("acme", event("bad-6", "acme", "x"));
+        events.pipeInput("echo", Event.newBuilder(event("bad-7", "echo", "x")).setPriority(9).build());
+
+        java.util.List<JobResult> refused = results.readValuesToList();
+        assertThat(refused).extracting(JobResult::getStatus).containsOnly(JobStatus.REJECTED);
+        assertThat(refused).extracting(JobResult::getError).satisfiesExactly(
+                e -> assertThat(e).contains("not valid JSON").contains("fan-out event carries a JSON array"),
+                e -> assertThat(e).contains("must carry a JSON array"),
+                e -> assertThat(e).contains("must carry a JSON array of 1 to"),
+                e -> assertThat(e).contains("not valid JSON"),
+                e -> assertThat(e).contains("accepts [application/json], not content type 'text/plain'"),
+                e -> assertThat(e).contains("of tenant 'default' may not run function 'acme' of tenant 'acme'"),
+                e -> assertThat(e).contains("priority 9"));
+        assertThat(dlq.readValuesToList()).hasSize(7);
+        assertThat(jobs.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseAFunctionRecordNoJobCouldRunWithKeepingThePreviousDefinition() {
+        functions.pipeInput("echo", function("echo"));
+        functions.pipeInput("echo", FunctionSpec.newBuilder(function("echo")).setCpus(0).build());
+        functions.pipeInput("echo", FunctionSpec.newBuilder(function("echo")).setMaxConcurrency(-1).build());
+        assertThat(dlq.readValuesToList()).extracting(DeadLetter::getReason).satisfiesExactly(
+                r -> assertThat(r).contains("cpus '0.0' is invalid").contains("previous definition stays"),
+                r -> assertThat(r).contains("maxConcurrency '-1' is invalid"));
+        events.pipeInput("echo", event("job-22", "echo", "y"));
+        assertThat(jobs.readValue().getFunction().getCpus()).isEqualTo(1.0);
+    }
 }

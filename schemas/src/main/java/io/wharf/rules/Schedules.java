@@ -53,6 +53,13 @@ public final class Schedules {
         if (schedule.getCron() != null) {
             cron(schedule);
         }
+        if ((schedule.getCron() != null || schedule.getEveryMillis() != null) && nextDue(schedule, System.currentTimeMillis()) == null) {
+            String end = schedule.getEndAt() != null ? " before its endAt " + schedule.getEndAt() : "";
+            throw new IllegalArgumentException("Schedule '" + schedule.getId() + "' never fires: "
+                    + (schedule.getCron() != null ? "cron '" + schedule.getCron().trim() + "' matches no date" + end
+                    + " (check the day of month against the month: February 30 is none)" : "its next run would come after its endAt "
+                    + schedule.getEndAt()));
+        }
     }
 
     private static ZoneId zone(Schedule schedule) {

@@ -125,6 +125,18 @@ final class WorkerHarness implements AutoCloseable {
         producer.flush();
     }
 
+    /** Sends bytes (or null) to the job topic as they are, as a client that bypasses the dispatcher could. */
+    void submitRaw(String key, byte[] value) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(p, new StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            raw.send(new ProducerRecord<>(Topics.jobs(pool), key, value)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Sends the jobs in order, flushing once. */
     void submitAll(List<Job> jobs) {
         jobs.forEach(job -> producer.send(new ProducerRecord<>(Topics.jobs(pool), job.getJobId(), job)));

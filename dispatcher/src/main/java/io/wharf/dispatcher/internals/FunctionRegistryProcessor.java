@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobStatus;
+import io.wharf.rules.FunctionRules;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryException;
@@ -71,11 +72,10 @@ public final class FunctionRegistryProcessor implements Processor<String, byte[]
                     "Function record keyed '" + name + "' names function '" + spec.getName() + "': key and name must be equal");
             return;
         }
-        try {
-            Topics.jobs(spec.getPool());
-        } catch (IllegalArgumentException e) {
+        java.util.Optional<String> violation = FunctionRules.violation(spec);
+        if (violation.isPresent()) {
             DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), name, JobStatus.REJECTED,
-                    "Function '" + name + "' refused, the previous definition stays: " + e.getMessage());
+                    "Function '" + name + "' refused, the previous definition stays: " + violation.get());
             return;
         }
         functions.put(name, record.value());

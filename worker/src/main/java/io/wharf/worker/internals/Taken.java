@@ -21,6 +21,9 @@ public record Taken(ConsumerRecord<String, byte[]> record, TopicPartition partit
      * @throws SchemaRegistryException when the registry is unavailable: the record must wait, not be refused
      */
     public static Taken decode(ConsumerRecord<String, byte[]> record, TopicPartition tp, PartitionTracker tracker, AvroDeserializer<Job> jobs) {
+        if (record.value() == null) {
+            return new Taken(record, tp, tracker, null, "Job record has no value: there is nothing to run (only the dispatcher writes job topics)", null);
+        }
         try {
             Job job = jobs.deserialize(record.topic(), record.value());
             // Keys are per function: two functions may use the same key without waiting on each other.
