@@ -243,4 +243,30 @@ class PoliciesIT {
         delete.addAll(connection);
         assertThat(Wharf.commandLine().execute(delete.toArray(String[]::new))).isZero();
     }
+
+    @Test
+    void aDeployAskingForMoreThanItsPoolAllowsIsRefusedUntilAnOperatorAllowsIt() {
+        String name = unique("hostnet");
+        String pool = unique("pool");
+        String[] connection = {"--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry()};
+        List<String> deploy = new ArrayList<>(List.of("deploy", name, "--image", LocalImages.BUSYBOX, "--memory", "32m", "--network", "host",
+                "--pool", pool));
+        deploy.addAll(List.of(connection));
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertThat(Wharf.commandLine().setErr(new java.io.PrintWriter(err)).execute(deploy.toArray(String[]::new))).isNotZero();
+        assertThat(err.toString()).contains("pool " + pool + " does not allow host network", "wharf pool set " + pool + " --allow-host-network");
+
+        List<String> allow = new ArrayList<>(List.of("pool", "set", pool, "--allow-host-network", "--max-memory", "64m"));
+        allow.addAll(List.of(connection));
+        assertThat(Wharf.commandLine().execute(allow.toArray(String[]::new))).isZero();
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(warnings, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Wharf.commandLine().execute(deploy.toArray(String[]::new))).isZero();
+        } finally {
+            System.setErr(stderr);
+        }
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).as("no worker serves the new pool").contains("no worker serves pool " + pool);
+    }
 }

@@ -210,7 +210,11 @@ public final class WharfClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return java.util.OptionalInt.empty();
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
+            // A group nobody ever joined does not exist: no worker.
+            return e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException ? java.util.OptionalInt.of(0)
+                    : java.util.OptionalInt.empty();
+        } catch (TimeoutException e) {
             return java.util.OptionalInt.empty();
         }
     }

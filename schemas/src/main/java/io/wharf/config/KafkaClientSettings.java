@@ -13,7 +13,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.types.Password;
 
 /**
  * Kafka client settings passed through a role's configuration, for what Wharf does not set itself: TLS, SASL,
@@ -54,7 +53,7 @@ public final class KafkaClientSettings {
                 return;
             }
             if (!also.test(key) && !known(key)) {
-                throw new ConfigException(key, value instanceof Password ? "(hidden)" : value, "Neither a Wharf setting of this role nor a "
+                throw new ConfigException(key, "(hidden)", "Neither a Wharf setting of this role nor a "
                         + "Kafka client setting" + Suggestions.closest(key, candidates(own)) + " Kafka client settings (security.protocol, "
                         + "ssl.*, sasl.*, ...) pass to every client; prefix one with consumer., producer. or admin. to aim it at one kind");
             }

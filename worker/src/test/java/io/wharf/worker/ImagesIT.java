@@ -177,6 +177,28 @@ class ImagesIT {
     }
 
     @Test
+    void anotherTenantCannotRunAPrivateImageBecauseItIsInTheWorkersCache() throws Exception {
+        harness.startWorker("w-cache-" + harness.pool, 2);
+        String image = locked.host() + "/wharf/tenant-a-" + harness.pool + ":1";
+        publish(image, "tenant a\n", new AuthConfig().withUsername("wharf").withPassword("s3cret").withRegistryAddress(locked.host()));
+        JobResult a = run(harness.function(harness.pool + "-a").setTenant("a").setImage(image)
+                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword("s3cret").build()).build());
+        assertThat(a.getStatus()).as(a.getError()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(presentLocally(image)).isTrue();
+
+        JobResult none = run(harness.function(harness.pool + "-b").setTenant("b").setImage(image).build());
+        assertThat(none.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(none.getError()).contains("is on this worker, but the job's registry credentials (none) could not pull it");
+        JobResult wrong = run(harness.function(harness.pool + "-b2").setTenant("b").setImage(image)
+                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword("guess").build()).build());
+        assertThat(wrong.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(wrong.getError()).contains("(user wharf) could not pull it");
+        JobResult again = run(harness.function(harness.pool + "-a").setTenant("a").setImage(image)
+                .setRegistryAuth(RegistryAuth.newBuilder().setUsername("wharf").setPassword("s3cret").build()).build());
+        assertThat(again.getStatus()).as("the credentials that pulled it keep using it").isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
     void shouldPullWithASealedPasswordOpenedByTheWorkersKey() throws Exception {
         String key = SealedSecrets.newKey();
         SealedSecrets secrets = SealedSecrets.fromBase64("key", key);
