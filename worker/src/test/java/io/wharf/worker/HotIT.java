@@ -195,4 +195,14 @@ class HotIT {
         harness.submit(harness.job(harness.pool + "-u" + i, fn, payload.getBytes(StandardCharsets.UTF_8)));
         return result(harness.pool + "-u" + i);
     }
+
+    @Test
+    void aWarmContainerThatNeverOpensItsPipesFailsTheJobSayingSoAndIsRemoved() {
+        harness.startWorker("w-hot-mute-" + harness.pool, 1);
+        JobResult mute = call(hot(HotSettings.newBuilder().build(), "sleep 120"), 0, "hello");
+        assertThat(mute.getStatus()).isEqualTo(JobStatus.FAILED);
+        assertThat(mute.getError()).contains("did not open /wharf/hot/in and /out");
+        await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(Labels.HOT, "true", Labels.FUNCTION, harness.pool + "-hot")).exec().isEmpty());
+    }
 }
