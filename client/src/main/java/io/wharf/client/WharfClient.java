@@ -104,7 +104,13 @@ public final class WharfClient implements AutoCloseable {
         FunctionRules.violation(spec).ifPresent(reason -> {
             throw new IllegalArgumentException("Function " + spec.getName() + " is refused: " + reason);
         });
-        PoolPolicies.violation(policy(spec.getPool()), spec).ifPresent(reason -> {
+        PoolPolicy policy;
+        try {
+            policy = policy(spec.getPool());
+        } catch (AuthorizationException denied) {
+            throw notAuthorized("deploy " + spec.getName() + " (read its pool's policy on " + Topics.POOLS + ")", denied);
+        }
+        PoolPolicies.violation(policy, spec).ifPresent(reason -> {
             throw new IllegalArgumentException("Function " + spec.getName() + " is refused: " + reason);
         });
         try (Admin admin = admin()) {
@@ -161,8 +167,11 @@ public final class WharfClient implements AutoCloseable {
         Map<String, T> current = new java.util.TreeMap<>();
         AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+            List<org.apache.kafka.common.PartitionInfo> infos = consumer.partitionsFor(topic);
+            if (infos == null || infos.isEmpty()) {
+                return current; // a cluster made before the topic existed: nothing set there yet
+            }
+            List<TopicPartition> partitions = infos.stream().map(info -> new TopicPartition(info.topic(), info.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
