@@ -46,9 +46,9 @@ import io.wharf.worker.Worker;
 import io.wharf.worker.WorkerConfig;
 
 /**
- * Wharf on a cluster as companies run one: the broker takes only SASL_SSL (SCRAM-SHA-512) with an authorizer and the
- * ACLs of {@link RoleAcls} per principal, the registry sits behind TLS and authentication. Each role connects with its
- * own principal through Kafka's standard client settings; the CLI through a properties file.
+ * Wharf on a cluster as companies run one: the broker takes only SASL_SSL (SCRAM-SHA-512, OAUTHBEARER) and mutual TLS,
+ * with an authorizer and the ACLs of {@link RoleAcls} per principal; the registry sits behind TLS and authentication.
+ * Each role connects with its own principal through Kafka's standard client settings; the CLI through a properties file.
  */
 class SecuredClusterIT {
     private static final String APP_ID = "wharf-dispatcher-secured";
@@ -66,7 +66,7 @@ class SecuredClusterIT {
         }
         dir = Files.createTempDirectory("wharf-secured-");
         tls = TestTls.create(dir);
-        kafka = EmbeddedKafka.startSecured(EmbeddedKafka.Secured.with(tls.keystore(), tls.password()));
+        kafka = EmbeddedKafka.startSecured(EmbeddedKafka.Secured.with(tls.keystore(), tls.truststore(), tls.password()));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.adminBootstrapServers()))) {
             Topics.ensure(admin, Topics.core(2, (short) 1, List.of(Topics.DEFAULT_POOL)));
             for (String user : List.of("dispatcher", "worker", "operator", "app")) {
@@ -77,6 +77,8 @@ class SecuredClusterIT {
             admin.createAcls(RoleAcls.of(RoleAcls.Role.WORKER, "User:worker", Topics.DEFAULT_POOL, APP_ID)).all().get();
             admin.createAcls(RoleAcls.of(RoleAcls.Role.OPERATOR, "User:operator", Topics.DEFAULT_POOL, APP_ID)).all().get();
             admin.createAcls(RoleAcls.of(RoleAcls.Role.INVOKER, "User:app", Topics.DEFAULT_POOL, APP_ID)).all().get();
+            admin.createAcls(RoleAcls.of(RoleAcls.Role.INVOKER, "User:oauth-app", Topics.DEFAULT_POOL, APP_ID)).all().get();
+            admin.createAcls(RoleAcls.of(RoleAcls.Role.INVOKER, "User:CN=" + TestTls.CLIENT_CN, Topics.DEFAULT_POOL, APP_ID)).all().get();
         }
         registry = RegistryGate.start(SharedServices.registry().confluentUrl(), tls, "wharf:registry-secret", "registry-token");
 
@@ -123,6 +125,9 @@ class SecuredClusterIT {
         props.setProperty("bootstrap.servers", kafka.bootstrapServers());
         props.setProperty(RegistrySettings.BASIC_AUTH_CONFIG, "wharf:registry-secret");
         Path file = dir.resolve(user + ".properties");
+        if (Files.exists(file)) {
+            return file;
+        }
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try (var out = Files.newBufferedWriter(file)) {
             props.store(out, null);
@@ -162,6 +167,34 @@ class SecuredClusterIT {
                     Duration.ofSeconds(90));
             assertThat(result.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(StandardCharsets.UTF_8.decode(result.getBody()).toString()).isEqualTo("OVER TLS");
+        }
+    }
+
+    @Test
+    void applicationsAuthenticatedWithOauthBearerOrMutualTlsRunJobsThroughTheSameClientSettings() throws Exception {
+        Path operator = configFile("operator");
+        assertThat(cli("deploy", "secured-rev", "--image", LocalImages.BUSYBOX, "--memory", "32m", "--timeout", "20s", "--cmd", "sh", "-c",
+                "rev", "--config", operator.toString())).isZero();
+
+        Map<String, Object> oauth = settings("app");
+        oauth.put("sasl.mechanism", "OAUTHBEARER");
+        oauth.put("sasl.jaas.config", "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                + "unsecuredLoginStringClaim_sub=\"oauth-app\";");
+        Map<String, Object> mtls = settings("app");
+        mtls.keySet().removeIf(k -> k.startsWith("sasl."));
+        mtls.put("security.protocol", "SSL");
+        mtls.put("ssl.keystore.location", tls.clientKeystore().toString());
+        mtls.put("ssl.keystore.password", tls.password());
+        mtls.put("ssl.keystore.type", "PKCS12");
+        for (Map<String, Object> app : List.of(oauth, mtls)) {
+            app.put(RegistrySettings.BASIC_AUTH_CONFIG, "wharf:registry-secret");
+            String bootstrap = app == mtls ? kafka.mtlsBootstrapServers() : kafka.bootstrapServers();
+            try (WharfClient client = new WharfClient(new Endpoints(bootstrap, registry.url()), app)) {
+                JobResult result = client.invoke(client.event("secured-rev", "abc".getBytes(StandardCharsets.UTF_8), "text/plain"),
+                        Duration.ofSeconds(90));
+                assertThat(result.getStatus()).as(String.valueOf(app.get("security.protocol"))).isEqualTo(JobStatus.SUCCEEDED);
+                assertThat(StandardCharsets.UTF_8.decode(result.getBody()).toString()).isEqualTo("cba");
+            }
         }
     }
 

@@ -38,13 +38,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     private KafkaRaftServer server;
 
     /**
-     * A broker as companies run theirs: clients connect over TLS with SCRAM-SHA-512 ({@code SASL_SSL}) and an
-     * authorizer checks every request against ACLs (none at first: nobody may do anything). A plaintext listener on
-     * another loopback port, whose clients are super users, is for the test's own set-up: users, ACLs, topics.
+     * A broker as companies run theirs: clients connect over TLS with SCRAM-SHA-512 or OAUTHBEARER ({@code SASL_SSL}),
+     * or with mutual TLS on a second port ({@code SSL}, a client certificate its trust store holds, the principal
+     * {@code User:CN=...}), and an authorizer checks every request against ACLs (none at first: nobody may do
+     * anything). OAUTHBEARER takes Kafka's unsecured tokens (a test's stand-in for an identity provider). A plaintext
+     * listener on a third loopback port, whose clients are super users, is for the test's own set-up.
      */
-    public record Secured(Path keystore, String password, int adminPort) {
-        public static Secured with(Path keystore, String password) {
-            return new Secured(keystore, password, Ports.free());
+    public record Secured(Path keystore, Path truststore, String password, int mtlsPort, int adminPort) {
+        public static Secured with(Path keystore, Path truststore, String password) {
+            return new Secured(keystore, truststore, password, Ports.free(), Ports.free());
         }
     }
 
@@ -125,18 +127,30 @@ public final class EmbeddedKafka implements AutoCloseable {
         return secured == null ? bootstrapServers() : "127.0.0.1:" + secured.adminPort();
     }
 
+    /** The mutual-TLS listener of a secured broker. */
+    public String mtlsBootstrapServers() {
+        return "127.0.0.1:" + secured.mtlsPort();
+    }
+
     private void securedListeners(Map<String, Object> props) {
-        props.put("listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",INTERNAL://127.0.0.1:" + secured.adminPort()
-                + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
-        props.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",INTERNAL://127.0.0.1:" + secured.adminPort());
-        props.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",SSL://127.0.0.1:" + secured.mtlsPort()
+                + ",INTERNAL://127.0.0.1:" + secured.adminPort() + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
+        props.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",SSL://127.0.0.1:" + secured.mtlsPort()
+                + ",INTERNAL://127.0.0.1:" + secured.adminPort());
+        props.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("inter.broker.listener.name", "INTERNAL");
-        props.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        props.put("sasl.enabled.mechanisms", "SCRAM-SHA-512,OAUTHBEARER");
         props.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        props.put("listener.name.sasl_ssl.oauthbearer.sasl.jaas.config",
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;");
+        props.put("listener.name.ssl.ssl.client.auth", "required");
         props.put("ssl.keystore.location", secured.keystore().toString());
         props.put("ssl.keystore.password", secured.password());
         props.put("ssl.key.password", secured.password());
         props.put("ssl.keystore.type", "PKCS12");
+        props.put("ssl.truststore.location", secured.truststore().toString());
+        props.put("ssl.truststore.password", secured.password());
+        props.put("ssl.truststore.type", "PKCS12");
         props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
         // The plaintext listeners (the test's set-up, the controller) authenticate nobody: ANONYMOUS is their super user.
         props.put("super.users", "User:ANONYMOUS");

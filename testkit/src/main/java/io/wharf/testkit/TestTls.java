@@ -7,10 +7,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A self-signed server certificate for 127.0.0.1 and a trust store holding it, made by the JDK's {@code keytool}:
- * what a test's TLS listener (a secured broker, a registry behind TLS) serves and what its clients trust.
+ * A self-signed server certificate for 127.0.0.1, a client certificate (CN={@value #CLIENT_CN}, for mutual TLS) and
+ * one trust store holding both, made by the JDK's {@code keytool}: what a test's TLS listener (a secured broker, a
+ * registry behind TLS) serves, what its clients present, and what each side trusts.
  */
-public record TestTls(Path keystore, Path truststore, String password) {
+public record TestTls(Path keystore, Path clientKeystore, Path truststore, String password) {
+    public static final String CLIENT_CN = "mtls-app";
+
 
     public static TestTls create(Path dir) {
         Path keystore = dir.resolve("server.p12");
@@ -22,7 +25,14 @@ public record TestTls(Path keystore, Path truststore, String password) {
         keytool("-exportcert", "-alias", "server", "-keystore", keystore.toString(), "-storepass", password, "-rfc", "-file", cert.toString());
         keytool("-importcert", "-noprompt", "-alias", "server", "-file", cert.toString(), "-keystore", truststore.toString(),
                 "-storetype", "PKCS12", "-storepass", password);
-        return new TestTls(keystore, truststore, password);
+        Path clientKeystore = dir.resolve("client.p12");
+        Path clientCert = dir.resolve("client.crt");
+        keytool("-genkeypair", "-alias", "client", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2", "-dname", "CN=" + CLIENT_CN,
+                "-keystore", clientKeystore.toString(), "-storetype", "PKCS12", "-storepass", password);
+        keytool("-exportcert", "-alias", "client", "-keystore", clientKeystore.toString(), "-storepass", password, "-rfc", "-file", clientCert.toString());
+        keytool("-importcert", "-noprompt", "-alias", "client", "-file", clientCert.toString(), "-keystore", truststore.toString(),
+                "-storetype", "PKCS12", "-storepass", password);
+        return new TestTls(keystore, clientKeystore, truststore, password);
     }
 
     private static void keytool(String... args) {
