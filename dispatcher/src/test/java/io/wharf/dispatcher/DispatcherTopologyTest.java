@@ -245,4 +245,14 @@ class DispatcherTopologyTest {
         events.pipeInput("echo", event("job-22", "echo", "y"));
         assertThat(jobs.readValue().getFunction().getCpus()).isEqualTo(1.0);
     }
+
+    @Test
+    void shouldCarryTheHttpRequestOfAnEventIntoItsJob() {
+        functions.pipeInput("echo", function("echo"));
+        io.wharf.records.HttpRequest request = io.wharf.records.HttpRequest.newBuilder().setMethod("POST").setPath("/a/b").setQuery("q=1")
+                .setHeaders(java.util.Map.of("accept", "text/plain")).build();
+        events.pipeInput("echo", Event.newBuilder(event("job-30", "echo", "x")).setHttp(request).build());
+        events.pipeInput("echo", event("job-31", "echo", "y"));
+        assertThat(jobs.readValuesToList()).extracting(Job::getHttp).containsExactly(request, null);
+    }
 }

@@ -49,6 +49,16 @@ class AvroSerdeIT {
     }
 
     @Test
+    void theRegistryTakesEventAndJobWithTheHttpRequestOverTheirEarlierVersions() {
+        HttpSchemaRegistryClient client = new HttpSchemaRegistryClient(registry.confluentUrl());
+        for (Schema current : java.util.List.of(Event.getClassSchema(), io.wharf.records.Job.getClassSchema())) {
+            String subject = "http-compat-" + UUID.randomUUID() + "-value";
+            int before = client.register(subject, RecordCompatibilityTest.without(current, "http"));
+            assertThat(client.register(subject, current)).as(current.getName() + " under BACKWARD").isPositive().isNotEqualTo(before);
+        }
+    }
+
+    @Test
     void shouldNameTheRegistryWhenItCannotBeReached() {
         HttpSchemaRegistryClient client = new HttpSchemaRegistryClient("http://127.0.0.1:1/apis/ccompat/v7");
         assertThatThrownBy(() -> client.schemaById(1))

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.worker.runtime.Labels;
@@ -114,5 +115,24 @@ class PrestartIT {
             }
         }
         return bytes.length;
+    }
+
+    @Test
+    void theHttpRequestAJobCameFromReachesFreshAndPrestartedContainersAsItsEnvironmentAndNothingElse() {
+        FunctionSpec fn = harness.function(harness.pool + "-http").setCommand(List.of("sh", "-c",
+                "printf '%s|%s|%s|%s' \"$WHARF_HTTP_METHOD\" \"$WHARF_HTTP_PATH\" \"$WHARF_HTTP_QUERY\" \"$WHARF_HTTP_HEADER_X_NOTE\"")).build();
+        String note = "it's \"quoted\" $(id) `id` ; exit 9";
+        for (int i = 0; i < 3; i++) {
+            String jobId = harness.pool + "-http-" + i;
+            Job job = io.wharf.records.Job.newBuilder(harness.job(jobId, fn, new byte[0])).setHttp(io.wharf.records.HttpRequest.newBuilder()
+                    .setMethod("PUT").setPath("/items/" + i).setQuery("a=1&b=2").setHeaders(Map.of("x-note", note)).build()).build();
+            harness.submit(job);
+            JobResult r = harness.awaitResult(jobId, Duration.ofSeconds(60));
+            assertThat(r.getStatus()).as(r.getError() + " " + r.getStderrTail()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(body(r)).isEqualTo("PUT|/items/" + i + "|a=1&b=2|" + note);
+            if (i > 0) {
+                assertThat(r.getTimings().getCreatedAt()).as("job %d ran on a pre-started container", i).isLessThan(r.getTimings().getDequeuedAt());
+            }
+        }
     }
 }

@@ -246,7 +246,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 : Instant.ofEpochMilli(Math.max(createdAt, event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis());
         // The all-fields constructor: a builder would deep-copy defaults and the spec on every event.
         return new Job(jobId, 1, spec, payload, event.getContentType(), event.getKey(), event.getCreatedAt(), Instant.ofEpochMilli(now),
-                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId, true);
+                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId, true, event.getHttp());
     }
 
     // ---- admission ------------------------------------------------------------------------------------

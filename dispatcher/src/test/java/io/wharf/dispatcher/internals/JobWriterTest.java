@@ -26,7 +26,8 @@ class JobWriterTest {
                 .setRateLimit(new RateLimit(5.0, 2)).setCommand(List.of("sh", "-c", "cat")).build();
         for (int i = 0; i < 3; i++) {
             Job job = new Job("job-" + i, 1, spec, ByteBuffer.wrap(("payload " + i).getBytes()), "text/plain", null, Instant.ofEpochMilli(5),
-                    Instant.ofEpochMilli(6), null, Map.of("h", "v"), 1, "default", List.of(), null, true);
+                    Instant.ofEpochMilli(6), null, Map.of("h", "v"), 1, "default", List.of(), null, true,
+                    i == 1 ? io.wharf.records.HttpRequest.newBuilder().setMethod("GET").setPath("/p").build() : null);
             byte[] expected = plain.serialize("wharf.jobs.default", job);
             assertThat(reusing.serialize("wharf.jobs.default", job)).isEqualTo(expected);
             assertThat(new AvroDeserializer<>(registry, Job.class).deserialize("wharf.jobs.default", expected).getFunction()).isEqualTo(spec);

@@ -11,12 +11,25 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
 
 /** What warm and pre-started containers share: both are made before (or for more than) one job. */
 final class Containers {
     /** Environment variables that name one job; a container made before its job cannot carry them. */
     private static final Set<String> JOB_ENV = Set.of("WHARF_JOB_ID", "WHARF_ATTEMPT");
+
+    /** True for a variable of one job: its id and attempt, and the HTTP request it came from. */
+    static boolean ofJob(String name) {
+        return JOB_ENV.contains(name) || name.startsWith(HttpEnvironment.PREFIX);
+    }
+
+    /** The request's variables of its job alone, besides its id and attempt (which the shim reads from its FIFO). */
+    static Map<String, String> jobOnly(RunRequest request) {
+        Map<String, String> env = new java.util.TreeMap<>(request.env());
+        env.keySet().removeIf(name -> !name.startsWith(HttpEnvironment.PREFIX));
+        return env;
+    }
 
     /** Engine and pipe calls made aside from a job's own thread: removals, inspections, FIFO opens. */
     static final ExecutorService ASIDE = Executors.newVirtualThreadPerTaskExecutor();
@@ -30,7 +43,7 @@ final class Containers {
      */
     static RunRequest withoutJob(RunRequest request, List<String> command, List<String> entrypoint) {
         Map<String, String> env = new HashMap<>(request.env());
-        env.keySet().removeAll(JOB_ENV);
+        env.keySet().removeIf(Containers::ofJob);
         return new RunRequest(request.jobId(), request.function(), request.attempt(), request.image(), command, entrypoint, env,
                 request.memoryMb(), request.cpus(), request.timeout(), request.hostNetwork(), request.user(), new byte[0],
                 request.maxBodyBytes(), null, null, request.hot());
@@ -39,7 +52,7 @@ final class Containers {
     /** Equal for requests whose containers would be made alike: a function whose spec changed gets new ones. */
     static String key(RunRequest r) {
         Map<String, String> env = new HashMap<>(r.env());
-        env.keySet().removeAll(JOB_ENV);
+        env.keySet().removeIf(Containers::ofJob);
         return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), env, r.memoryMb(), r.cpus(),
                 r.hostNetwork(), r.user(), r.hot());
     }

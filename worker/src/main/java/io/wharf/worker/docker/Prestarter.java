@@ -48,6 +48,7 @@ final class Prestarter implements AutoCloseable {
     private static final String SHIM_SCRIPT = """
             read -r WHARF_JOB_ID WHARF_ATTEMPT < /wharf/ctl/go || exit 125
             export WHARF_JOB_ID WHARF_ATTEMPT
+            if [ -r /wharf/ctl/env ]; then . /wharf/ctl/env; fi
             p="$1"; shift
             case "$p" in */*) ;; *) IFS=:; for d in $PATH; do if [ -x "$d/$p" ]; then p="$d/$p"; break; fi; done; unset IFS;; esac
             exec "$p" "$@" < /wharf/ctl/payload
@@ -133,12 +134,24 @@ final class Prestarter implements AutoCloseable {
         }
     }
 
+    /** The job's own variables (its HTTP request) as a file the shim sources: each value single-quoted, so none is code. */
+    private static void writeJobEnv(Path file, Map<String, String> env) throws IOException {
+        if (env.isEmpty()) {
+            return;
+        }
+        StringBuilder script = new StringBuilder();
+        env.forEach((name, value) -> script.append("export ").append(name).append("='").append(value.replace("'", "'\\''")).append("'\n"));
+        Files.writeString(file, script);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
     /** Hands the job to a ready container: payload file first, then the line its shim waits for. */
     boolean go(Ready ready, RunRequest request) {
         try {
             Path payload = ready.ctlDir().resolve("payload");
             Files.write(payload, request.payload());
             Files.setPosixFilePermissions(payload, PosixFilePermissions.fromString("rw-r--r--"));
+            writeJobEnv(ready.ctlDir().resolve("env"), Containers.jobOnly(request));
             byte[] line = (request.jobId().replace(' ', '_') + " " + request.attempt() + "\n").getBytes(StandardCharsets.UTF_8);
             // Opening a FIFO for writing blocks until its reader is there; a dead shim must not hold the job.
             CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {

@@ -31,6 +31,7 @@ import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
 import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
 
 /**
@@ -251,6 +252,7 @@ public final class JobExecution {
         env.put("WHARF_JOB_ID", job.getJobId());
         env.put("WHARF_FUNCTION", fn.getName());
         env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
+        env.putAll(HttpEnvironment.of(job.getHttp()));
         String password = FunctionSecrets.openRegistryPassword(settings.secretsKey(), fn);
         byte[] payload = new byte[job.getPayload().remaining()];
         job.getPayload().duplicate().get(payload);

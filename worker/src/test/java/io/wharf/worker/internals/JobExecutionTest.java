@@ -232,4 +232,16 @@ class JobExecutionTest {
         execution.run(job("u3", fn("true").setUser("1000").build(), ""), NOW);
         assertThat(runner.requests).extracting(r -> r.user()).containsExactly(PoolPolicies.NON_ROOT_USER, null, "1000");
     }
+
+    @Test
+    void shouldGiveTheContainerTheHttpRequestItsJobCameFrom() throws Exception {
+        Job job = Job.newBuilder(job("h1", fn("true").build(), "body")).setHttp(io.wharf.records.HttpRequest.newBuilder().setMethod("DELETE")
+                .setPath("/orders/7").setQuery("force=1").setHeaders(Map.of("content-type", "text/plain", "x-request-id", "r-1")).build()).build();
+        execution.run(job, NOW);
+        execution.run(job("h2", fn("true").build(), ""), NOW);
+        assertThat(runner.requests.get(0).env()).containsEntry("WHARF_HTTP_METHOD", "DELETE").containsEntry("WHARF_HTTP_PATH", "/orders/7")
+                .containsEntry("WHARF_HTTP_QUERY", "force=1").containsEntry("WHARF_HTTP_HEADER_CONTENT_TYPE", "text/plain")
+                .containsEntry("WHARF_HTTP_HEADER_X_REQUEST_ID", "r-1");
+        assertThat(runner.requests.get(1).env()).doesNotContainKey("WHARF_HTTP_METHOD");
+    }
 }

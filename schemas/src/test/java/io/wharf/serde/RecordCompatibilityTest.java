@@ -1,0 +1,72 @@
+package io.wharf.serde;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.junit.jupiter.api.Test;
+
+import io.wharf.records.Event;
+import io.wharf.records.HttpRequest;
+import io.wharf.records.Job;
+
+/** Records written before the HTTP request joined {@code Event} and {@code Job} still decode, with no request. */
+class RecordCompatibilityTest {
+    private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+
+    /** The schema as it was before {@code field} was added (only that field is new). */
+    static Schema without(Schema schema, String field) {
+        List<Schema.Field> fields = schema.getFields().stream().filter(f -> !f.name().equals(field))
+                .map(f -> new Schema.Field(f, f.schema())).toList();
+        return Schema.createRecord(schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
+    }
+
+    private byte[] write(Schema writer, GenericRecord record, String subject) throws IOException {
+        int id = registry.register(subject, writer);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        WireFormat.writeHeader(out, id);
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(writer).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
+    @Test
+    void theNewSchemasAreBackwardCompatibleWithTheOldOnes() {
+        for (Schema current : List.of(Event.getClassSchema(), Job.getClassSchema())) {
+            assertThat(SchemaCompatibility.checkReaderWriterCompatibility(current, without(current, "http")).getType())
+                    .as(current.getName()).isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        }
+    }
+
+    @Test
+    void anEventWrittenBeforeTheHttpRequestDecodesWithNone() throws IOException {
+        Event now = Records.event("e-old");
+        Schema old = without(Event.getClassSchema(), "http");
+        GenericRecord record = new GenericData.Record(old);
+        for (Schema.Field f : old.getFields()) {
+            Object value = now.get(f.name());
+            record.put(f.name(), value instanceof Instant t ? t.toEpochMilli() : value);
+        }
+        Event read = new AvroDeserializer<>(registry, Event.class).deserialize("wharf.events", write(old, record, "wharf.events-value"));
+        assertThat(read.getId()).isEqualTo("e-old");
+        assertThat(read.getHttp()).isNull();
+        assertThat(read.getPayload()).isEqualTo(now.getPayload());
+
+        Event withRequest = Event.newBuilder(now).setHttp(HttpRequest.newBuilder().setMethod("POST").setPath("/x").setHeaders(Map.of("a", "b")).build())
+                .build();
+        byte[] bytes = new AvroSerializer<Event>(registry).serialize("wharf.events", withRequest);
+        assertThat(new AvroDeserializer<>(registry, Event.class).deserialize("wharf.events", bytes).getHttp().getPath()).isEqualTo("/x");
+    }
+}
