@@ -131,8 +131,10 @@ public final class Wharf {
         String name;
         @Option(names = "--data", description = "Payload text.")
         String data;
-        @Option(names = "--file", description = "Payload file.")
+        @Option(names = "--file", description = "Payload file; - for standard input (read too when it is piped and neither is given).")
         Path file;
+        @Option(names = "--async", description = "Send the event and print its job id without waiting for the result.")
+        boolean async;
         @Option(names = "--content-type", defaultValue = "application/octet-stream")
         String contentType;
         @Option(names = "--wait", defaultValue = "120s", description = "How long to wait for the result (default ${DEFAULT-VALUE}).")
@@ -155,7 +157,9 @@ public final class Wharf {
             if (data != null && file != null) {
                 throw new IllegalArgumentException("Give --data or --file, not both");
             }
-            byte[] payload = file != null ? Files.readAllBytes(file) : data != null ? data.getBytes(StandardCharsets.UTF_8) : new byte[0];
+            byte[] payload = data != null ? data.getBytes(StandardCharsets.UTF_8)
+                    : file != null && !file.toString().equals("-") ? Files.readAllBytes(file)
+                    : file != null || Stdin.piped() ? System.in.readAllBytes() : new byte[0];
             try (WharfClient client = connection.client()) {
                 Event event = client.event(name, payload, fanOut && contentType.equals("application/octet-stream") ? "application/json" : contentType);
                 event.setPriority(priority);
@@ -167,6 +171,11 @@ public final class Wharf {
                     Duration d = Units.duration("--delay", delay);
                     event.setRunAt(Instant.now().plus(d));
                     timeout = timeout.plus(d);
+                }
+                if (async) {
+                    client.send(event);
+                    System.out.println(event.getId());
+                    return 0;
                 }
                 JobResult result = client.invoke(event, timeout);
                 byte[] body = new byte[result.getBody().remaining()];

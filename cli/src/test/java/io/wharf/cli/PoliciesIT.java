@@ -269,4 +269,35 @@ class PoliciesIT {
         }
         assertThat(warnings.toString(StandardCharsets.UTF_8)).as("no worker serves the new pool").contains("no worker serves pool " + pool);
     }
+
+    @Test
+    void invokeReadsThePayloadFromStandardInputAndAsyncPrintsTheJobIdAtOnce() throws Exception {
+        String name = unique("stdin");
+        deploy(function(name, "tr a-z A-Z"));
+        String[] connection = {"--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry()};
+        java.io.InputStream stdin = System.in;
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("from a pipe".getBytes(StandardCharsets.UTF_8)));
+            System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+            List<String> sync = new ArrayList<>(List.of("invoke", name, "--file", "-"));
+            sync.addAll(List.of(connection));
+            assertThat(Wharf.commandLine().execute(sync.toArray(String[]::new))).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).endsWith("FROM A PIPE");
+
+            out.reset();
+            List<String> async = new ArrayList<>(List.of("invoke", name, "--async", "--data", "later"));
+            async.addAll(List.of(connection));
+            assertThat(Wharf.commandLine().execute(async.toArray(String[]::new))).isZero();
+        } finally {
+            System.setIn(stdin);
+            System.setOut(stdout);
+        }
+        List<String> lines = out.toString(StandardCharsets.UTF_8).strip().lines().toList();
+        String jobId = lines.get(lines.size() - 1);
+        assertThat(jobId).isNotBlank().doesNotContain(" ");
+        JobResult result = read(Topics.RESULTS, JobResult.class, jobId::equals, 1).get(0);
+        assertThat(StandardCharsets.UTF_8.decode(result.getBody()).toString()).isEqualTo("LATER");
+    }
 }

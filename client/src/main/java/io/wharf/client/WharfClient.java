@@ -272,6 +272,11 @@ public final class WharfClient implements AutoCloseable {
         return result;
     }
 
+    /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */
+    public void send(Event event) {
+        send(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event));
+    }
+
     /** Sends the event and waits for its job's final result. */
     public JobResult invoke(Event event, Duration timeout) throws TimeoutException {
         CompletableFuture<JobResult> result = invokeAsync(event);
