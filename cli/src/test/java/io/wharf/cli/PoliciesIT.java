@@ -300,4 +300,37 @@ class PoliciesIT {
         JobResult result = read(Topics.RESULTS, JobResult.class, jobId::equals, 1).get(0);
         assertThat(StandardCharsets.UTF_8.decode(result.getBody()).toString()).isEqualTo("LATER");
     }
+
+    @Test
+    void anApiKeyIsShownOnceListedWithoutItsSecretAndRevoked() throws Exception {
+        String[] connection = {"--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry()};
+        String key = cliOut(connection, "apikey", "create", "--tenant", "acme", "--description", "policies-it");
+        assertThat(key).matches("wharf_[0-9a-f]{12}_[A-Za-z0-9_-]{43}");
+        String id = key.split("_")[1];
+        String list = cliOut(connection, "apikey", "list");
+        assertThat(list).contains(id, "acme", "policies-it").doesNotContain(key.substring(key.lastIndexOf('_') + 1));
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            assertThat(io.wharf.rules.ApiKeys.verify(key, client.apiKeys())).get().extracting(k -> k.getTenant()).isEqualTo("acme");
+        }
+        cliOut(connection, "apikey", "revoke", id);
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            assertThat(io.wharf.rules.ApiKeys.verify(key, client.apiKeys())).isEmpty();
+        }
+    }
+
+    /** Runs a command and returns the last line it printed on stdout. */
+    private static String cliOut(String[] connection, String... args) {
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of(connection));
+        try {
+            System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+            assertThat(Wharf.commandLine().execute(all.toArray(String[]::new))).as(String.join(" ", args)).isZero();
+        } finally {
+            System.setOut(stdout);
+        }
+        String text = out.toString(StandardCharsets.UTF_8).strip();
+        return args[1].equals("list") ? text : text.lines().reduce((a, b) -> b).orElse("");
+    }
 }

@@ -37,6 +37,8 @@ import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.PoolPolicy;
+import io.wharf.records.ApiKey;
+import io.wharf.rules.ApiKeys;
 import io.wharf.rules.FunctionRules;
 import io.wharf.rules.PoolPolicies;
 import io.wharf.records.Schedule;
@@ -226,6 +228,23 @@ public final class WharfClient implements AutoCloseable {
         } catch (TimeoutException e) {
             return java.util.OptionalInt.empty();
         }
+    }
+
+    /** Makes an API key of the gateway for {@code tenant}; the returned key is the only copy (Kafka keeps its hash). */
+    public ApiKeys.Issued issueApiKey(String tenant, boolean admin, String description) {
+        ApiKeys.Issued issued = ApiKeys.issue(tenant, admin, description, Instant.now());
+        send(Topics.API_KEYS, issued.record().getId(), new AvroSerializer<ApiKey>(registry).serialize(Topics.API_KEYS, issued.record()));
+        return issued;
+    }
+
+    /** The gateway's API keys that are not revoked, by id (their hashes, never the keys). */
+    public Map<String, ApiKey> apiKeys() {
+        return current(Topics.API_KEYS, ApiKey.class);
+    }
+
+    /** Revokes an API key: gateways refuse it once they read the tombstone. */
+    public void revokeApiKey(String id) {
+        send(Topics.API_KEYS, id, null);
     }
 
     /** Writes a function's spec as it is (no topic made): for re-sealing its secrets. */

@@ -91,7 +91,7 @@ public final class RoleAcls {
                 grants.allow(TRANSACTIONAL_ID, applicationId, PREFIXED, WRITE);
             }
             case OPERATOR -> {
-                for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS)) {
+                for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS, Topics.API_KEYS)) {
                     grants.allow(TOPIC, topic, LITERAL, READ, WRITE);
                 }
                 grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);

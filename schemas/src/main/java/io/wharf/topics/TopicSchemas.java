@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.apache.avro.Schema;
 
+import io.wharf.records.ApiKey;
 import io.wharf.records.Attempt;
 import io.wharf.records.Control;
 import io.wharf.records.DeadLetter;
@@ -59,6 +60,8 @@ public final class TopicSchemas {
                     "wharf tenant, any client", "dispatcher"),
             new Entry(Topics.POOLS, "pool name; compacted, a null value restores the defaults", PoolPolicy.getClassSchema(), Use.CLIENTS_WRITE,
                     "wharf pool set (operators only)", "every worker, wharf deploy"),
+            new Entry(Topics.API_KEYS, "key id; compacted, a null value revokes", ApiKey.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf apikey (operators only)", "the gateway"),
             new Entry(Topics.CONTROL, "job id", Control.getClassSchema(), Use.CLIENTS_WRITE,
                     "wharf cancel, any client", "every worker"),
             new Entry(Topics.RESULTS, "job id (= event id)", JobResult.getClassSchema(), Use.CLIENTS_READ,

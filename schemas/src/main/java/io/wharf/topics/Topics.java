@@ -27,6 +27,8 @@ public final class Topics {
     public static final String TENANTS = "wharf.tenants";
     /** Pools' policies: what their functions may ask for (compacted, keyed by pool; written by operators only). */
     public static final String POOLS = "wharf.pools";
+    /** The gateway's API keys, hashed (compacted, keyed by key id; written by operators only). */
+    public static final String API_KEYS = "wharf.apikeys";
     /**
      * The dispatcher's second stage for tenants with limits: jobs that passed their function's limits, and
      * notices of finished jobs, keyed by tenant so that one task owns each tenant's counts.
@@ -91,6 +93,7 @@ public final class Topics {
         topics.add(topic(TENANTS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         // One partition: every worker reads all of it, and it holds one small record per pool.
         topics.add(topic(POOLS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(topic(API_KEYS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         for (String name : List.of(TENANT_ADMISSION, EVENTS, ATTEMPTS, RESULTS, LOGS, DLQ)) {
             topics.add(topic(name, partitions, replication, Map.of()));
         }
