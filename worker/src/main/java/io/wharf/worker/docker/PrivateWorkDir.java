@@ -69,7 +69,7 @@ final class PrivateWorkDir implements AutoCloseable {
     private static void checkOwned(String setting, Path base) throws IOException {
         String owner = Files.getOwner(base).getName();
         String me = System.getProperty("user.name");
-        if (!owner.equals(me)) {
+        if (!ownedByThisProcess(base)) {
             throw new org.apache.kafka.common.config.ConfigException(setting, base.toString(), "It belongs to " + owner + ", not to " + me + " who runs this worker: "
                     + "its payloads and pipes would be open to " + owner + ". Use a directory of " + me + "'s");
         }
@@ -77,6 +77,18 @@ final class PrivateWorkDir implements AutoCloseable {
             Files.setPosixFilePermissions(base, OWNER_ONLY);
             log.info("Made {} private to {} (mode 0700)", base, me);
         }
+    }
+
+    /**
+     * Whether this process's user owns {@code path}: by uid where Linux tells it ({@code /proc/self} belongs to the
+     * process's user, whatever its name, or none, in {@code /etc/passwd}), else by the user's name.
+     */
+    private static boolean ownedByThisProcess(Path path) throws IOException {
+        Path self = Path.of("/proc/self");
+        if (Files.exists(self)) {
+            return Files.getAttribute(path, "unix:uid").equals(Files.getAttribute(self, "unix:uid"));
+        }
+        return Files.getOwner(path).getName().equals(System.getProperty("user.name"));
     }
 
     /** Removes the directories of workers that hold no lock on theirs ({@code <id>.lock} beside it): they died. */
