@@ -1,21 +1,23 @@
 package io.wharf.roles;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.nio.file.Path;
-
-import io.wharf.config.KafkaClientSettings;
-import io.wharf.config.SettingsSources;
 
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 
+import io.wharf.config.KafkaClientSettings;
+import io.wharf.config.SettingsSources;
+
 /**
  * How a role runs as a process ({@code DispatcherMain}, {@code WorkerMain}): settings from a file, the environment and
  * {@code key=value} arguments, each over the one before (see {@link SettingsSources}); SIGTERM stops it gracefully,
- * and the exit code tells a supervisor (systemd, Kubernetes) what happened: 0 stopped, 1 failed (restart it), 2 bad arguments or settings (fix them; a restart will not help).
+ * and the exit code tells a supervisor (systemd, Kubernetes) what happened: 0 stopped, 1 failed (restart it), 2 bad
+ * arguments or settings (fix them; a restart will not help).
  */
 public final class RoleMain {
     public static final int FAILED = 1;
@@ -56,11 +58,11 @@ public final class RoleMain {
             if (KafkaClientSettings.isSecret(key, settings)) {
                 throw new ConfigException(key, "(hidden)", "A secret must not be an argument (every local user can read a process's "
                         + "arguments): set " + (key.startsWith("wharf.") ? SettingsSources.envName(key) : SettingsSources.KAFKA_ENV_PREFIX
-                        + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_')) + " or put it in the " + SettingsSources.CONFIG_FLAG + " file");
+                        + key.toUpperCase(Locale.ROOT).replace('.', '_')) + " or put it in the " + SettingsSources.CONFIG_FLAG + " file");
             }
             given.put(key, arg.substring(eq + 1));
         }
-        String rolePrefix = "WHARF_" + name.toUpperCase(java.util.Locale.ROOT) + "_";
+        String rolePrefix = "WHARF_" + name.toUpperCase(Locale.ROOT) + "_";
         return SettingsSources.over(SettingsSources.over(file, SettingsSources.fromEnvironment(env, settings, rolePrefix)), given);
     }
 
