@@ -14,7 +14,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -234,7 +236,13 @@ final class Chaos {
 
     /** SIGKILLs a worker, restarts it as a supervisor would, and times how long its partitions take to be owned again. */
     private void killWorker(Admin admin, RoleProcess victim) throws Exception {
-        Map<String, Set<TopicPartition>> before = assignments(admin);
+        Map<String, Set<TopicPartition>> before;
+        try {
+            before = assignments(admin);
+        } catch (ExecutionException | TimeoutException e) {
+            // The group's coordinator may be the broker the chaos has just killed: this kill's failover goes unmeasured.
+            before = Map.of();
+        }
         Set<TopicPartition> owned = before.entrySet().stream().filter(e -> e.getKey().startsWith(victim.name() + "|"))
                 .flatMap(e -> e.getValue().stream()).collect(Collectors.toSet());
         Set<String> deadMembers = before.keySet().stream().filter(k -> k.startsWith(victim.name() + "|")).collect(Collectors.toSet());
@@ -264,7 +272,7 @@ final class Chaos {
     }
 
     /** Partitions of the workers' group by member ({@code clientId|memberId}). */
-    private static Map<String, Set<TopicPartition>> assignments(Admin admin) throws Exception {
+    private static Map<String, Set<TopicPartition>> assignments(Admin admin) throws ExecutionException, TimeoutException, InterruptedException {
         String group = "wharf-workers-" + Topics.DEFAULT_POOL;
         ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(5, TimeUnit.SECONDS);
         Map<String, Set<TopicPartition>> out = new HashMap<>();
