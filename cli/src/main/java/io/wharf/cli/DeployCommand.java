@@ -112,6 +112,9 @@ final class DeployCommand implements Callable<Integer> {
     List<String> onSuccess;
     @Option(names = "--on-failure", split = ",", description = "Functions to run with the failed result (JSON) when a job finally fails.")
     List<String> onFailure;
+    @Option(names = "--http-response", description = "body (default): a call through the gateway answers 200 with the output; cgi: the "
+            + "output may begin with CGI headers (Status: 201, Content-Type: ...) and a blank line.")
+    String httpResponse;
     @Option(names = {"-f", "--file"}, description = "Read the function from a YAML or JSON file; flags override it.")
     Path file;
     @CommandLine.Mixin
@@ -167,6 +170,7 @@ final class DeployCommand implements Callable<Integer> {
         }
         put(n, "onSuccess", onSuccess);
         put(n, "onFailure", onFailure);
+        put(n, "httpResponse", httpResponse);
         return n;
     }
 

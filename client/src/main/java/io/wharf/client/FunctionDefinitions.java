@@ -15,6 +15,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HotSettings;
+import io.wharf.records.HttpResponseMode;
 import io.wharf.records.JobStatus;
 import io.wharf.records.NetworkMode;
 import io.wharf.records.Ordering;
@@ -54,13 +55,14 @@ import io.wharf.rules.FunctionRules;
  * onSuccess: [next-function]
  * onFailure: [alert]
  * contentTypes: [application/json]
+ * httpResponse: cgi                    # body (default): the gateway answers 200 with the output; cgi: the output may begin with headers
  * </pre>
  * An unknown key, or a value that does not parse, is an error naming the key, the value and where it came from.
  */
 public final class FunctionDefinitions {
     public static final List<String> KEYS = List.of("name", "image", "cmd", "entrypoint", "memory", "cpus", "timeout", "env", "secretEnv", "pool", "network",
             "user", "tenant", "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "maxPayload", "ordering", "hot", "enabled",
-            "retry", "onSuccess", "onFailure", "contentTypes");
+            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse");
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
     public static final List<String> HOT_KEYS = List.of("idleTtl", "maxJobsPerContainer", "prewarm");
     /** The most CPUs a function may ask for: more is a typo, not a job. */
@@ -148,6 +150,7 @@ public final class FunctionDefinitions {
             if (node.has("onSuccess")) spec.setOnSuccess(strings(node, "onSuccess"));
             if (node.has("onFailure")) spec.setOnFailure(strings(node, "onFailure"));
             if (node.has("contentTypes")) spec.setContentTypes(strings(node, "contentTypes"));
+            text(node, "httpResponse").ifPresent(v -> spec.setHttpResponse(choice(HttpResponseMode.class, "httpResponse", v, "body or cgi")));
         }
 
         /** {@code current} with the map under {@code key} merged in (the names are checked with the rest, by FunctionRules). */

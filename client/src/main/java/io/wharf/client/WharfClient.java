@@ -195,6 +195,19 @@ public final class WharfClient implements AutoCloseable {
         return current;
     }
 
+    /**
+     * A live view of a compacted topic: every key's latest value, kept current by one consumer thread until closed.
+     * {@code onChange} hears each change after the view holds it.
+     */
+    public <T extends org.apache.avro.specific.SpecificRecord> TopicView<T> view(String topic, Class<T> type,
+                                                                               java.util.function.BiConsumer<String, T> onChange) {
+        Properties c = client(KafkaClientSettings.Kind.CONSUMER);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
+        return new TopicView<>(c, topic, new AvroDeserializer<>(registry, type), onChange);
+    }
+
     /** A pool's policy: the one an operator set, else the defaults. */
     public PoolPolicy policy(String pool) {
         return current(Topics.POOLS, PoolPolicy.class).getOrDefault(pool, PoolPolicies.defaults(pool));

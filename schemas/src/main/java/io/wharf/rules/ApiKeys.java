@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,11 +45,16 @@ public final class ApiKeys {
 
     /** The stored key that {@code presented} is, or empty for a malformed, unknown, revoked or wrong key. */
     public static Optional<ApiKey> verify(String presented, Map<String, ApiKey> stored) {
+        return verify(presented, stored::get);
+    }
+
+    /** As {@link #verify(String, Map)}, looking stored keys up by id ({@code null} for none). */
+    public static Optional<ApiKey> verify(String presented, Function<String, ApiKey> stored) {
         Matcher m = presented == null ? null : FORMAT.matcher(presented.strip());
         if (m == null || !m.matches()) {
             return Optional.empty();
         }
-        ApiKey key = stored.get(m.group(1));
+        ApiKey key = stored.apply(m.group(1));
         if (key == null) {
             return Optional.empty();
         }

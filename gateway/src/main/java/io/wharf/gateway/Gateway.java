@@ -1,0 +1,182 @@
+package io.wharf.gateway;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javalin.Javalin;
+import io.javalin.http.HandlerType;
+import io.wharf.client.TopicView;
+import io.wharf.client.WharfClient;
+import io.wharf.gateway.http.ApiError;
+import io.wharf.gateway.http.CallbackRequests;
+import io.wharf.gateway.http.Callers;
+import io.wharf.gateway.http.Invocations;
+import io.wharf.records.ApiKey;
+import io.wharf.records.FunctionSpec;
+import io.wharf.roles.Role;
+import io.wharf.topics.Topics;
+
+/**
+ * The HTTP front door, one instance of it (start more behind a load balancer: they share nothing but Kafka). Each
+ * instance follows the functions and API keys on their compacted topics, awaits results with one consumer of
+ * {@code wharf.results}, and serves requests on virtual threads, so a call that waits for its job holds no
+ * platform thread.
+ */
+public final class Gateway implements Role {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /** What an event needs beside its payload, within wharf.events' record limit: ids, headers, the request line. */
+    private static final int EVENT_ROOM = 64 * 1024;
+
+    private final GatewayConfig config;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile State state = State.CREATED;
+    private WharfClient client;
+    private TopicView<FunctionSpec> functions;
+    private TopicView<ApiKey> keys;
+    private Javalin app;
+
+    /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
+    public Gateway(Map<?, ?> settings) {
+        this.config = new GatewayConfig(settings);
+    }
+
+    @Override
+    public synchronized Gateway start() {
+        if (state != State.CREATED) {
+            throw new IllegalStateException("A gateway starts once");
+        }
+        state = State.STARTING;
+        try {
+            client = new WharfClient(config.endpoints(), config.clientSettings());
+            functions = client.view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { });
+            keys = client.view(Topics.API_KEYS, ApiKey.class, (id, key) -> { });
+            Duration startup = Duration.ofMillis(config.getLong(GatewayConfig.STARTUP_TIMEOUT_MS_CONFIG));
+            if (!functions.awaitCaughtUp(startup) || !keys.awaitCaughtUp(startup)) {
+                throw new IllegalStateException("The gateway could not read " + Topics.FUNCTIONS + " and " + Topics.API_KEYS + " from "
+                        + config.endpoints().bootstrap() + " within " + startup.toSeconds() + " s (" + GatewayConfig.STARTUP_TIMEOUT_MS_CONFIG + ")");
+            }
+            int maxBody = Math.min(config.getInt(GatewayConfig.MAX_BODY_BYTES_CONFIG), eventsRecordLimit() - EVENT_ROOM);
+            Invocations invocations = new Invocations(client, this::function, maxBody, config.syncAllowance(),
+                    new CallbackRequests(config.callbacksAllowed()));
+            Callers callers = new Callers(id -> keys.get(id).orElse(null));
+            app = Javalin.create(javalin -> {
+                javalin.startup.showJavalinBanner = false;
+                javalin.concurrency.useVirtualThreads = true;
+                javalin.jetty.host = config.getString(GatewayConfig.HOST_CONFIG);
+                javalin.jetty.port = config.getInt(GatewayConfig.PORT_CONFIG);
+                javalin.http.maxRequestSize = maxBody + 1L;
+                javalin.routes.exception(ApiError.class, (e, ctx) -> {
+                    e.headers().forEach(ctx::header);
+                    ctx.status(e.status()).json(e.body());
+                });
+                javalin.routes.error(404, "*", ctx -> {
+                    if (ctx.result() == null) {
+                        ctx.json(Map.of("error", "not_found", "message", "No route " + ctx.method() + " " + ctx.path()));
+                    }
+                });
+                javalin.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+                javalin.routes.get("/readyz", ctx -> ctx.status(functions.isCaughtUp() && keys.isCaughtUp() ? 200 : 503)
+                        .json(Map.of("status", functions.isCaughtUp() && keys.isCaughtUp() ? "ready" : "reading functions and keys")));
+                javalin.routes.before("/function/*", callers::authenticate);
+                javalin.routes.before("/async-function/*", callers::authenticate);
+                javalin.routes.before("/v1/*", callers::authenticate);
+                for (HandlerType type : Invocations.METHODS) {
+                    for (String path : List.of("/function/{name}", "/function/{name}/<path>")) {
+                        javalin.routes.addHttpHandler(type, path, invocations::sync);
+                    }
+                    for (String path : List.of("/async-function/{name}", "/async-function/{name}/<path>")) {
+                        javalin.routes.addHttpHandler(type, path, invocations::async);
+                    }
+                }
+            }).start();
+            state = State.RUNNING;
+            log.info("Gateway listening on {} (request bodies up to {} bytes)", url(), maxBody);
+            return this;
+        } catch (RuntimeException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            state = State.FAILED;
+            release();
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+    }
+
+    /** The function, read again to the topic's end when not known yet: one deployed a moment ago is found. */
+    private FunctionSpec function(String name) {
+        return functions.get(name).or(() -> functions.refresh(Duration.ofSeconds(5)) ? functions.get(name) : java.util.Optional.empty())
+                .orElse(null);
+    }
+
+    /** How large a record wharf.events takes: its max.message.bytes. */
+    private int eventsRecordLimit() {
+        try (Admin admin = client.admin()) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, Topics.EVENTS);
+            Config described = admin.describeConfigs(List.of(topic)).all().get(30, TimeUnit.SECONDS).get(topic);
+            return Integer.parseInt(described.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
+        } catch (Exception e) {
+            log.warn("Could not read {}'s max.message.bytes ({}); assuming Kafka's default", Topics.EVENTS, e.toString());
+            return 1_048_588;
+        }
+    }
+
+    /** Where the gateway listens, e.g. {@code http://127.0.0.1:8080}. */
+    public String url() {
+        return "http://" + config.getString(GatewayConfig.HOST_CONFIG) + ":" + app.port();
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public State state() {
+        return state;
+    }
+
+    @Override
+    public boolean awaitStop(Duration timeout) {
+        try {
+            return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (state.ended()) {
+            return;
+        }
+        state = State.STOPPING;
+        release();
+        state = State.STOPPED;
+    }
+
+    private void release() {
+        if (app != null) {
+            app.stop();
+        }
+        for (AutoCloseable part : new AutoCloseable[] {keys, functions, client}) {
+            if (part != null) {
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    log.warn("Closing the gateway: {}", e.toString());
+                }
+            }
+        }
+        stopped.countDown();
+    }
+}
