@@ -21,6 +21,7 @@ import io.wharf.dispatcher.internals.JobWriter;
 import io.wharf.dispatcher.internals.Names;
 import io.wharf.dispatcher.internals.Placement;
 import io.wharf.dispatcher.internals.ScheduleProcessor;
+import io.wharf.dispatcher.internals.StatusTap;
 import io.wharf.dispatcher.internals.TenantLimits;
 import io.wharf.dispatcher.internals.TenantProcessor;
 import io.wharf.records.Attempt;
@@ -28,6 +29,7 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.topics.TopicLimits;
@@ -117,9 +119,11 @@ public final class DispatcherTopology {
         topology.addStateStore(bytesStore(Names.TIMERS_STORE), DISPATCH_PROCESSOR);
 
         Map<String, String> jobTopics = new ConcurrentHashMap<>(); // the pool name check is a regex: once per pool
-        topology.addSink(Names.JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
-                new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), DISPATCH_PROCESSOR);
-        topology.addSink(Names.RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), DISPATCH_PROCESSOR);
+        topology.addProcessor(Names.JOBS_SINK, () -> new StatusTap(Names.JOBS_OUT), DISPATCH_PROCESSOR);
+        topology.addProcessor(Names.RESULTS_SINK, () -> new StatusTap(Names.RESULTS_OUT), DISPATCH_PROCESSOR);
+        topology.addSink(Names.JOBS_OUT, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
+                new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), Names.JOBS_SINK);
+        topology.addSink(Names.RESULTS_OUT, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), Names.RESULTS_SINK);
         topology.addSink(Names.DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
                 DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
         topology.addSink(Names.REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(), DISPATCH_PROCESSOR);
@@ -139,9 +143,13 @@ public final class DispatcherTopology {
         topology.addStateStore(memoryStore(Names.TENANT_INFLIGHT_STORE), TENANT_PROCESSOR);
         topology.addStateStore(bytesStore(Names.TENANT_PENDING_STORE), TENANT_PROCESSOR);
         topology.addStateStore(bytesStore(Names.TENANT_TIMERS_STORE), TENANT_PROCESSOR);
-        topology.addSink(Names.TENANT_JOBS_SINK, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
-                new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), TENANT_PROCESSOR);
-        topology.addSink(Names.TENANT_RESULTS_SINK, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), TENANT_PROCESSOR);
+        topology.addProcessor(Names.TENANT_JOBS_SINK, () -> new StatusTap(Names.TENANT_JOBS_OUT), TENANT_PROCESSOR);
+        topology.addProcessor(Names.TENANT_RESULTS_SINK, () -> new StatusTap(Names.TENANT_RESULTS_OUT), TENANT_PROCESSOR);
+        topology.addSink(Names.TENANT_JOBS_OUT, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
+                new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), Names.TENANT_JOBS_SINK);
+        topology.addSink(Names.TENANT_RESULTS_OUT, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), Names.TENANT_RESULTS_SINK);
+        topology.addSink(Names.STATUS_SINK, Topics.STATUS, new StringSerializer(), new AvroSerializer<JobState>(registry), DISPATCH_PROCESSOR,
+                Names.JOBS_SINK, Names.RESULTS_SINK, Names.TENANT_JOBS_SINK, Names.TENANT_RESULTS_SINK);
         topology.addSink(Names.TENANT_ATTEMPTS_SINK, Topics.ATTEMPTS, new StringSerializer(), new AvroSerializer<Attempt>(registry), TENANT_PROCESSOR);
         topology.addSink(Names.TENANT_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), TENANT_PROCESSOR);
 

@@ -39,18 +39,22 @@ public final class RoleAcls {
         /** Deploys functions, sets tenants and schedules, creates pools' job topics; can also invoke. */
         OPERATOR,
         /** Invokes functions and reads their results and logs; can cancel jobs. */
-        INVOKER;
+        INVOKER,
+        /** The HTTP gateway: an operator's rights (its admin keys manage functions) and the job states it answers from. */
+        GATEWAY;
 
         public static Role parse(String name) {
             try {
                 return valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("No role '" + name + "': worker, dispatcher, operator or invoker");
+                throw new IllegalArgumentException("No role '" + name + "': worker, dispatcher, operator, invoker or gateway");
             }
         }
     }
 
     public static final String WORKER_TRANSACTIONS_PREFIX = "wharf-worker-";
+    /** The consumer groups of gateways begin with it. */
+    public static final String GATEWAY_GROUP_PREFIX = "wharf-gateway-";
 
     private RoleAcls() {
     }
@@ -69,6 +73,7 @@ public final class RoleAcls {
                 for (String topic : List.of(Topics.RESULTS, Topics.ATTEMPTS, Topics.LOGS, Topics.DLQ)) {
                     grants.allow(TOPIC, topic, LITERAL, WRITE, DESCRIBE_CONFIGS);
                 }
+                grants.allow(TOPIC, Topics.STATUS, LITERAL, WRITE);
                 grants.allow(TOPIC, Topics.CONTROL, LITERAL, READ);
                 grants.allow(TOPIC, Topics.POOLS, LITERAL, READ);
                 grants.allow(TRANSACTIONAL_ID, WORKER_TRANSACTIONS_PREFIX, PREFIXED, WRITE);
@@ -78,7 +83,7 @@ public final class RoleAcls {
                     grants.allow(TOPIC, topic, LITERAL, READ, DESCRIBE_CONFIGS);
                 }
                 // Chains, retries and fan-out write events back; results and dead letters of refused or expired work.
-                for (String topic : List.of(Topics.EVENTS, Topics.RESULTS, Topics.DLQ)) {
+                for (String topic : List.of(Topics.EVENTS, Topics.RESULTS, Topics.DLQ, Topics.STATUS)) {
                     grants.allow(TOPIC, topic, LITERAL, WRITE);
                 }
                 grants.allow(TOPIC, Topics.DLQ, LITERAL, DESCRIBE_CONFIGS);
@@ -90,18 +95,34 @@ public final class RoleAcls {
                 grants.allow(GROUP, applicationId, PREFIXED, READ);
                 grants.allow(TRANSACTIONAL_ID, applicationId, PREFIXED, WRITE);
             }
-            case OPERATOR -> {
-                for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS, Topics.API_KEYS)) {
+            case OPERATOR -> operator(grants);
+            case GATEWAY -> {
+                // Its admin keys manage functions, schedules and tenants; API keys and pool policies stay the operators'.
+                for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS)) {
                     grants.allow(TOPIC, topic, LITERAL, READ, WRITE);
                 }
+                for (String topic : List.of(Topics.POOLS, Topics.API_KEYS, Topics.STATUS, Topics.DLQ)) {
+                    grants.allow(TOPIC, topic, LITERAL, READ);
+                }
+                grants.allow(TOPIC, Topics.EVENTS, LITERAL, DESCRIBE_CONFIGS); // the largest body it can take
                 grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);
-                grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE); // does a worker serve the pool deployed to?
-                grants.allow(TOPIC, Topics.DLQ, LITERAL, READ);
+                grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE);
+                grants.allow(GROUP, GATEWAY_GROUP_PREFIX, PREFIXED, READ); // callbacks, shared by its instances
                 invoker(grants);
             }
             case INVOKER -> invoker(grants);
         }
         return grants.bindings;
+    }
+
+    private static void operator(Grants grants) {
+        for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS, Topics.API_KEYS)) {
+            grants.allow(TOPIC, topic, LITERAL, READ, WRITE);
+        }
+        grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);
+        grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE); // does a worker serve the pool deployed to?
+        grants.allow(TOPIC, Topics.DLQ, LITERAL, READ);
+        invoker(grants);
     }
 
     private static void invoker(Grants grants) {

@@ -11,6 +11,7 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.LogLine;
 import io.wharf.records.PoolPolicy;
 import io.wharf.records.Schedule;
@@ -66,6 +67,8 @@ public final class TopicSchemas {
                     "wharf cancel, any client", "every worker"),
             new Entry(Topics.RESULTS, "job id (= event id)", JobResult.getClassSchema(), Use.CLIENTS_READ,
                     "workers and the dispatcher, in transactions", "users (read_committed), wharf invoke and results"),
+            new Entry(Topics.STATUS, "job id; compacted, kept 7 days", JobState.getClassSchema(), Use.CLIENTS_READ,
+                    "the dispatcher and workers, with the records that make each state so", "the gateway (/v1/jobs), users"),
             new Entry(Topics.LOGS, "job id", LogLine.getClassSchema(), Use.CLIENTS_READ,
                     "workers", "users, log shippers"),
             new Entry(Topics.DLQ, "job id", DeadLetter.getClassSchema(), Use.CLIENTS_READ,

@@ -37,6 +37,10 @@ public final class Topics {
     public static final String EVENTS = "wharf.events";
     public static final String ATTEMPTS = "wharf.attempts";
     public static final String RESULTS = "wharf.results";
+    /** Each job's latest state (compacted, keyed by job id; what the gateway's /v1/jobs answers from). */
+    public static final String STATUS = "wharf.status";
+    /** How long a finished job's state is kept: compaction keeps the last per job, deletion ends it after this. */
+    public static final long STATUS_RETENTION_MS = 7L * 24 * 60 * 60 * 1000;
     public static final String LOGS = "wharf.logs";
     public static final String DLQ = "wharf.dlq";
     /** Cancel requests; every worker reads all of it, so it keeps only a day. */
@@ -94,6 +98,9 @@ public final class Topics {
         // One partition: every worker reads all of it, and it holds one small record per pool.
         topics.add(topic(POOLS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         topics.add(topic(API_KEYS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(topic(STATUS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
+                TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE, TopicConfig.RETENTION_MS_CONFIG,
+                String.valueOf(STATUS_RETENTION_MS))));
         for (String name : List.of(TENANT_ADMISSION, EVENTS, ATTEMPTS, RESULTS, LOGS, DLQ)) {
             topics.add(topic(name, partitions, replication, Map.of()));
         }

@@ -32,11 +32,11 @@ class RoleAclsTest {
         for (RoleAcls.Role role : RoleAcls.Role.values()) {
             boolean writesFunctions = RoleAcls.of(role, "User:x", "gpu", "app").stream().anyMatch(b -> b.pattern().resourceType() == ResourceType.TOPIC
                     && b.pattern().name().equals(Topics.FUNCTIONS) && b.entry().operation() == AclOperation.WRITE);
-            assertThat(writesFunctions).as(role + " writes wharf.functions").isEqualTo(role == RoleAcls.Role.OPERATOR);
+            assertThat(writesFunctions).as(role + " writes wharf.functions").isEqualTo(role == RoleAcls.Role.OPERATOR || role == RoleAcls.Role.GATEWAY);
         }
         assertThat(RoleAcls.of(RoleAcls.Role.WORKER, "User:w", "gpu", "app")).filteredOn(b -> b.entry().operation() == AclOperation.READ
                 && b.pattern().name().startsWith(Topics.JOBS_PREFIX)).extracting(b -> b.pattern().name()).containsExactly("wharf.jobs.gpu");
         assertThatThrownBy(() -> RoleAcls.of(RoleAcls.Role.WORKER, "worker", "gpu", "app")).hasMessageContaining("Type:name");
-        assertThatThrownBy(() -> RoleAcls.Role.parse("admin")).hasMessageContaining("worker, dispatcher, operator or invoker");
+        assertThatThrownBy(() -> RoleAcls.Role.parse("admin")).hasMessageContaining("worker, dispatcher, operator, invoker or gateway");
     }
 }

@@ -19,11 +19,14 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
+import io.wharf.records.JobPhase;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Ordering;
 import io.wharf.records.Timings;
 import io.wharf.rules.Results;
+import io.wharf.rules.JobStates;
 import io.wharf.rules.Retries;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
@@ -72,6 +75,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final Duration dedupeWindow;
     private Dedupe dedupe;
     /** Where a job goes once its function's limits let it out. */
+    /** The job being admitted, and whether its function's limits let it out at once (else it is held: THROTTLED). */
+    private Job admitting;
+    private boolean admittedOut;
     private final Admission.Outlet outlet = new Admission.Outlet() {
         @Override
         public void dispatch(Job job, long now) {
@@ -202,6 +208,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 if (admission.delay(function, LimitState.Limits.of(spec), job, now, outlet)) {
                     timers.schedule(runAt, Timers.Kind.JOB, job.getJobId() + "/1", jobWriter.serialize(STATE_TOPIC, job));
                     wakeup.atOrBefore(runAt, now);
+                    status(JobStates.of(job, JobPhase.DELAYED, now, null), runAt);
                 }
             } else {
                 admit(spec, job, now);
@@ -246,7 +253,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 : Instant.ofEpochMilli(Math.max(createdAt, event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis());
         // The all-fields constructor: a builder would deep-copy defaults and the spec on every event.
         return new Job(jobId, 1, spec, payload, event.getContentType(), event.getKey(), event.getCreatedAt(), Instant.ofEpochMilli(now),
-                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId, true, event.getHttp());
+                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId, true, event.getHttp(), event.getCallback());
     }
 
     // ---- admission ------------------------------------------------------------------------------------
@@ -254,14 +261,27 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private void admit(FunctionSpec spec, Job job, long now) {
         // A held or retried job runs with the function as it is when it goes out.
         job.setFunction(spec);
+        admitting = job;
+        admittedOut = false;
         admission.admit(spec.getName(), LimitState.Limits.of(spec), job, now, outlet);
+        admitting = null;
         if (admission.holds(spec.getName())) {
             wakeup.soon(now);
+            if (!admittedOut) {
+                status(JobStates.of(job, JobPhase.THROTTLED, now, "Held back by function " + spec.getName() + "'s rate limit or concurrency cap"), null);
+            }
         }
+    }
+
+    /** Writes a state the taps cannot see (a job held back, delayed or waiting to be retried). */
+    private void status(JobState state, Long runAt) {
+        state.setRunAt(runAt);
+        context.forward(new Record<String, Object>(state.getJobId(), state, state.getUpdatedAt()), Names.STATUS_SINK);
     }
 
     /** Past its function's limits: to the tenant's stage if the tenant has limits, else to the pool's topic. */
     private void route(Job job, long now) {
+        admittedOut |= job == admitting;
         job.setEnqueuedAt(Instant.ofEpochMilli(now));
         FunctionSpec spec = job.getFunction();
         boolean tenantLimited = tenants.limited(job.getTenant());
@@ -318,6 +338,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(Results.history(job, outcome)).build();
             timers.schedule(now + delay, Timers.Kind.JOB, next.getJobId() + "/" + next.getAttempt(), jobWriter.serialize(STATE_TOPIC, next));
             wakeup.atOrBefore(now + delay, now);
+            status(JobStates.of(next, JobPhase.RETRYING, now, "Attempt " + outcome.getAttempt() + " ended " + outcome.getStatus()
+                    + (outcome.getError() == null ? "" : ": " + outcome.getError())), now + delay);
             log.debug("Job {} attempt {} {}: retrying in {} ms", job.getJobId(), outcome.getAttempt(), outcome.getStatus(), delay);
             return;
         }

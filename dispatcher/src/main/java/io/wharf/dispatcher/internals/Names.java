@@ -22,8 +22,15 @@ public final class Names {
     public static final String TENANT_PENDING_STORE = "tenant-pending";
     public static final String TENANT_TIMERS_STORE = "tenant-timers";
 
+    /** Where processors send jobs and results: a {@link StatusTap} before each of the sinks below. */
     public static final String JOBS_SINK = "jobs";
     public static final String RESULTS_SINK = "results";
+    public static final String JOBS_OUT = "jobs-out";
+    public static final String RESULTS_OUT = "results-out";
+    public static final String TENANT_JOBS_OUT = "tenant-jobs-out";
+    public static final String TENANT_RESULTS_OUT = "tenant-results-out";
+    /** Job states on wharf.status, from the taps and from the dispatcher's own holds, delays and retries. */
+    public static final String STATUS_SINK = "status";
     public static final String DLQ_SINK = "dlq";
     /** Events moved to their function's partition (another key or another partitioner than Java's). */
     public static final String REKEY_SINK = "rekey";

@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -19,10 +21,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
+import io.wharf.records.JobPhase;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.records.NetworkMode;
 import io.wharf.records.Timings;
+import io.wharf.rules.JobStates;
 import io.wharf.rules.Results;
 import io.wharf.records.PoolPolicy;
 import io.wharf.rules.PoolPolicies;
@@ -59,11 +64,18 @@ public final class JobExecution {
     private final Function<Job, LogShipper> logs;
     private final MeterRegistry meters;
     private final Clock clock;
-    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private final Set<String> runningNow = ConcurrentHashMap.newKeySet();
+    private final Function<JobState, Future<?>> running;
 
-    public JobExecution(Settings settings, ContainerRunner runner, Cancels cancels, Function<Job, LogShipper> logs, MeterRegistry meters,
-                        Clock clock) {
+    /**
+     * @param running tells {@code wharf.status} that a job runs, outside the worker's transactions (it is not part of
+     *                an outcome); the future completes when the broker has it, and the job's result waits for it, so
+     *                the running state never lands after the final one
+     */
+    public JobExecution(Settings settings, ContainerRunner runner, Cancels cancels, Function<Job, LogShipper> logs,
+                        Function<JobState, Future<?>> running, MeterRegistry meters, Clock clock) {
         this.settings = settings;
+        this.running = running;
         this.runner = runner;
         this.cancels = cancels;
         this.logs = logs;
@@ -77,7 +89,7 @@ public final class JobExecution {
 
     /** Job ids whose containers run right now. */
     public Set<String> running() {
-        return Set.copyOf(running);
+        return Set.copyOf(runningNow);
     }
 
     /**
@@ -85,12 +97,12 @@ public final class JobExecution {
      * container's create and start (or before a warm container got the job) finds nothing to kill on the first try.
      */
     public void cancel(String jobId) {
-        if (!running.contains(jobId)) {
+        if (!runningNow.contains(jobId)) {
             return;
         }
         log.info("Job {} cancelled while running: killing its container", jobId);
         Thread.ofVirtual().name("wharf-cancel-" + jobId).start(() -> {
-            while (running.contains(jobId)) {
+            while (runningNow.contains(jobId)) {
                 runner.kill(jobId);
                 try {
                     Thread.sleep(KILL_REPEAT);
@@ -138,7 +150,10 @@ public final class JobExecution {
         }
         LogShipper output = logs.apply(job);
         RunOutcome outcome;
-        running.add(job.getJobId());
+        runningNow.add(job.getJobId());
+        JobState state = JobStates.of(job, JobPhase.RUNNING, clock.millis(), null);
+        state.setWorkerId(settings.workerId());
+        Future<?> told = running.apply(state);
         MDC.put("job", job.getJobId());
         MDC.put("function", fn.getName());
         try {
@@ -148,8 +163,9 @@ public final class JobExecution {
             }
             outcome = runner.run(request, output);
         } finally {
-            running.remove(job.getJobId());
+            runningNow.remove(job.getJobId());
             MDC.clear();
+            awaitTold(job, told);
         }
         output.onEnd();
         JobStatus status = status(outcome);
@@ -179,6 +195,17 @@ public final class JobExecution {
                 .setImageDigest(outcome.imageId())
                 .build();
     }
+
+    private static void awaitTold(Job job, Future<?> told) throws InterruptedException {
+        try {
+            told.get(TELL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            // The running state is a courtesy: a lost one leaves the job QUEUED until its final state, never wrong after it.
+            log.debug("Job {}: its running state was not written: {}", job.getJobId(), e.toString());
+        }
+    }
+
+    private static final int TELL_TIMEOUT_SECONDS = 5;
 
     /** How a run ended, in the order that explains it best: the engine's error, the timeout, the memory limit, the exit code. */
     static JobStatus status(RunOutcome outcome) {

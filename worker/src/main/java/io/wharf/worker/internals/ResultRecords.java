@@ -17,8 +17,10 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.records.LogLine;
+import io.wharf.rules.JobStates;
 import io.wharf.rules.Results;
 import io.wharf.rules.Retries;
 import io.wharf.serde.AvroSerializer;
@@ -42,6 +44,7 @@ public final class ResultRecords {
     private final AvroSerializer<JobResult> results;
     private final AvroSerializer<Attempt> attempts;
     private final AvroSerializer<DeadLetter> deadLetters;
+    private final AvroSerializer<JobState> states;
     private volatile boolean registered;
     private volatile TopicLimits limits = TopicLimits.kafkaDefaults();
 
@@ -50,6 +53,7 @@ public final class ResultRecords {
         this.results = new AvroSerializer<>(registry);
         this.attempts = new AvroSerializer<>(registry);
         this.deadLetters = new AvroSerializer<>(registry);
+        this.states = new AvroSerializer<>(registry);
     }
 
     /**
@@ -62,6 +66,7 @@ public final class ResultRecords {
             registry.register(TopicSchemas.valueSubject(Topics.ATTEMPTS), Attempt.getClassSchema());
             registry.register(TopicSchemas.valueSubject(Topics.LOGS), LogLine.getClassSchema());
             registry.register(TopicSchemas.valueSubject(Topics.DLQ), DeadLetter.getClassSchema());
+            registry.register(TopicSchemas.valueSubject(Topics.STATUS), JobState.getClassSchema());
             registered = true;
         }
     }
@@ -106,8 +111,9 @@ public final class ResultRecords {
             value = results.serialize(Topics.RESULTS, failed);
         }
         ProducerRecord<String, byte[]> last = new ProducerRecord<>(Topics.RESULTS, job.getJobId(), value);
+        ProducerRecord<String, byte[]> state = status(JobStates.of(result, job, result.getCompletedAt().toEpochMilli()));
         if (!job.getReportAttempt()) {
-            return List.of(last);
+            return List.of(last, state);
         }
         // The dispatcher needs the body only for onSuccess chains and stderr only for onFailure ones.
         JobStatus status = result.getStatus();
@@ -119,7 +125,12 @@ public final class ResultRecords {
             attempt.setOutcome(tooLarge(job, result, Topics.ATTEMPTS));
             report = attempts.serialize(Topics.ATTEMPTS, attempt);
         }
-        return List.of(last, new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), report));
+        return List.of(last, state, new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), report));
+    }
+
+    /** A job's state as a record of wharf.status. */
+    public ProducerRecord<String, byte[]> status(JobState state) {
+        return new ProducerRecord<>(Topics.STATUS, state.getJobId(), states.serialize(Topics.STATUS, state));
     }
 
     /**

@@ -17,6 +17,7 @@ import io.wharf.records.DeadLetter;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RetryPolicy;
 import io.wharf.rules.Results;
@@ -56,6 +57,18 @@ class ResultRecordsTest {
         return new AvroDeserializer<>(registry, Attempt.class).deserialize(r.topic(), r.value());
     }
 
+    /** The records of a final outcome but its state, which must be there, final, and say the result's status. */
+    private List<ProducerRecord<String, byte[]>> finals(List<ProducerRecord<String, byte[]>> out) {
+        List<ProducerRecord<String, byte[]>> states = out.stream().filter(r -> r.topic().equals(Topics.STATUS)).toList();
+        assertThat(states).as("one state on " + Topics.STATUS).hasSize(1);
+        JobState state = new AvroDeserializer<>(registry, JobState.class).deserialize(Topics.STATUS, states.get(0).value());
+        JobResult written = result(out.stream().filter(r -> r.topic().equals(Topics.RESULTS)).findFirst().orElseThrow());
+        assertThat(state.getDone()).isTrue();
+        assertThat(state.getPhase().name()).isEqualTo(written.getStatus().name());
+        assertThat(state.getJobId()).isEqualTo(written.getJobId());
+        return out.stream().filter(r -> !r.topic().equals(Topics.STATUS)).toList();
+    }
+
     @Test
     void shouldReportARetryableFailureToTheDispatcherInsteadOfAResult() {
         Job job = job(RETRY_ON_75, 1, false);
@@ -78,16 +91,16 @@ class ResultRecordsTest {
     @Test
     void shouldWriteTheFinalResultOfAFailureThePolicyNeverRetries() {
         Job job = job(RETRY_ON_75, 1, false);
-        assertThat(records.of(job, outcome(job, JobStatus.FAILED, 1))).singleElement().satisfies(r -> {
+        assertThat(finals(records.of(job, outcome(job, JobStatus.FAILED, 1)))).singleElement().satisfies(r -> {
             assertThat(r.topic()).isEqualTo(Topics.RESULTS);
             assertThat(result(r).getStatus()).isEqualTo(JobStatus.FAILED);
             assertThat(result(r).getHistory()).as("a job that ran once has no history").isEmpty();
         });
         Job oom = job(RETRY_ON_75, 1, false);
-        assertThat(records.of(oom, outcome(oom, JobStatus.OOM_KILLED, 75))).singleElement()
+        assertThat(finals(records.of(oom, outcome(oom, JobStatus.OOM_KILLED, 75)))).singleElement()
                 .satisfies(r -> assertThat(r.topic()).isEqualTo(Topics.RESULTS));
         Job plain = job(null, 1, false);
-        assertThat(records.of(plain, outcome(plain, JobStatus.FAILED, 75))).singleElement()
+        assertThat(finals(records.of(plain, outcome(plain, JobStatus.FAILED, 75)))).singleElement()
                 .satisfies(r -> assertThat(r.topic()).isEqualTo(Topics.RESULTS));
     }
 
@@ -95,7 +108,7 @@ class ResultRecordsTest {
     void shouldWriteSuccessesCancelsAndExpiriesAsFinalResultsWhateverThePolicy() {
         for (JobStatus status : List.of(JobStatus.SUCCEEDED, JobStatus.CANCELLED, JobStatus.EXPIRED)) {
             Job job = job(RetryPolicy.newBuilder().setMaxAttempts(5).setRetryOnStatuses(List.of("FAILED", "TIMED_OUT")).build(), 1, false);
-            assertThat(records.of(job, outcome(job, status, 0))).as(status.name()).singleElement()
+            assertThat(finals(records.of(job, outcome(job, status, 0)))).as(status.name()).singleElement()
                     .satisfies(r -> assertThat(result(r).getStatus()).isEqualTo(status));
         }
     }
@@ -112,9 +125,9 @@ class ResultRecordsTest {
     void shouldAlsoReportAFinishedAttemptWhenTheDispatcherAskedWithoutBodyOrStderrItDoesNotNeed() {
         Job job = job(null, 1, true);
         List<ProducerRecord<String, byte[]>> out = records.of(job, outcome(job, JobStatus.SUCCEEDED, 0));
-        assertThat(out).extracting(ProducerRecord::topic).containsExactly(Topics.RESULTS, Topics.ATTEMPTS);
+        assertThat(out).extracting(ProducerRecord::topic).containsExactly(Topics.RESULTS, Topics.STATUS, Topics.ATTEMPTS);
         assertThat(result(out.get(0)).getBody().remaining()).as("the user's result keeps its body").isEqualTo(3);
-        Attempt report = attempt(out.get(1));
+        Attempt report = attempt(out.get(2));
         assertThat(report.getFinished()).isTrue();
         assertThat(report.getOutcome().getBody().remaining()).as("no onSuccess chain: no body").isZero();
         assertThat(report.getOutcome().getStderrTail()).isNull();
@@ -139,7 +152,7 @@ class ResultRecordsTest {
         Job job = job(RETRY_ON_75, 1, false);
         job.setPayload(ByteBuffer.wrap(new byte[40 * 1024]));
         List<ProducerRecord<String, byte[]>> out = records.of(job, outcome(job, JobStatus.FAILED, 75));
-        assertThat(out).singleElement().satisfies(r -> {
+        assertThat(finals(out)).singleElement().satisfies(r -> {
             assertThat(r.topic()).isEqualTo(Topics.RESULTS);
             assertThat(result(r).getStatus()).isEqualTo(JobStatus.FAILED);
             assertThat(result(r).getError()).contains("wharf.attempts").contains("max.message.bytes of " + (16 * 1024 + TopicLimits.ENVELOPE));

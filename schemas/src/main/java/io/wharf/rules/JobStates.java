@@ -1,0 +1,66 @@
+package io.wharf.rules;
+
+import io.wharf.records.Job;
+import io.wharf.records.JobPhase;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
+import io.wharf.records.JobStatus;
+
+/**
+ * The records of {@code wharf.status}: what the dispatcher and the worker write as a job moves, and how a reader
+ * folds them, so that one rule holds wherever they are written or read.
+ */
+public final class JobStates {
+    private JobStates() {
+    }
+
+    /** The job, now in {@code phase} (not final), with {@code reason} if any. */
+    public static JobState of(Job job, JobPhase phase, long now, String reason) {
+        return new JobState(job.getJobId(), job.getFunction().getName(), job.getTenant(), phase, false, job.getAttempt(),
+                job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback());
+    }
+
+    /** The final state a result says; {@code job}, when the writer has it, adds the tenant and the callback. */
+    public static JobState of(JobResult result, Job job, long now) {
+        Long created = result.getTimings() == null ? null : result.getTimings().getEventCreatedAt();
+        return new JobState(result.getJobId(), result.getFunction(), job == null ? null : job.getTenant(), phase(result.getStatus()), true,
+                result.getAttempt(), created != null ? created : job == null ? null : job.getEventCreatedAt().toEpochMilli(), now, null,
+                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? null : job.getCallback());
+    }
+
+    public static JobPhase phase(JobStatus status) {
+        return JobPhase.valueOf(status.name()); // THROTTLED is both: a final THROTTLED result is a job refused past its backlog
+    }
+
+    public static boolean isFinal(JobState state) {
+        return state.getDone();
+    }
+
+    /**
+     * What a reader holds after {@code next} arrives over {@code current}: states written by different processes may
+     * land out of order (a worker's running notice after its own final state), so a final state is never replaced by a
+     * later attempt's or an earlier step's, and fields the newer writer did not know are kept.
+     */
+    public static JobState fold(JobState current, JobState next) {
+        if (current == null) {
+            return next;
+        }
+        if (isFinal(current) && !isFinal(next)) {
+            return current;
+        }
+        if (!isFinal(next) && next.getAttempt() < current.getAttempt()) {
+            return current;
+        }
+        JobState merged = JobState.newBuilder(next).build();
+        if (merged.getTenant() == null) {
+            merged.setTenant(current.getTenant());
+        }
+        if (merged.getCallback() == null) {
+            merged.setCallback(current.getCallback());
+        }
+        if (merged.getEventCreatedAt() == null) {
+            merged.setEventCreatedAt(current.getEventCreatedAt());
+        }
+        return merged;
+    }
+}
