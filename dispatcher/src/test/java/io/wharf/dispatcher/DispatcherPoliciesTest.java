@@ -29,6 +29,7 @@ import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
 import io.wharf.records.RetryPolicy;
@@ -54,6 +55,7 @@ class DispatcherPoliciesTest {
     private TestOutputTopic<String, JobResult> results;
     private TestOutputTopic<String, DeadLetter> dlq;
     private TestOutputTopic<String, Event> emitted;
+    private TestOutputTopic<String, JobState> states;
 
     @BeforeEach
     void setUp() {
@@ -78,6 +80,7 @@ class DispatcherPoliciesTest {
         results = driver.createOutputTopic(Topics.RESULTS, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
         dlq = driver.createOutputTopic(Topics.DLQ, new StringDeserializer(), new AvroDeserializer<>(registry, DeadLetter.class));
         emitted = driver.createOutputTopic(Topics.EVENTS, new StringDeserializer(), new AvroDeserializer<>(registry, Event.class));
+        states = driver.createOutputTopic(Topics.STATUS, new StringDeserializer(), new AvroDeserializer<>(registry, JobState.class));
     }
 
     @AfterEach
@@ -267,6 +270,40 @@ class DispatcherPoliciesTest {
             advance(1000);
         }
         assertThat(jobIds()).containsExactly("high", "normal", "low-1", "low-2");
+    }
+
+    /** The phases written for each job, in order, from wharf.status. */
+    private Map<String, List<String>> phases() {
+        Map<String, List<String>> out = new java.util.TreeMap<>();
+        for (JobState state : states.readValuesToList()) {
+            out.computeIfAbsent(state.getJobId(), id -> new java.util.ArrayList<>())
+                    .add(state.getPhase() + "#" + state.getAttempt() + (state.getDone() ? " done" : ""));
+        }
+        return out;
+    }
+
+    @Test
+    void everyStepOfAJobIsWrittenToTheStatusTopic() {
+        functions.pipeInput("limited", function("limited").setRateLimit(new RateLimit(1.0, 1)).setMaxPending(1).build());
+        functions.pipeInput("retried", function("retried")
+                .setRetry(RetryPolicy.newBuilder().setMaxAttempts(2).setInitialBackoffMillis(1000).setJitter(0).build()).build());
+        send(event("a", "limited"));
+        send(event("b", "limited"));
+        send(event("c", "limited"));
+        send(event("later", "retried").setRunAt(Instant.ofEpochMilli(T0 + 60_000)));
+        send(event("r", "retried").setCallback("http://127.0.0.1:9/cb"));
+        Job r = jobs.readValuesToList().stream().filter(j -> j.getJobId().equals("r")).findFirst().orElseThrow();
+        report(r, JobStatus.FAILED, 1, false);
+        seconds(2);
+        Job retried = jobs.readValuesToList().stream().filter(j -> j.getJobId().equals("r")).findFirst().orElseThrow();
+        report(retried, JobStatus.FAILED, 1, false);
+        // Final results a worker writes reach wharf.status from the worker; the dispatcher writes those it decides.
+        assertThat(phases()).containsEntry("a", List.of("QUEUED#1"))
+                .containsEntry("b", List.of("THROTTLED#1", "QUEUED#1"))
+                .containsEntry("c", List.of("THROTTLED#1 done"))
+                .containsEntry("later", List.of("DELAYED#1"))
+                .containsEntry("r", List.of("QUEUED#1", "RETRYING#2", "QUEUED#2", "FAILED#2 done"));
+        assertThat(retried.getCallback()).as("the event's callback travels with the job").isEqualTo("http://127.0.0.1:9/cb");
     }
 
     @Test

@@ -75,7 +75,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final Duration dedupeWindow;
     private Dedupe dedupe;
     /** Where a job goes once its function's limits let it out. */
-    /** The job being admitted, and whether its function's limits let it out at once (else it is held: THROTTLED). */
+    /** The job being admitted, and whether its function's limits let it out or refused it at once (else it is held: THROTTLED). */
     private Job admitting;
     private boolean admittedOut;
     private final Admission.Outlet outlet = new Admission.Outlet() {
@@ -86,6 +86,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
         @Override
         public void result(Job job, JobResult result, long now) {
+            admittedOut |= job == admitting; // refused: decided, not held
             finish(result, now);
         }
 
