@@ -42,6 +42,8 @@ public final class TopicView<T> implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final Deserializer<T> values;
     private final BiConsumer<String, T> onChange;
+    private final java.util.function.BinaryOperator<T> fold;
+    private final Bound<T> bound;
     private final Thread thread;
     private final Queue<CompletableFuture<Void>> refreshes = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
@@ -51,8 +53,26 @@ public final class TopicView<T> implements AutoCloseable {
      * view's own thread, after the view holds it.
      */
     TopicView(Properties consumerSettings, String topic, Deserializer<T> values, BiConsumer<String, T> onChange) {
+        this(consumerSettings, topic, values, (current, next) -> next, null, onChange);
+    }
+
+    /**
+     * Bounds a view: past {@code maxEntries} keys (and a tenth more, so that trimming is rare), the oldest by
+     * {@code age} are dropped, until the topic says more of them.
+     */
+    public record Bound<T>(int maxEntries, java.util.function.ToLongFunction<T> age) {
+    }
+
+    /**
+     * @param fold  what the view holds for a key when {@code next} arrives over {@code current} (null for none yet)
+     * @param bound at most how many keys it holds, or null for all
+     */
+    TopicView(Properties consumerSettings, String topic, Deserializer<T> values, java.util.function.BinaryOperator<T> fold, Bound<T> bound,
+              BiConsumer<String, T> onChange) {
         this.topic = topic;
         this.values = values;
+        this.fold = fold;
+        this.bound = bound;
         this.onChange = onChange;
         this.consumer = new KafkaConsumer<>(consumerSettings, new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = Thread.ofPlatform().daemon().name("wharf-view-" + topic).start(this::run);
@@ -163,9 +183,25 @@ public final class TopicView<T> implements AutoCloseable {
         if (value == null) {
             current.remove(record.key());
         } else {
+            value = fold.apply(current.get(record.key()), value);
             current.put(record.key(), value);
+            if (bound != null && current.size() > bound.maxEntries() + bound.maxEntries() / 10) {
+                trim();
+            }
         }
         onChange.accept(record.key(), value);
+    }
+
+    private void trim() {
+        List<Map.Entry<String, T>> oldest = current.entrySet().stream()
+                .sorted(java.util.Comparator.comparingLong(e -> bound.age().applyAsLong(e.getValue())))
+                .limit(current.size() - bound.maxEntries()).toList();
+        oldest.forEach(e -> current.remove(e.getKey(), e.getValue()));
+    }
+
+    /** How many keys the view holds. */
+    public int size() {
+        return current.size();
     }
 
     @Override

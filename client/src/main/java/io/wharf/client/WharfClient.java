@@ -36,10 +36,13 @@ import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
+import io.wharf.records.LogLine;
 import io.wharf.records.PoolPolicy;
 import io.wharf.records.ApiKey;
 import io.wharf.rules.ApiKeys;
 import io.wharf.rules.FunctionRules;
+import io.wharf.rules.JobStates;
 import io.wharf.rules.PoolPolicies;
 import io.wharf.records.Schedule;
 import io.wharf.rules.Schedules;
@@ -162,10 +165,7 @@ public final class WharfClient implements AutoCloseable {
     }
 
     private <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type) {
-        Properties c = client(KafkaClientSettings.Kind.CONSUMER);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
+        Properties c = committedReader();
         Map<String, T> current = new java.util.TreeMap<>();
         AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
@@ -201,11 +201,34 @@ public final class WharfClient implements AutoCloseable {
      */
     public <T extends org.apache.avro.specific.SpecificRecord> TopicView<T> view(String topic, Class<T> type,
                                                                                java.util.function.BiConsumer<String, T> onChange) {
-        Properties c = client(KafkaClientSettings.Kind.CONSUMER);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
+        Properties c = committedReader();
         return new TopicView<>(c, topic, new AvroDeserializer<>(registry, type), onChange);
+    }
+
+    /** As {@link #view(String, Class, java.util.function.BiConsumer)}, folding each key's records and bounded. */
+    public <T extends org.apache.avro.specific.SpecificRecord> TopicView<T> view(String topic, Class<T> type, java.util.function.BinaryOperator<T> fold,
+                                                                               TopicView.Bound<T> bound, java.util.function.BiConsumer<String, T> onChange) {
+        Properties c = committedReader();
+        return new TopicView<>(c, topic, new AvroDeserializer<>(registry, type), fold, bound, onChange);
+    }
+
+    /** The final result of a job that ended about {@code endedAt} (its state's time), read from its partition of wharf.results. */
+    public java.util.Optional<JobResult> result(String jobId, Instant endedAt) {
+        return jobRecords().last(Topics.RESULTS, jobId, endedAt, new AvroDeserializer<>(registry, JobResult.class));
+    }
+
+    /**
+     * Calls {@code sink} with each log line of a job that began about {@code from}: those written so far, or, with
+     * {@code follow}, on until {@code ended} says the job ended.
+     */
+    public void logs(String jobId, Instant from, boolean follow, java.util.function.BooleanSupplier ended, Consumer<LogLine> sink) {
+        jobRecords().read(Topics.LOGS, jobId, from, new AvroDeserializer<>(registry, LogLine.class), follow, ended, sink);
+    }
+
+    private JobRecords jobRecords() {
+        return new JobRecords(() -> {
+            return committedReader();
+        });
     }
 
     /** A pool's policy: the one an operator set, else the defaults. */
@@ -309,6 +332,16 @@ public final class WharfClient implements AutoCloseable {
         send(Topics.EVENTS, event.getFunction(), new AvroSerializer<Event>(registry).serialize(Topics.EVENTS, event));
     }
 
+    /**
+     * Sends the event after writing its job's first state (QUEUED) to wharf.status, so that the job can be looked up
+     * (and its callback found) from the moment this returns.
+     */
+    public void submit(Event event) {
+        send(Topics.STATUS, event.getId(), new AvroSerializer<JobState>(registry).serialize(Topics.STATUS,
+                JobStates.of(event, System.currentTimeMillis())));
+        send(event);
+    }
+
     /** Sends the event and waits for its job's final result. */
     public JobResult invoke(Event event, Duration timeout) throws TimeoutException {
         CompletableFuture<JobResult> result = invokeAsync(event);
@@ -363,11 +396,28 @@ public final class WharfClient implements AutoCloseable {
     }
 
     private KafkaConsumer<String, JobResult> resultsConsumer() {
+        Properties c = committedReader();
+        return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
+    }
+
+    /**
+     * A consumer of committed records in consumer group {@code group} (offsets committed by the caller), for a
+     * service that shares one topic's records among its instances.
+     */
+    public <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> groupConsumer(String group, Class<T> type) {
+        Properties c = committedReader();
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, type));
+    }
+
+    /** A consumer's settings for reading committed records without a group. */
+    private Properties committedReader() {
         Properties c = client(KafkaClientSettings.Kind.CONSUMER);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_RECORD_BYTES);
-        return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, JobResult.class));
+        return c;
     }
 
     private Properties client(KafkaClientSettings.Kind kind) {

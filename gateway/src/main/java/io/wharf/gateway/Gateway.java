@@ -21,8 +21,11 @@ import io.wharf.gateway.http.ApiError;
 import io.wharf.gateway.http.CallbackRequests;
 import io.wharf.gateway.http.Callers;
 import io.wharf.gateway.http.Invocations;
+import io.wharf.gateway.http.JobRoutes;
 import io.wharf.records.ApiKey;
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobState;
+import io.wharf.rules.JobStates;
 import io.wharf.roles.Role;
 import io.wharf.topics.Topics;
 
@@ -43,6 +46,8 @@ public final class Gateway implements Role {
     private WharfClient client;
     private TopicView<FunctionSpec> functions;
     private TopicView<ApiKey> keys;
+    private TopicView<JobState> states;
+    private Callbacks callbacks;
     private Javalin app;
 
     /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
@@ -60,14 +65,18 @@ public final class Gateway implements Role {
             client = new WharfClient(config.endpoints(), config.clientSettings());
             functions = client.view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { });
             keys = client.view(Topics.API_KEYS, ApiKey.class, (id, key) -> { });
+            states = client.view(Topics.STATUS, JobState.class, JobStates::fold,
+                    new TopicView.Bound<>(config.getInt(GatewayConfig.STATUS_MAX_JOBS_CONFIG), JobState::getUpdatedAt), (id, state) -> { });
             Duration startup = Duration.ofMillis(config.getLong(GatewayConfig.STARTUP_TIMEOUT_MS_CONFIG));
-            if (!functions.awaitCaughtUp(startup) || !keys.awaitCaughtUp(startup)) {
-                throw new IllegalStateException("The gateway could not read " + Topics.FUNCTIONS + " and " + Topics.API_KEYS + " from "
+            if (!functions.awaitCaughtUp(startup) || !keys.awaitCaughtUp(startup) || !states.awaitCaughtUp(startup)) {
+                throw new IllegalStateException("The gateway could not read " + Topics.FUNCTIONS + ", " + Topics.API_KEYS + " and " + Topics.STATUS + " from "
                         + config.endpoints().bootstrap() + " within " + startup.toSeconds() + " s (" + GatewayConfig.STARTUP_TIMEOUT_MS_CONFIG + ")");
             }
             int maxBody = Math.min(config.getInt(GatewayConfig.MAX_BODY_BYTES_CONFIG), eventsRecordLimit() - EVENT_ROOM);
-            Invocations invocations = new Invocations(client, this::function, maxBody, config.syncAllowance(),
-                    new CallbackRequests(config.callbacksAllowed()));
+            CallbackRequests callbackRequests = new CallbackRequests(config.callbacksAllowed());
+            Invocations invocations = new Invocations(client, this::function, maxBody, config.syncAllowance(), callbackRequests);
+            JobRoutes jobs = new JobRoutes(client, states, this::function);
+            callbacks = new Callbacks(client, states, callbackRequests, Duration.ofMillis(config.getLong(GatewayConfig.CALLBACK_RETRY_MS_CONFIG)));
             Callers callers = new Callers(id -> keys.get(id).orElse(null));
             app = Javalin.create(javalin -> {
                 javalin.startup.showJavalinBanner = false;
@@ -85,11 +94,16 @@ public final class Gateway implements Role {
                     }
                 });
                 javalin.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
-                javalin.routes.get("/readyz", ctx -> ctx.status(functions.isCaughtUp() && keys.isCaughtUp() ? 200 : 503)
-                        .json(Map.of("status", functions.isCaughtUp() && keys.isCaughtUp() ? "ready" : "reading functions and keys")));
+                javalin.routes.get("/readyz", ctx -> ctx.status(ready() ? 200 : 503)
+                        .json(Map.of("status", ready() ? "ready" : "reading functions, keys and job states")));
                 javalin.routes.before("/function/*", callers::authenticate);
                 javalin.routes.before("/async-function/*", callers::authenticate);
                 javalin.routes.before("/v1/*", callers::authenticate);
+                javalin.routes.get("/v1/jobs", jobs::list);
+                javalin.routes.get("/v1/jobs/{id}", jobs::get);
+                javalin.routes.delete("/v1/jobs/{id}", jobs::cancel);
+                javalin.routes.get("/v1/jobs/{id}/result", jobs::result);
+                javalin.routes.get("/v1/jobs/{id}/logs", jobs::logs);
                 for (HandlerType type : Invocations.METHODS) {
                     for (String path : List.of("/function/{name}", "/function/{name}/<path>")) {
                         javalin.routes.addHttpHandler(type, path, invocations::sync);
@@ -110,6 +124,10 @@ public final class Gateway implements Role {
             release();
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
+    }
+
+    private boolean ready() {
+        return state == State.RUNNING && functions.isCaughtUp() && keys.isCaughtUp() && states.isCaughtUp();
     }
 
     /** The function, read again to the topic's end when not known yet: one deployed a moment ago is found. */
@@ -168,7 +186,7 @@ public final class Gateway implements Role {
         if (app != null) {
             app.stop();
         }
-        for (AutoCloseable part : new AutoCloseable[] {keys, functions, client}) {
+        for (AutoCloseable part : new AutoCloseable[] {callbacks, states, keys, functions, client}) {
             if (part != null) {
                 try {
                     part.close();

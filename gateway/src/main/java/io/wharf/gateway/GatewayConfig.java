@@ -32,6 +32,7 @@ public final class GatewayConfig extends AbstractConfig {
     public static final String CALLBACKS_ALLOW_CONFIG = "wharf.gateway.callbacks.allow";
     public static final String CALLBACK_RETRY_MS_CONFIG = "wharf.gateway.callback.retry.ms";
     public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.gateway.startup.timeout.ms";
+    public static final String STATUS_MAX_JOBS_CONFIG = "wharf.gateway.status.max.jobs";
 
     private static final String PREFIX = "wharf.gateway.";
 
@@ -52,6 +53,9 @@ public final class GatewayConfig extends AbstractConfig {
                             + "fc00::/7, link-local) and loopback. Leave private out where the gateway can reach internal services.")
             .define(CALLBACK_RETRY_MS_CONFIG, Type.LONG, 600_000L, Range.between(0, 86_400_000), Importance.LOW,
                     "How long a failing callback is retried (exponential backoff from 1 s, up to 60 s between tries).")
+            .define(STATUS_MAX_JOBS_CONFIG, Type.INT, 1_000_000, Range.between(1000, 100_000_000), Importance.MEDIUM,
+                    "Job states each instance holds in memory (about 300 bytes each) to answer /v1/jobs; past it the least recently "
+                            + "updated are forgotten (404) though wharf.status keeps them 7 days.")
             .define(STARTUP_TIMEOUT_MS_CONFIG, Type.LONG, 120_000L, Range.between(0, 3_600_000), Importance.LOW,
                     "How long start-up waits to have read the functions and API keys before it fails.");
 

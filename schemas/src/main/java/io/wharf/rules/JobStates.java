@@ -20,6 +20,13 @@ public final class JobStates {
                 job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback());
     }
 
+    /** The state of an event's job before the dispatcher has it: QUEUED, written by whoever sent the event. */
+    public static JobState of(io.wharf.records.Event event, long now) {
+        return new JobState(event.getId(), event.getFunction(), event.getTenant(), JobPhase.QUEUED, false, 1,
+                event.getCreatedAt().toEpochMilli(), now, event.getRunAt() == null ? null : event.getRunAt().toEpochMilli(), null, null, null,
+                event.getCallback());
+    }
+
     /** The final state a result says; {@code job}, when the writer has it, adds the tenant and the callback. */
     public static JobState of(JobResult result, Job job, long now) {
         Long created = result.getTimings() == null ? null : result.getTimings().getEventCreatedAt();

@@ -104,6 +104,7 @@ public final class RoleAcls {
                 for (String topic : List.of(Topics.POOLS, Topics.API_KEYS, Topics.STATUS, Topics.DLQ)) {
                     grants.allow(TOPIC, topic, LITERAL, READ);
                 }
+                grants.allow(TOPIC, Topics.STATUS, LITERAL, WRITE); // an async call's job is QUEUED before its 202
                 grants.allow(TOPIC, Topics.EVENTS, LITERAL, DESCRIBE_CONFIGS); // the largest body it can take
                 grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);
                 grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE);

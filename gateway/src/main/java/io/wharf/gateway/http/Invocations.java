@@ -92,7 +92,7 @@ public final class Invocations {
     /** Sends the event and answers 202 with where its status will be. */
     void accepted(Context ctx, Event event) {
         try {
-            client.send(event);
+            client.submit(event);
         } catch (IllegalStateException e) {
             throw ApiError.of(503, "unavailable", e.getMessage());
         }

@@ -79,7 +79,7 @@ public final class ResultResponses {
         return Math.max(1, (long) Math.ceil(1 / function.getRateLimit().getPerSecond()));
     }
 
-    static byte[] bytes(ByteBuffer buffer) {
+    public static byte[] bytes(ByteBuffer buffer) {
         if (buffer == null) {
             return new byte[0];
         }

@@ -1,0 +1,168 @@
+package io.wharf.gateway;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.wharf.client.TopicView;
+import io.wharf.client.WharfClient;
+import io.wharf.gateway.http.ApiError;
+import io.wharf.gateway.http.CallbackRequests;
+import io.wharf.gateway.http.ResultResponses;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
+import io.wharf.records.JobStatus;
+import io.wharf.topics.RoleAcls;
+import io.wharf.topics.Topics;
+
+/**
+ * POSTs each final result whose job has a callback URL (an async call's {@code X-Callback-Url}) to it: the output
+ * as the body (a failure's JSON for other statuses), with {@code X-Call-Id} and {@code X-Wharf-Status}. The gateway's
+ * instances share one consumer group on {@code wharf.results}, so each result is delivered by one of them. A batch's
+ * offsets are committed once each of its callbacks got its first try; a failing one is retried with backoff (1 s
+ * doubling to 60 s) for a bounded time by the instance that tried it, so an instance that dies meanwhile ends those
+ * retries (docs/gateway.md).
+ */
+final class Callbacks implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Callbacks.class);
+    static final String GROUP = RoleAcls.GATEWAY_GROUP_PREFIX + "callbacks";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration FIRST_TRY = Duration.ofSeconds(15);
+
+    private final TopicView<JobState> states;
+    private final CallbackRequests allowed;
+    private final Duration retryFor;
+    private final KafkaConsumer<String, JobResult> consumer;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    Callbacks(WharfClient client, TopicView<JobState> states, CallbackRequests allowed, Duration retryFor) {
+        this.states = states;
+        this.allowed = allowed;
+        this.retryFor = retryFor;
+        this.consumer = client.groupConsumer(GROUP, JobResult.class);
+        this.thread = Thread.ofPlatform().daemon().name("wharf-gateway-callbacks").start(this::run);
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(Topics.RESULTS));
+            while (!closed) {
+                ConsumerRecords<String, JobResult> batch = consumer.poll(Duration.ofMillis(500));
+                if (batch.isEmpty()) {
+                    continue;
+                }
+                List<CompletableFuture<Void>> firstTries = new ArrayList<>();
+                boolean refreshed = false;
+                for (ConsumerRecord<String, JobResult> record : batch) {
+                    if (record.value() == null) {
+                        continue;
+                    }
+                    if (states.get(record.key()).isEmpty() && !refreshed) {
+                        refreshed = states.refresh(Duration.ofSeconds(5)); // a state this view has not read yet
+                    }
+                    String url = states.get(record.key()).map(JobState::getCallback).orElse(null);
+                    if (url != null) {
+                        firstTries.add(deliver(url, record.value()));
+                    }
+                }
+                CompletableFuture.allOf(firstTries.toArray(CompletableFuture[]::new)).get(FIRST_TRY.toSeconds() + 5, TimeUnit.SECONDS);
+                consumer.commitSync();
+            }
+        } catch (WakeupException e) {
+            // closed
+        } catch (Exception e) {
+            if (!closed) {
+                log.error("Callbacks stopped: {}", e.toString());
+            }
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Tries once now; the future completes after that try, further tries go on in the background. */
+    private CompletableFuture<Void> deliver(String url, JobResult result) {
+        CompletableFuture<Void> firstTry = new CompletableFuture<>();
+        Thread.ofVirtual().name("wharf-callback-" + result.getJobId()).start(() -> {
+            long deadline = System.nanoTime() + retryFor.toNanos();
+            Duration backoff = Duration.ofSeconds(1);
+            for (int attempt = 1; ; attempt++) {
+                String failure = post(url, result);
+                firstTry.complete(null);
+                if (failure == null) {
+                    return;
+                }
+                if (System.nanoTime() + backoff.toNanos() > deadline || failure.startsWith("refused")) {
+                    log.warn("Callback of job {} to {} given up after {} tries: {}", result.getJobId(), url, attempt, failure);
+                    return;
+                }
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(60)) > 0 ? Duration.ofSeconds(60) : backoff.multipliedBy(2);
+            }
+        });
+        return firstTry;
+    }
+
+    /** One POST; null if the receiver took it (2xx), else why not. */
+    private String post(String url, JobResult result) {
+        URI target;
+        try {
+            target = allowed.check(url); // again: a name may resolve elsewhere now
+        } catch (ApiError e) {
+            return "refused: " + e.getMessage();
+        }
+        try {
+            byte[] body;
+            String type;
+            if (result.getStatus() == JobStatus.SUCCEEDED) {
+                body = ResultResponses.bytes(result.getBody());
+                type = "application/octet-stream";
+            } else {
+                body = JSON.writeValueAsBytes(ResultResponses.failureBody(result));
+                type = "application/json";
+            }
+            HttpRequest request = HttpRequest.newBuilder(target).timeout(FIRST_TRY).header("Content-Type", type)
+                    .header(ResultResponses.CALL_ID, result.getJobId()).header("X-Wharf-Status", result.getStatus().name())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+            HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() / 100 == 2 ? null : "HTTP " + response.statusCode();
+        } catch (java.io.IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        consumer.wakeup();
+        try {
+            thread.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        http.close();
+    }
+}

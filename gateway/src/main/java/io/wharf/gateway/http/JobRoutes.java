@@ -1,0 +1,196 @@
+package io.wharf.gateway.http;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.javalin.http.Context;
+import io.wharf.client.TopicView;
+import io.wharf.client.WharfClient;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobPhase;
+import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
+import io.wharf.records.LogLine;
+import io.wharf.rules.JobStates;
+
+/**
+ * {@code /v1/jobs}: a job's state, result, logs and cancel, and recent jobs, answered from this instance's view of
+ * {@code wharf.status} (so from any instance), for the caller's tenant only (another tenant's job is not found).
+ */
+public final class JobRoutes {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_LIST = 1000;
+
+    private final WharfClient client;
+    private final TopicView<JobState> states;
+    private final Function<String, FunctionSpec> functions;
+
+    public JobRoutes(WharfClient client, TopicView<JobState> states, Function<String, FunctionSpec> functions) {
+        this.client = client;
+        this.states = states;
+        this.functions = functions;
+    }
+
+    /** {@code GET /v1/jobs/{id}}. */
+    public void get(Context ctx) {
+        ctx.json(describe(visible(Callers.of(ctx), ctx.pathParam("id"))));
+    }
+
+    /** {@code GET /v1/jobs/{id}/result}: the output as the synchronous call would have answered, once the job ended. */
+    public void result(Context ctx) {
+        JobState state = visible(Callers.of(ctx), ctx.pathParam("id"));
+        if (!JobStates.isFinal(state)) {
+            ctx.header(ResultResponses.CALL_ID, state.getJobId()).header("Retry-After", "1").status(202).json(describe(state));
+            return;
+        }
+        JobResult result = client.result(state.getJobId(), began(state)).orElseThrow(() -> ApiError.of(410, "gone",
+                "Job " + state.getJobId() + " ended " + state.getPhase() + ", but its result is no longer on wharf.results (past the topic's retention)"));
+        ResultResponses.write(ctx, result, functions.apply(state.getFunction()));
+    }
+
+    /**
+     * {@code GET /v1/jobs/{id}/logs[?follow=true]}: the job's lines as server-sent events ({@code event: line}, data
+     * {@code {"stream", "attempt", "line"}}), then {@code event: end} with its state; following, until the job ends.
+     */
+    public void logs(Context ctx) throws IOException {
+        JobState state = visible(Callers.of(ctx), ctx.pathParam("id"));
+        boolean follow = Boolean.parseBoolean(ctx.queryParam("follow"));
+        ctx.status(200).contentType("text/event-stream").header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no");
+        OutputStream out = ctx.res().getOutputStream();
+        ctx.res().flushBuffer();
+        try {
+            client.logs(state.getJobId(), began(state), follow, () -> JobStates.isFinal(current(state.getJobId())), line -> event(out, "line", line(line)));
+            event(out, "end", describe(current(state.getJobId())));
+        } catch (java.io.UncheckedIOException e) {
+            // the caller went away
+        }
+    }
+
+    /** {@code DELETE /v1/jobs/{id}}: asks the workers to cancel it; 409 if it already ended. */
+    public void cancel(Context ctx) {
+        Caller caller = Callers.of(ctx);
+        JobState state = visible(caller, ctx.pathParam("id"));
+        if (JobStates.isFinal(state)) {
+            throw ApiError.of(409, "already_ended", "Job " + state.getJobId() + " already ended " + state.getPhase());
+        }
+        client.cancel(state.getJobId(), "Cancelled through the gateway with key " + caller.keyId());
+        ctx.status(202).json(Map.of("jobId", state.getJobId(), "message", "Cancel requested: a queued job is skipped, a running one killed"));
+    }
+
+    /** {@code GET /v1/jobs?function=F&status=S&limit=N}: the caller's most recently updated jobs first. */
+    public void list(Context ctx) {
+        Caller caller = Callers.of(ctx);
+        String function = ctx.queryParam("function");
+        JobPhase phase = phase(ctx.queryParam("status"));
+        int limit = limit(ctx.queryParam("limit"));
+        List<Map<String, Object>> jobs = states.snapshot().values().stream()
+                .filter(s -> function == null || s.getFunction().equals(function))
+                .filter(s -> phase == null || s.getPhase() == phase)
+                .filter(s -> caller.sees(tenant(s)))
+                .sorted(Comparator.comparingLong(JobState::getUpdatedAt).reversed())
+                .limit(limit).map(this::describe).toList();
+        ctx.json(Map.of("jobs", jobs));
+    }
+
+    /**
+     * The job's state, if the caller may see it; one this view has not read yet is looked for again to the topic's end.
+     *
+     * @throws ApiError 404 for an unknown job and another tenant's
+     */
+    public JobState visible(Caller caller, String id) {
+        JobState state = states.get(id).or(() -> states.refresh(Duration.ofSeconds(5)) ? states.get(id) : java.util.Optional.empty()).orElse(null);
+        if (state == null || !caller.sees(tenant(state))) {
+            throw ApiError.notFound("No job " + id + " (jobs are kept 7 days)");
+        }
+        return state;
+    }
+
+    private JobState current(String id) {
+        return states.get(id).orElseThrow();
+    }
+
+    /** The state's tenant, or its function's when the writer did not know it. */
+    private String tenant(JobState state) {
+        if (state.getTenant() != null) {
+            return state.getTenant();
+        }
+        FunctionSpec function = functions.apply(state.getFunction());
+        return function == null ? "" : function.getTenant(); // unknown: only admins see it
+    }
+
+    private static Instant began(JobState state) {
+        return Instant.ofEpochMilli(state.getEventCreatedAt() != null ? state.getEventCreatedAt() : state.getUpdatedAt() - Duration.ofHours(1).toMillis());
+    }
+
+    Map<String, Object> describe(JobState state) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("jobId", state.getJobId());
+        out.put("function", state.getFunction());
+        out.put("tenant", tenant(state));
+        out.put("status", state.getPhase().name());
+        out.put("final", JobStates.isFinal(state));
+        out.put("attempt", state.getAttempt());
+        out.put("createdAt", state.getEventCreatedAt() == null ? null : Instant.ofEpochMilli(state.getEventCreatedAt()).toString());
+        out.put("updatedAt", Instant.ofEpochMilli(state.getUpdatedAt()).toString());
+        out.put("runAt", state.getRunAt() == null ? null : Instant.ofEpochMilli(state.getRunAt()).toString());
+        out.put("workerId", state.getWorkerId());
+        out.put("exitCode", state.getExitCode());
+        out.put("reason", state.getReason());
+        return out;
+    }
+
+    private static Map<String, Object> line(LogLine line) {
+        ByteBuffer bytes = line.getLine().duplicate();
+        byte[] raw = new byte[bytes.remaining()];
+        bytes.get(raw);
+        return Map.of("stream", line.getStream().name().toLowerCase(Locale.ROOT), "attempt", line.getAttempt(), "sequence", line.getSequence(),
+                "line", new String(raw, StandardCharsets.UTF_8));
+    }
+
+    private static void event(OutputStream out, String name, Object data) {
+        try {
+            out.write(("event: " + name + "\ndata: " + JSON.writeValueAsString(data) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static JobPhase phase(String status) {
+        if (status == null || status.isBlank()) {
+            return null;
+        }
+        try {
+            return JobPhase.valueOf(status.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("status '" + status + "' is none of " + java.util.Arrays.toString(JobPhase.values()));
+        }
+    }
+
+    private static int limit(String limit) {
+        if (limit == null) {
+            return 50;
+        }
+        try {
+            int n = Integer.parseInt(limit.strip());
+            if (n >= 1 && n <= MAX_LIST) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw ApiError.badRequest("limit '" + limit + "' must be a whole number from 1 to " + MAX_LIST);
+    }
+}

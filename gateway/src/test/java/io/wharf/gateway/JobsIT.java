@@ -1,0 +1,151 @@
+package io.wharf.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+
+/** Async calls, the job status store, callbacks, logs and cancels, through real gateways on the real broker and Docker engine. */
+class JobsIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static GatewayStack stack;
+    private static Gateway second;
+    private static String keyA;
+    private static String keyB;
+    private static String slowEcho;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = GatewayStack.shared();
+        second = stack.startGateway();
+        keyA = stack.key("tenant-a", false);
+        keyB = stack.key("tenant-b", false);
+        slowEcho = stack.deploy("slow-echo", "tenant-a", f -> f.setCommand(List.of("sh", "-c",
+                "echo starting; sleep 1; echo \"got $(cat)\"; echo 'a warning' >&2")));
+    }
+
+    @AfterAll
+    static void stop() {
+        second.close();
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+
+    private static String submit(Gateway via, String function, String key, String body, Map<String, String> headers) throws Exception {
+        HttpResponse<String> response = stack.call(via, "POST", "/async-function/" + function, key, body, headers);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        return json(response).get("jobId").asText();
+    }
+
+    @Test
+    void anAsyncCallIsQueuedOrRunningThenEndsAndItsResultIsTheOutput() throws Exception {
+        String id = submit(stack.gateway, slowEcho, keyA, "parcel", Map.of());
+        JsonNode early = json(stack.call("GET", "/v1/jobs/" + id, keyA, null));
+        assertThat(early.get("status").asText()).isIn("QUEUED", "RUNNING");
+        assertThat(early.get("function").asText()).isEqualTo(slowEcho);
+        assertThat(early.get("tenant").asText()).isEqualTo("tenant-a");
+        HttpResponse<String> notYet = stack.call("GET", "/v1/jobs/" + id + "/result", keyA, null);
+        assertThat(notYet.statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(60)).until(() -> json(stack.call("GET", "/v1/jobs/" + id, keyA, null)).get("final").asBoolean());
+        JsonNode done = json(stack.call("GET", "/v1/jobs/" + id, keyA, null));
+        assertThat(done.get("status").asText()).isEqualTo("SUCCEEDED");
+        assertThat(done.get("exitCode").asInt()).isZero();
+        HttpResponse<String> result = stack.call("GET", "/v1/jobs/" + id + "/result", keyA, null);
+        assertThat(result.statusCode()).isEqualTo(200);
+        assertThat(result.body()).isEqualTo("starting\ngot parcel\n");
+        assertThat(result.headers().firstValue("X-Call-Id")).hasValue(id);
+    }
+
+    @Test
+    void aCallbackReachesAListenerOnLoopbackWithTheOutputAndHeaders() throws Exception {
+        LinkedBlockingQueue<String[]> received = new LinkedBlockingQueue<>();
+        HttpServer listener = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        listener.createContext("/done", exchange -> {
+            received.add(new String[] {exchange.getRequestHeaders().getFirst("X-Call-Id"), exchange.getRequestHeaders().getFirst("X-Wharf-Status"),
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)});
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        listener.start();
+        try {
+            String url = "http://127.0.0.1:" + listener.getAddress().getPort() + "/done";
+            String id = submit(stack.gateway, slowEcho, keyA, "called back", Map.of("X-Callback-Url", url));
+            String[] call = received.poll(60, TimeUnit.SECONDS);
+            assertThat(call).as("a callback within 60 s").isNotNull();
+            assertThat(call[0]).isEqualTo(id);
+            assertThat(call[1]).isEqualTo("SUCCEEDED");
+            assertThat(call[2]).isEqualTo("starting\ngot called back\n");
+            assertThat(received.poll(2, TimeUnit.SECONDS)).as("delivered once, though two gateways run").isNull();
+        } finally {
+            listener.stop(0);
+        }
+        HttpResponse<String> bad = stack.call(stack.gateway, "POST", "/async-function/" + slowEcho, keyA, "x",
+                Map.of("X-Callback-Url", "ftp://127.0.0.1/x"));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(json(bad).get("message").asText()).contains("http:// or https://");
+    }
+
+    @Test
+    void theLogsOfAJobStreamAsServerSentEventsUntilItEnds() throws Exception {
+        String id = submit(stack.gateway, slowEcho, keyA, "logged", Map.of());
+        HttpResponse<String> followed = stack.call("GET", "/v1/jobs/" + id + "/logs?follow=true", keyA, null);
+        assertThat(followed.statusCode()).isEqualTo(200);
+        assertThat(followed.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        assertThat(followed.body()).contains("event: line").contains("\"line\":\"starting\"").contains("\"line\":\"got logged\"")
+                .contains("\"stream\":\"stderr\"").contains("\"line\":\"a warning\"");
+        assertThat(followed.body()).contains("event: end").contains("\"status\":\"SUCCEEDED\"");
+        String again = stack.call("GET", "/v1/jobs/" + id + "/logs", keyA, null).body();
+        assertThat(again).contains("\"line\":\"got logged\"");
+    }
+
+    @Test
+    void aJobStartedThroughOneGatewayIsAnsweredListedAndCancelledThroughTheOther() throws Exception {
+        String sleeper = stack.deploy("sleeper", "tenant-a", f -> f.setCommand(List.of("sleep", "60")).setTimeoutMillis(120_000));
+        String id = submit(stack.gateway, sleeper, keyA, "", Map.of());
+        HttpResponse<String> seen = stack.call(second, "GET", "/v1/jobs/" + id, keyA, null, Map.of());
+        assertThat(seen.statusCode()).isEqualTo(200);
+        JsonNode listed = json(stack.call(second, "GET", "/v1/jobs?function=" + sleeper, keyA, null, Map.of()));
+        assertThat(listed.get("jobs")).extracting(j -> j.get("jobId").asText()).containsExactly(id);
+        await().atMost(Duration.ofSeconds(60)).until(() -> json(stack.call(second, "GET", "/v1/jobs/" + id, keyA, null, Map.of()))
+                .get("status").asText().equals("RUNNING"));
+        assertThat(stack.call(second, "DELETE", "/v1/jobs/" + id, keyA, null, Map.of()).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> json(stack.call("GET", "/v1/jobs/" + id, keyA, null)).get("status").asText()
+                .equals("CANCELLED"));
+        assertThat(stack.call(second, "DELETE", "/v1/jobs/" + id, keyA, null, Map.of()).statusCode()).isEqualTo(409);
+        HttpResponse<String> result = stack.call(second, "GET", "/v1/jobs/" + id + "/result", keyA, null, Map.of());
+        assertThat(result.statusCode()).isEqualTo(409);
+        assertThat(json(result).get("status").asText()).isEqualTo("CANCELLED");
+    }
+
+    @Test
+    void anotherTenantCannotSeeReadFollowOrCancelTheJobsOfATenant() throws Exception {
+        String id = submit(stack.gateway, slowEcho, keyA, "private", Map.of());
+        for (String path : List.of("/v1/jobs/" + id, "/v1/jobs/" + id + "/result", "/v1/jobs/" + id + "/logs")) {
+            HttpResponse<String> response = stack.call("GET", path, keyB, null);
+            assertThat(response.statusCode()).as(path).isEqualTo(404);
+            assertThat(json(response).get("message").asText()).isEqualTo("No job " + id + " (jobs are kept 7 days)");
+        }
+        assertThat(stack.call("DELETE", "/v1/jobs/" + id, keyB, null).statusCode()).isEqualTo(404);
+        assertThat(json(stack.call("GET", "/v1/jobs?function=" + slowEcho, keyB, null)).get("jobs")).isEmpty();
+        assertThat(json(stack.call("GET", "/v1/jobs?function=" + slowEcho, keyA, null)).get("jobs")).extracting(j -> j.get("jobId").asText())
+                .contains(id);
+        assertThat(stack.call("GET", "/v1/jobs?status=BOGUS", keyA, null).statusCode()).isEqualTo(400);
+    }
+}
