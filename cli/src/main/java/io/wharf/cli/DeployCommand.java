@@ -112,6 +112,9 @@ final class DeployCommand implements Callable<Integer> {
     List<String> onSuccess;
     @Option(names = "--on-failure", split = ",", description = "Functions to run with the failed result (JSON) when a job finally fails.")
     List<String> onFailure;
+    @Option(names = "--webhook-secret", description = "Shared secret of signed webhooks: POST /hooks/NAME on the gateway runs the function "
+            + "for requests signed with it (X-Wharf-Signature, or GitHub's X-Hub-Signature-256). Sealed like --secret-env.")
+    String webhookSecret;
     @Option(names = "--http-response", description = "body (default): a call through the gateway answers 200 with the output; cgi: the "
             + "output may begin with CGI headers (Status: 201, Content-Type: ...) and a blank line.")
     String httpResponse;
@@ -171,6 +174,7 @@ final class DeployCommand implements Callable<Integer> {
         put(n, "onSuccess", onSuccess);
         put(n, "onFailure", onFailure);
         put(n, "httpResponse", httpResponse);
+        put(n, "webhookSecret", webhookSecret);
         return n;
     }
 
@@ -204,10 +208,10 @@ final class DeployCommand implements Callable<Integer> {
                     .setPassword(registryPassword == null ? "" : registryPassword).build());
         }
         SealedSecrets secrets = SecretsCommand.keysFromEnvironment(); // a bad key fails before the image is pulled
-        if (secrets == null && spec.hasSecretEnv() && !spec.getSecretEnv().isEmpty()) {
-            throw new IllegalArgumentException("Secret environment is sealed before it leaves this process and no key is set: put one in "
+        if (secrets == null && (spec.hasSecretEnv() && !spec.getSecretEnv().isEmpty() || spec.getWebhookSecret() != null)) {
+            throw new IllegalArgumentException("Secret environment and webhook secrets are sealed before they leave this process and no key is set: put one in "
                     + SecretsCommand.KEY_ENV + " (or a file named by " + SecretsCommand.KEY_FILE_ENV + "; `wharf secrets key` makes one) "
-                    + "and give workers the same key");
+                    + "and give workers (and gateways, for webhooks) the same key");
         }
         spec.setImageDigest(pin(spec));
         spec.setUpdatedAt(Instant.now());

@@ -55,6 +55,7 @@ import io.wharf.rules.FunctionRules;
  * onSuccess: [next-function]
  * onFailure: [alert]
  * contentTypes: [application/json]
+ * webhookSecret: "..."                # POST /hooks/NAME takes requests signed with it; sealed like secretEnv
  * httpResponse: cgi                    # body (default): the gateway answers 200 with the output; cgi: the output may begin with headers
  * </pre>
  * An unknown key, or a value that does not parse, is an error naming the key, the value and where it came from.
@@ -62,7 +63,7 @@ import io.wharf.rules.FunctionRules;
 public final class FunctionDefinitions {
     public static final List<String> KEYS = List.of("name", "image", "cmd", "entrypoint", "memory", "cpus", "timeout", "env", "secretEnv", "pool", "network",
             "user", "tenant", "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "maxPayload", "ordering", "hot", "enabled",
-            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse");
+            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse", "webhookSecret");
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
     public static final List<String> HOT_KEYS = List.of("idleTtl", "maxJobsPerContainer", "prewarm");
     /** The most CPUs a function may ask for: more is a typo, not a job. */
@@ -84,6 +85,20 @@ public final class FunctionDefinitions {
         JsonNode node = YAML.readTree(file.toFile());
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException(file + " does not hold a function definition (a map with name, image, ...)");
+        }
+        return (ObjectNode) node;
+    }
+
+    /** The settings in YAML or JSON text (an HTTP request's body); {@code source} names it in errors. */
+    public static ObjectNode parse(String text, String source) {
+        JsonNode node;
+        try {
+            node = YAML.readTree(text);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(source + " is neither YAML nor JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException(source + " does not hold a function definition (a map with name, image, ...)");
         }
         return (ObjectNode) node;
     }
@@ -150,6 +165,7 @@ public final class FunctionDefinitions {
             if (node.has("onSuccess")) spec.setOnSuccess(strings(node, "onSuccess"));
             if (node.has("onFailure")) spec.setOnFailure(strings(node, "onFailure"));
             if (node.has("contentTypes")) spec.setContentTypes(strings(node, "contentTypes"));
+            text(node, "webhookSecret").ifPresent(spec::setWebhookSecret);
             text(node, "httpResponse").ifPresent(v -> spec.setHttpResponse(choice(HttpResponseMode.class, "httpResponse", v, "body or cgi")));
         }
 

@@ -283,9 +283,54 @@ public final class WharfClient implements AutoCloseable {
         send(Topics.API_KEYS, id, null);
     }
 
+    /** Removes a function: the tombstone the dispatcher reads, after which its events are REJECTED as unknown. */
+    public void undeploy(String name) {
+        send(Topics.FUNCTIONS, name, null);
+    }
+
+    /**
+     * The last {@code perPartition} records of each partition of {@code topic} (dead letters, say), oldest first
+     * within a partition; records that do not decode are left out.
+     */
+    public <T extends org.apache.avro.specific.SpecificRecord> List<T> latest(String topic, Class<T> type, int perPartition) {
+        AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
+        List<T> out = new java.util.ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(committedReader(), new StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+            partitions.forEach(tp -> consumer.seek(tp, Math.max(begin.get(tp), end.get(tp) - perPartition)));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.value() != null && record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
+                        try {
+                            out.add(deserializer.deserialize(topic, record.value()));
+                        } catch (RuntimeException e) {
+                            // not one of Wharf's records: not listed
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes a record's bytes as they are, e.g. a dead letter's original event replayed to wharf.events. */
+    public void resend(String topic, String key, byte[] value) {
+        send(topic, key, value);
+    }
+
     /** Writes a function's spec as it is (no topic made): for re-sealing its secrets. */
     public void update(FunctionSpec spec) {
         send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
+    }
+
+    /** Every tenant's limits, by tenant. */
+    public Map<String, TenantSpec> tenants() {
+        return current(Topics.TENANTS, TenantSpec.class);
     }
 
     /** Sets a tenant's limits (shared by all its functions); null removes them. */

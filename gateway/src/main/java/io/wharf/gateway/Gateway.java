@@ -1,5 +1,6 @@
 package io.wharf.gateway;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,20 +14,22 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javalin.Javalin;
-import io.javalin.http.HandlerType;
 import io.wharf.client.TopicView;
 import io.wharf.client.WharfClient;
-import io.wharf.gateway.http.ApiError;
+import io.wharf.gateway.http.AdminRoutes;
 import io.wharf.gateway.http.CallbackRequests;
 import io.wharf.gateway.http.Callers;
+import io.wharf.gateway.http.FunctionRoutes;
+import io.wharf.gateway.http.HttpApi;
 import io.wharf.gateway.http.Invocations;
 import io.wharf.gateway.http.JobRoutes;
+import io.wharf.gateway.http.Webhooks;
 import io.wharf.records.ApiKey;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobState;
 import io.wharf.rules.JobStates;
 import io.wharf.roles.Role;
+import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
 
 /**
@@ -48,7 +51,7 @@ public final class Gateway implements Role {
     private TopicView<ApiKey> keys;
     private TopicView<JobState> states;
     private Callbacks callbacks;
-    private Javalin app;
+    private HttpApi http;
 
     /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
     public Gateway(Map<?, ?> settings) {
@@ -77,42 +80,14 @@ public final class Gateway implements Role {
             Invocations invocations = new Invocations(client, this::function, maxBody, config.syncAllowance(), callbackRequests);
             JobRoutes jobs = new JobRoutes(client, states, this::function);
             callbacks = new Callbacks(client, states, callbackRequests, Duration.ofMillis(config.getLong(GatewayConfig.CALLBACK_RETRY_MS_CONFIG)));
-            Callers callers = new Callers(id -> keys.get(id).orElse(null));
-            app = Javalin.create(javalin -> {
-                javalin.startup.showJavalinBanner = false;
-                javalin.concurrency.useVirtualThreads = true;
-                javalin.jetty.host = config.getString(GatewayConfig.HOST_CONFIG);
-                javalin.jetty.port = config.getInt(GatewayConfig.PORT_CONFIG);
-                javalin.http.maxRequestSize = maxBody + 1L;
-                javalin.routes.exception(ApiError.class, (e, ctx) -> {
-                    e.headers().forEach(ctx::header);
-                    ctx.status(e.status()).json(e.body());
-                });
-                javalin.routes.error(404, "*", ctx -> {
-                    if (ctx.result() == null) {
-                        ctx.json(Map.of("error", "not_found", "message", "No route " + ctx.method() + " " + ctx.path()));
-                    }
-                });
-                javalin.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
-                javalin.routes.get("/readyz", ctx -> ctx.status(ready() ? 200 : 503)
-                        .json(Map.of("status", ready() ? "ready" : "reading functions, keys and job states")));
-                javalin.routes.before("/function/*", callers::authenticate);
-                javalin.routes.before("/async-function/*", callers::authenticate);
-                javalin.routes.before("/v1/*", callers::authenticate);
-                javalin.routes.get("/v1/jobs", jobs::list);
-                javalin.routes.get("/v1/jobs/{id}", jobs::get);
-                javalin.routes.delete("/v1/jobs/{id}", jobs::cancel);
-                javalin.routes.get("/v1/jobs/{id}/result", jobs::result);
-                javalin.routes.get("/v1/jobs/{id}/logs", jobs::logs);
-                for (HandlerType type : Invocations.METHODS) {
-                    for (String path : List.of("/function/{name}", "/function/{name}/<path>")) {
-                        javalin.routes.addHttpHandler(type, path, invocations::sync);
-                    }
-                    for (String path : List.of("/async-function/{name}", "/async-function/{name}/<path>")) {
-                        javalin.routes.addHttpHandler(type, path, invocations::async);
-                    }
-                }
-            }).start();
+            // A key made a moment ago is found: an unknown id reads the topic to its end once more.
+            Callers callers = new Callers(id -> keys.get(id).or(() -> keys.refresh(Duration.ofSeconds(5)) ? keys.get(id) : java.util.Optional.empty())
+                    .orElse(null));
+            SealedSecrets secrets = config.secrets();
+            http = new HttpApi(new HttpApi.Parts(callers, invocations, jobs, new FunctionRoutes(client, this::function, functions::snapshot, secrets,
+                    () -> functions.refresh(Duration.ofSeconds(5))),
+                    new AdminRoutes(client), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::ready),
+                    config.getString(GatewayConfig.HOST_CONFIG), config.getInt(GatewayConfig.PORT_CONFIG), maxBody + 1L).start();
             state = State.RUNNING;
             log.info("Gateway listening on {} (request bodies up to {} bytes)", url(), maxBody);
             return this;
@@ -150,11 +125,16 @@ public final class Gateway implements Role {
 
     /** Where the gateway listens, e.g. {@code http://127.0.0.1:8080}. */
     public String url() {
-        return "http://" + config.getString(GatewayConfig.HOST_CONFIG) + ":" + app.port();
+        return "http://" + config.getString(GatewayConfig.HOST_CONFIG) + ":" + http.port();
     }
 
     public int port() {
-        return app.port();
+        return http.port();
+    }
+
+    /** Every route it serves. */
+    public List<HttpApi.Route> routes() {
+        return http.routes();
     }
 
     @Override
@@ -183,8 +163,8 @@ public final class Gateway implements Role {
     }
 
     private void release() {
-        if (app != null) {
-            app.stop();
+        if (http != null) {
+            http.stop();
         }
         for (AutoCloseable part : new AutoCloseable[] {callbacks, states, keys, functions, client}) {
             if (part != null) {

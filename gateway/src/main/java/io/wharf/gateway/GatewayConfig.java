@@ -16,6 +16,8 @@ import io.wharf.client.Endpoints;
 import io.wharf.client.WharfClient;
 import io.wharf.config.KafkaClientSettings;
 import io.wharf.gateway.http.CallbackRequests;
+import io.wharf.secrets.SealedSecrets;
+import io.wharf.secrets.SecretsSettings;
 import io.wharf.serde.RegistrySettings;
 
 /**
@@ -34,9 +36,9 @@ public final class GatewayConfig extends AbstractConfig {
     public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.gateway.startup.timeout.ms";
     public static final String STATUS_MAX_JOBS_CONFIG = "wharf.gateway.status.max.jobs";
 
-    private static final String PREFIX = "wharf.gateway.";
-
-    private static final ConfigDef DEF = RegistrySettings.define(new ConfigDef())
+    private static final ConfigDef DEF = SecretsSettings.define(RegistrySettings.define(new ConfigDef()), "seal the secret values given "
+            + "to PUT /v1/functions and open webhook secrets (the workers' keys); without them the gateway takes no secrets and serves no "
+            + "sealed webhook")
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false),
                     Importance.HIGH, "Kafka brokers to bootstrap from, host:port[,host:port].")
             .define(HOST_CONFIG, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -73,15 +75,19 @@ public final class GatewayConfig extends AbstractConfig {
         return new Endpoints(String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)), getString(REGISTRY_URL_CONFIG));
     }
 
-    /** What the gateway's client takes: everything but the gateway's own keys. */
+    /** What the gateway's client takes: its own keys and Kafka's, not the gateway's (its port, its secrets keys). */
     Map<String, Object> clientSettings() {
         Map<String, Object> settings = new HashMap<>();
         originals().forEach((key, value) -> {
-            if (!key.startsWith(PREFIX)) {
+            if (!DEF.names().contains(key) || WharfClient.SETTINGS.names().contains(key)) {
                 settings.put(key, value);
             }
         });
         return settings;
+    }
+
+    SealedSecrets secrets() {
+        return SecretsSettings.from(this);
     }
 
     Duration syncAllowance() {

@@ -74,8 +74,15 @@ final class GatewayStack {
 
     /** Another gateway instance on the same cluster. */
     Gateway startGateway() {
-        return new Gateway(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, GatewayConfig.REGISTRY_URL_CONFIG, registry,
-                GatewayConfig.PORT_CONFIG, 0, GatewayConfig.SYNC_ALLOWANCE_MS_CONFIG, 20_000)).start();
+        return startGateway(Map.of());
+    }
+
+    /** Another gateway instance on the same cluster, with {@code settings} too. */
+    Gateway startGateway(Map<String, Object> settings) {
+        Map<String, Object> all = new HashMap<>(settings);
+        all.putAll(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, GatewayConfig.REGISTRY_URL_CONFIG, registry,
+                GatewayConfig.PORT_CONFIG, 0, GatewayConfig.SYNC_ALLOWANCE_MS_CONFIG, 20_000));
+        return new Gateway(all).start();
     }
 
     /** A unique function name with {@code prefix}, deployed as {@code customize} makes it (busybox, 64 MiB, 20 s). */

@@ -16,6 +16,7 @@ public final class FunctionSecrets {
     /** The registry Docker pulls from when an image reference names none. */
     public static final String DEFAULT_REGISTRY = "docker.io";
     static final String REGISTRY_PASSWORD = "registry password";
+    static final String WEBHOOK_SECRET = "webhook secret";
 
     private FunctionSecrets() {
     }
@@ -42,6 +43,10 @@ public final class FunctionSecrets {
         return new SealedSecrets.Binding(fn.getName(), registryHost(fn), REGISTRY_PASSWORD);
     }
 
+    public static SealedSecrets.Binding webhookSecret(FunctionSpec fn) {
+        return new SealedSecrets.Binding(fn.getName(), registryHost(fn), WEBHOOK_SECRET);
+    }
+
     public static SealedSecrets.Binding env(FunctionSpec fn, String variable) {
         return new SealedSecrets.Binding(fn.getName(), registryHost(fn), "env " + variable);
     }
@@ -49,7 +54,8 @@ public final class FunctionSecrets {
     /** True when the function carries a sealed value (so a worker needs a key to run it). */
     public static boolean hasSealed(FunctionSpec fn) {
         return (fn.getRegistryAuth() != null && SealedSecrets.isSealed(fn.getRegistryAuth().getPassword()))
-                || fn.getSecretEnv().values().stream().anyMatch(SealedSecrets::isSealed);
+                || fn.getSecretEnv().values().stream().anyMatch(SealedSecrets::isSealed)
+                || fn.getWebhookSecret() != null && SealedSecrets.isSealed(fn.getWebhookSecret());
     }
 
     /**
@@ -64,6 +70,9 @@ public final class FunctionSecrets {
         if (fn.getRegistryAuth() != null) {
             String password = reseal(keys, fn, fn.getRegistryAuth().getPassword(), registryPassword(fn));
             sealed.setRegistryAuth(RegistryAuth.newBuilder(fn.getRegistryAuth()).setPassword(password).build());
+        }
+        if (fn.getWebhookSecret() != null) {
+            sealed.setWebhookSecret(reseal(keys, fn, fn.getWebhookSecret(), webhookSecret(fn)));
         }
         Map<String, String> env = new LinkedHashMap<>();
         fn.getSecretEnv().forEach((name, value) -> env.put(name, reseal(keys, fn, value, env(fn, name))));
@@ -89,6 +98,11 @@ public final class FunctionSecrets {
         return open(keys, fn, password, registryPassword(fn));
     }
 
+    /** The webhook secret in clear, or null when the function has none. */
+    public static String openWebhookSecret(SealedSecrets keys, FunctionSpec fn) {
+        return open(keys, fn, fn.getWebhookSecret(), webhookSecret(fn));
+    }
+
     /** The secret environment in clear. */
     public static Map<String, String> openEnv(SealedSecrets keys, FunctionSpec fn) {
         Map<String, String> env = new LinkedHashMap<>();
@@ -101,14 +115,14 @@ public final class FunctionSecrets {
             return value;
         }
         if (keys == null) {
-            throw new IllegalArgumentException("The " + binding.name() + " of function " + fn.getName() + " is sealed and this worker has no "
+            throw new IllegalArgumentException("The " + binding.name() + " of function " + fn.getName() + " is sealed and this process has no "
                     + SealedSecrets.KEY_SETTING + " (or " + SealedSecrets.KEY_FILE_SETTING + "): give workers the key the deployer had in "
                     + "WHARF_SECRETS_KEY");
         }
         try {
             return keys.open(value, binding);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("The " + binding.name() + " of function " + fn.getName() + " does not open with this worker's "
+            throw new IllegalArgumentException("The " + binding.name() + " of function " + fn.getName() + " does not open with this process's "
                     + "keys: " + e.getMessage(), e);
         }
     }

@@ -14,11 +14,11 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.types.Password;
 
 import io.wharf.config.KafkaClientSettings;
 import io.wharf.config.KafkaClientSettings.Kind;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.secrets.SecretsSettings;
 import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.serde.RegistrySettings;
 import io.wharf.topics.Topics;
@@ -53,7 +53,9 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
     public static final String SECRETS_KEY_FILE_CONFIG = SealedSecrets.KEY_FILE_SETTING;
 
-    private static final ConfigDef DEF = RegistrySettings.define(new ConfigDef())
+    private static final ConfigDef DEF = SecretsSettings.define(RegistrySettings.define(new ConfigDef()), "open functions' sealed "
+            + "registry passwords and secret environment (sealed by `wharf deploy` with a key in WHARF_SECRETS_KEY); without them a function "
+            + "with a sealed value fails its jobs saying so")
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
                     "Kafka brokers to bootstrap from, host:port[,host:port].")
             .define(POOL_CONFIG, Type.STRING, Topics.DEFAULT_POOL, new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -110,22 +112,8 @@ public final class WorkerConfig extends AbstractConfig {
             .define(MAX_CRASHES_CONFIG, Type.INT, 3, Range.between(1, 1000), Importance.MEDIUM,
                     "A job that was running on this many workers that died without finishing it (crashed, killed, or cut off "
                             + "from the brokers past their session timeout) is not run again: it gets a FAILED result saying so "
-                            + "and its job record goes to wharf.dlq. Crashes are counted from the partition's offset metadata.")
-            .define(SECRETS_KEY_CONFIG, Type.PASSWORD, null, (name, value) -> {
-                if (value != null) {
-                    keys(name, () -> SealedSecrets.fromBase64(name, ((Password) value).value()));
-                }
-            }, Importance.MEDIUM,
-                    "The keys (base64, 256 bits each, comma-separated: `wharf secrets key` makes one) that open functions' sealed "
-                            + "registry passwords and secret environment, sealed by `wharf deploy` with a key in WHARF_SECRETS_KEY. During "
-                            + "a rotation give both the new and the old key. Never an argument: set WHARF_SECRETS_KEY or use "
-                            + SECRETS_KEY_FILE_CONFIG + ". Without keys, a function with a sealed value fails its jobs saying so.")
-            .define(SECRETS_KEY_FILE_CONFIG, Type.STRING, null, (name, value) -> {
-                if (value != null) {
-                    keys(name, () -> SealedSecrets.fromFile(name, java.nio.file.Path.of((String) value)));
-                }
-            }, Importance.MEDIUM,
-                    "A file (mode 0600) with the keys of " + SECRETS_KEY_CONFIG + ", one per line; instead of that setting.");
+                            + "and its job record goes to wharf.dlq. Crashes are counted from the partition's offset metadata.");
+
 
     private final String workerId;
     private final KafkaClientSettings passThrough;
@@ -216,20 +204,6 @@ public final class WorkerConfig extends AbstractConfig {
 
     /** The keys that open sealed values, or null when none are set. */
     public SealedSecrets secrets() {
-        Password key = getPassword(SECRETS_KEY_CONFIG);
-        String file = getString(SECRETS_KEY_FILE_CONFIG);
-        if (key != null && file != null) {
-            throw new ConfigException(SECRETS_KEY_FILE_CONFIG, file, "Give " + SECRETS_KEY_CONFIG + " or " + SECRETS_KEY_FILE_CONFIG + ", not both");
-        }
-        return key != null ? SealedSecrets.fromBase64(SECRETS_KEY_CONFIG, key.value())
-                : file != null ? SealedSecrets.fromFile(SECRETS_KEY_FILE_CONFIG, java.nio.file.Path.of(file)) : null;
-    }
-
-    private static void keys(String setting, java.util.function.Supplier<SealedSecrets> read) {
-        try {
-            read.get();
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(setting, "(hidden)", e.getMessage());
-        }
+        return SecretsSettings.from(this);
     }
 }

@@ -1,0 +1,122 @@
+package io.wharf.gateway.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+
+/**
+ * The gateway's HTTP surface: every route, who may use it, and how errors read. Routes are registered through
+ * {@link #route} so that {@link #routes()} lists exactly what is served (a test holds {@code /openapi.json} to it).
+ * Every route but {@code /healthz}, {@code /readyz}, {@code /openapi.json} and {@code /hooks/*} needs an API key.
+ */
+public final class HttpApi {
+    /** A served route: its method and its path, path parameters in OpenAPI's braces. */
+    public record Route(String method, String path) {
+    }
+
+    /** What the routes call. */
+    public record Parts(Callers callers, Invocations invocations, JobRoutes jobs, FunctionRoutes functions, AdminRoutes admin,
+                        Webhooks hooks, BooleanSupplier ready) {
+    }
+
+    private final List<Route> routes = new ArrayList<>();
+    private final Javalin app;
+
+    public HttpApi(Parts parts, String host, int port, long maxRequestSize) {
+        byte[] openApi = openApi();
+        this.app = Javalin.create(javalin -> {
+            javalin.startup.showJavalinBanner = false;
+            javalin.concurrency.useVirtualThreads = true; // a call waiting for its job holds a virtual thread only
+            javalin.jetty.host = host;
+            javalin.jetty.port = port;
+            javalin.http.maxRequestSize = maxRequestSize;
+            javalin.routes.exception(ApiError.class, (e, ctx) -> {
+                e.headers().forEach(ctx::header);
+                ctx.status(e.status()).json(e.body());
+            });
+            javalin.routes.error(404, "*", ctx -> {
+                if (ctx.result() == null) {
+                    ctx.json(Map.of("error", "not_found", "message", "No route " + ctx.method() + " " + ctx.path() + " (GET /openapi.json lists them)"));
+                }
+            });
+            javalin.routes.error(405, "*", ctx -> ctx.json(Map.of("error", "method_not_allowed", "message", ctx.method() + " is not served on " + ctx.path())));
+            route(javalin, HandlerType.GET, "/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            route(javalin, HandlerType.GET, "/readyz", ctx -> ctx.status(parts.ready().getAsBoolean() ? 200 : 503)
+                    .json(Map.of("status", parts.ready().getAsBoolean() ? "ready" : "reading functions, keys and job states")));
+            route(javalin, HandlerType.GET, "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+            for (String authenticated : List.of("/function/*", "/async-function/*", "/v1/*")) {
+                javalin.routes.before(authenticated, parts.callers()::authenticate);
+            }
+            for (HandlerType type : Invocations.METHODS) {
+                route(javalin, type, "/function/{name}", parts.invocations()::sync);
+                route(javalin, type, "/function/{name}/<path>", parts.invocations()::sync);
+                route(javalin, type, "/async-function/{name}", parts.invocations()::async);
+                route(javalin, type, "/async-function/{name}/<path>", parts.invocations()::async);
+            }
+            route(javalin, HandlerType.POST, "/hooks/{name}", parts.hooks()::receive);
+            JobRoutes jobs = parts.jobs();
+            route(javalin, HandlerType.GET, "/v1/jobs", jobs::list);
+            route(javalin, HandlerType.GET, "/v1/jobs/{id}", jobs::get);
+            route(javalin, HandlerType.DELETE, "/v1/jobs/{id}", jobs::cancel);
+            route(javalin, HandlerType.GET, "/v1/jobs/{id}/result", jobs::result);
+            route(javalin, HandlerType.GET, "/v1/jobs/{id}/logs", jobs::logs);
+            FunctionRoutes functions = parts.functions();
+            route(javalin, HandlerType.GET, "/v1/functions", functions::list);
+            route(javalin, HandlerType.GET, "/v1/functions/{name}", functions::get);
+            route(javalin, HandlerType.PUT, "/v1/functions/{name}", functions::put);
+            route(javalin, HandlerType.DELETE, "/v1/functions/{name}", functions::delete);
+            route(javalin, HandlerType.GET, "/v1/schedules", functions::schedules);
+            route(javalin, HandlerType.PUT, "/v1/schedules/{id}", functions::putSchedule);
+            route(javalin, HandlerType.DELETE, "/v1/schedules/{id}", functions::deleteSchedule);
+            AdminRoutes admin = parts.admin();
+            route(javalin, HandlerType.GET, "/v1/tenants", admin::tenants);
+            route(javalin, HandlerType.PUT, "/v1/tenants/{name}", admin::putTenant);
+            route(javalin, HandlerType.DELETE, "/v1/tenants/{name}", admin::deleteTenant);
+            route(javalin, HandlerType.GET, "/v1/dlq", admin::deadLetters);
+            route(javalin, HandlerType.POST, "/v1/dlq/{id}/replay", admin::replay);
+        });
+    }
+
+    private void route(JavalinConfig javalin, HandlerType type, String path, Handler handler) {
+        javalin.routes.addHttpHandler(type, path, handler);
+        routes.add(new Route(type.name().toLowerCase(Locale.ROOT), path.replace('<', '{').replace('>', '}')));
+    }
+
+    public HttpApi start() {
+        app.start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public void stop() {
+        app.stop();
+    }
+
+    /** Every route served. */
+    public List<Route> routes() {
+        return List.copyOf(routes);
+    }
+
+    private static byte[] openApi() {
+        try (InputStream in = HttpApi.class.getResourceAsStream("/openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.json is missing from the gateway's jar");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
