@@ -14,19 +14,22 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import io.wharf.client.Endpoints;
+import io.wharf.client.WharfClient;
 import io.wharf.dispatcher.Dispatcher;
 import io.wharf.dispatcher.DispatcherConfig;
 import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.SchemaRegistryProcess;
 import io.wharf.embedded.TempDirs;
+import io.wharf.gateway.Gateway;
+import io.wharf.gateway.GatewayConfig;
 import io.wharf.topics.Topics;
 import io.wharf.worker.Worker;
 import io.wharf.worker.WorkerConfig;
 
 /**
- * The embedded default: a broker, a schema registry, a dispatcher and a worker in one process, against the
- * local Docker engine. It writes where it listens to {@link Endpoints#stateFile()} so that other
- * {@code wharf} commands find it without flags.
+ * The embedded default: a broker, a schema registry, a dispatcher, a worker and the HTTP gateway in one process,
+ * against the local Docker engine. It writes where it listens (and an admin key of the gateway) to
+ * {@link Endpoints#stateFile()} so that other {@code wharf} commands and HTTP clients find it without flags.
  */
 public final class DevCluster implements AutoCloseable {
     public static final int PARTITIONS = 4;
@@ -35,14 +38,19 @@ public final class DevCluster implements AutoCloseable {
     private final SchemaRegistryProcess registry;
     private final Dispatcher dispatcher;
     private final Worker worker;
+    private final Gateway gateway;
+    private final String adminKey;
     private final Path stateDir;
     private boolean closed;
 
-    private DevCluster(EmbeddedKafka kafka, SchemaRegistryProcess registry, Dispatcher dispatcher, Worker worker, Path stateDir) {
+    private DevCluster(EmbeddedKafka kafka, SchemaRegistryProcess registry, Dispatcher dispatcher, Worker worker, Gateway gateway, String adminKey,
+                       Path stateDir) {
         this.kafka = kafka;
         this.registry = registry;
         this.dispatcher = dispatcher;
         this.worker = worker;
+        this.gateway = gateway;
+        this.adminKey = adminKey;
         this.stateDir = stateDir;
     }
 
@@ -53,10 +61,16 @@ public final class DevCluster implements AutoCloseable {
 
     /** As {@link #start(int, boolean)}, with extra worker settings (keys of {@link WorkerConfig}). */
     public static DevCluster start(int slots, boolean writeEndpoints, Map<String, Object> workerSettings) {
+        return start(slots, writeEndpoints, workerSettings, 0);
+    }
+
+    /** As {@link #start(int, boolean, Map)}, the gateway on {@code gatewayPort} of 127.0.0.1 (0: a free one). */
+    public static DevCluster start(int slots, boolean writeEndpoints, Map<String, Object> workerSettings, int gatewayPort) {
         EmbeddedKafka kafka = EmbeddedKafka.start();
         SchemaRegistryProcess registry = null;
         Dispatcher dispatcher = null;
         Worker worker = null;
+        Gateway gateway = null;
         try {
             registry = SchemaRegistryProcess.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
@@ -74,24 +88,37 @@ public final class DevCluster implements AutoCloseable {
                     WorkerConfig.SLOTS_CONFIG, slots,
                     WorkerConfig.PRESTART_CONFIG, 2,
                     WorkerConfig.ID_CONFIG, "dev-" + UUID.randomUUID().toString().substring(0, 8)));
+            Map<String, Object> secrets = new java.util.HashMap<>();
             if (SecretsCommand.keysFromEnvironment() != null) { // checked here, so that an error names the variable
-                // What `wharf deploy` seals runs here.
+                // What `wharf deploy` seals runs here, and its webhooks are checked here.
                 String keys = Wharf.environment.get(SecretsCommand.KEY_ENV);
-                settings.put(keys != null && !keys.isBlank() ? WorkerConfig.SECRETS_KEY_CONFIG : WorkerConfig.SECRETS_KEY_FILE_CONFIG,
+                secrets.put(keys != null && !keys.isBlank() ? WorkerConfig.SECRETS_KEY_CONFIG : WorkerConfig.SECRETS_KEY_FILE_CONFIG,
                         keys != null && !keys.isBlank() ? keys : Wharf.environment.get(SecretsCommand.KEY_FILE_ENV));
             }
+            settings.putAll(secrets);
             settings.putAll(workerSettings);
             worker = new Worker(settings).start();
+            Map<String, Object> gatewaySettings = new java.util.HashMap<>(secrets);
+            gatewaySettings.putAll(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    GatewayConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(), GatewayConfig.PORT_CONFIG, gatewayPort));
+            gateway = new Gateway(gatewaySettings).start();
             if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");
             }
-            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, stateDir);
+            String adminKey;
+            try (WharfClient client = new WharfClient(new Endpoints(kafka.bootstrapServers(), registry.confluentUrl()))) {
+                adminKey = client.issueApiKey("default", true, "wharf dev").key(); // an admin key of the default tenant
+            }
+            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, gateway, adminKey, stateDir);
             if (writeEndpoints) {
                 cluster.writeEndpoints();
             }
             return cluster;
         } catch (IOException | RuntimeException e) {
             // Whatever started is stopped, in the reverse order.
+            if (gateway != null) {
+                gateway.close();
+            }
             if (worker != null) {
                 worker.close();
             }
@@ -117,6 +144,16 @@ public final class DevCluster implements AutoCloseable {
      */
     public static final long DISPATCHER_COMMIT_INTERVAL_MS = 10L;
 
+    /** Where the gateway listens, e.g. http://127.0.0.1:8080. */
+    public String gatewayUrl() {
+        return gateway.url();
+    }
+
+    /** An admin key of the gateway, made at start. */
+    public String adminKey() {
+        return adminKey;
+    }
+
     public String workerId() {
         return worker.workerId();
     }
@@ -127,7 +164,12 @@ public final class DevCluster implements AutoCloseable {
         Properties props = new Properties();
         props.setProperty("bootstrap", kafka.bootstrapServers());
         props.setProperty("registry", registry.confluentUrl());
+        props.setProperty("gateway", gateway.url());
+        props.setProperty("apikey", adminKey);
         props.setProperty("pid", String.valueOf(ProcessHandle.current().pid()));
+        Files.deleteIfExists(file);
+        // It holds an admin key: readable by its owner only, from its first byte.
+        Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try (OutputStream out = Files.newOutputStream(file)) {
             props.store(out, "Written by `wharf dev`; removed when it stops");
         }
@@ -139,6 +181,7 @@ public final class DevCluster implements AutoCloseable {
             return;
         }
         closed = true;
+        gateway.close();
         worker.close();
         dispatcher.close();
         registry.close();

@@ -39,7 +39,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "wharf", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
         subcommands = {Wharf.Dev.class, DeployCommand.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
-                Wharf.Tenant.class, SecretsCommand.class, SchemasCommand.class, TopicsCommand.class, AclsCommand.class, PoolCommand.class, ApiKeyCommand.class, Wharf.Demo.class, Wharf.Completion.class})
+                Wharf.Tenant.class, SecretsCommand.class, SchemasCommand.class, TopicsCommand.class, AclsCommand.class, PoolCommand.class, ApiKeyCommand.class, JobsCommands.Job.class, JobsCommands.Jobs.class, JobsCommands.Logs.class,
+                JobsCommands.Functions.class, Wharf.Demo.class, Wharf.Completion.class})
 public final class Wharf {
 
     /** The environment the commands read (keys, Kafka settings); tests give their own. */
@@ -90,14 +91,16 @@ public final class Wharf {
         }
     }
 
-    @Command(name = "dev", description = "Run broker, schema registry, dispatcher and worker in this process; Ctrl-C stops everything.")
+    @Command(name = "dev", description = "Run broker, schema registry, dispatcher, worker and HTTP gateway in this process; Ctrl-C stops everything.")
     static final class Dev implements Callable<Integer> {
         @Option(names = "--slots", defaultValue = "4", description = "Jobs the worker runs at once (default ${DEFAULT-VALUE}).")
         int slots;
+        @Option(names = "--gateway-port", defaultValue = "8080", description = "The gateway's port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0: any free one).")
+        int gatewayPort;
 
         @Override
         public Integer call() throws InterruptedException {
-            System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");
+            System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker, gateway)...");
             try (DockerClient docker = DockerEngine.client()) {
                 // The tour's images, built locally (no registry needed), so its first deploy works on a fresh machine.
                 LocalImages.demo(docker);
@@ -105,7 +108,7 @@ public final class Wharf {
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("Could not build the local images: " + e.getMessage(), e);
             }
-            DevCluster cluster = DevCluster.start(slots, true);
+            DevCluster cluster = DevCluster.start(slots, true, java.util.Map.of(), gatewayPort);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.out.println("Stopping Wharf...");
@@ -118,8 +121,11 @@ public final class Wharf {
             System.out.println("  Kafka bootstrap   " + e.bootstrap());
             System.out.println("  Schema registry   " + e.registry());
             System.out.println("  Worker            " + cluster.workerId() + " (pool default, " + slots + " slots)");
-            System.out.println("  Endpoints file    " + Endpoints.stateFile());
+            System.out.println("  Gateway           " + cluster.gatewayUrl());
+            System.out.println("  Admin API key     " + cluster.adminKey());
+            System.out.println("  Endpoints file    " + Endpoints.stateFile() + " (with the key; mode 600)");
             System.out.println("Try: ./wharf deploy hello --image " + LocalImages.DEMO + "   then   ./wharf invoke hello --data world");
+            System.out.println("Or:  curl -H 'Authorization: Bearer " + cluster.adminKey() + "' -d world " + cluster.gatewayUrl() + "/function/hello");
             stopped.await();
             return 0;
         }
@@ -303,7 +309,7 @@ public final class Wharf {
             try (DockerClient docker = DockerEngine.client()) {
                 LocalImages.demo(docker);
             }
-            System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker)...");
+            System.out.println("Starting Wharf (embedded broker, schema registry, dispatcher, worker, gateway)...");
             long begin = System.nanoTime();
             try (DevCluster cluster = DevCluster.start(4, false)) {
                 System.out.printf("Wharf started in %d ms: Kafka on %s, registry on %s%n", (System.nanoTime() - begin) / 1_000_000,

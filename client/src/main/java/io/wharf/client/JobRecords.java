@@ -51,7 +51,7 @@ final class JobRecords {
             TopicPartition partition = new TopicPartition(topic, Utils.toPositive(Utils.murmur2(jobId.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                     % infos.size());
             consumer.assign(List.of(partition));
-            Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(Map.of(partition, from.minus(SLACK).toEpochMilli()));
+            Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(Map.of(partition, Math.max(0, from.minus(SLACK).toEpochMilli())));
             if (start.get(partition) == null) {
                 consumer.seekToEnd(List.of(partition));
             } else {

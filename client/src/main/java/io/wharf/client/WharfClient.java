@@ -165,6 +165,24 @@ public final class WharfClient implements AutoCloseable {
     }
 
     private <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type) {
+        return current(topic, type, (older, newer) -> newer);
+    }
+
+    /** A job's state as wharf.status holds it now, if it is there (jobs are kept 7 days). */
+    public java.util.Optional<JobState> state(String jobId) {
+        java.util.concurrent.atomic.AtomicReference<JobState> folded = new java.util.concurrent.atomic.AtomicReference<>();
+        jobRecords().read(Topics.STATUS, jobId, Instant.EPOCH, new AvroDeserializer<>(registry, JobState.class), false, () -> true,
+                next -> folded.set(JobStates.fold(folded.get(), next)));
+        return java.util.Optional.ofNullable(folded.get());
+    }
+
+    /** Every job's state on wharf.status, by job id (a full read of the topic: for tools, not for a hot path). */
+    public Map<String, JobState> states() {
+        return current(Topics.STATUS, JobState.class, JobStates::fold);
+    }
+
+    private <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type,
+                                                                                     java.util.function.BinaryOperator<T> fold) {
         Properties c = committedReader();
         Map<String, T> current = new java.util.TreeMap<>();
         AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
@@ -184,7 +202,7 @@ public final class WharfClient implements AutoCloseable {
                         current.remove(record.key());
                     } else {
                         try {
-                            current.put(record.key(), deserializer.deserialize(topic, record.value()));
+                            current.put(record.key(), fold.apply(current.get(record.key()), deserializer.deserialize(topic, record.value())));
                         } catch (RuntimeException e) {
                             current.remove(record.key()); // refused by the dispatcher too; the dead-letter topic says why
                         }

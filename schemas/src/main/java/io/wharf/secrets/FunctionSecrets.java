@@ -51,6 +51,24 @@ public final class FunctionSecrets {
         return new SealedSecrets.Binding(fn.getName(), registryHost(fn), "env " + variable);
     }
 
+    /** What a secret value reads as when a function is shown (they are sealed anyway, but sealed values are no one's business). */
+    public static final String HIDDEN = "(sealed)";
+
+    /** The function with every secret value replaced by {@link #HIDDEN}, for lists and descriptions. */
+    public static FunctionSpec hidden(FunctionSpec fn) {
+        FunctionSpec.Builder shown = FunctionSpec.newBuilder(fn);
+        Map<String, String> env = new LinkedHashMap<>();
+        fn.getSecretEnv().keySet().forEach(name -> env.put(name, HIDDEN));
+        shown.setSecretEnv(env);
+        if (fn.getWebhookSecret() != null) {
+            shown.setWebhookSecret(HIDDEN);
+        }
+        if (fn.getRegistryAuth() != null) {
+            shown.setRegistryAuth(RegistryAuth.newBuilder(fn.getRegistryAuth()).setPassword(HIDDEN).build());
+        }
+        return shown.build();
+    }
+
     /** True when the function carries a sealed value (so a worker needs a key to run it). */
     public static boolean hasSealed(FunctionSpec fn) {
         return (fn.getRegistryAuth() != null && SealedSecrets.isSealed(fn.getRegistryAuth().getPassword()))

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -18,10 +17,10 @@ import io.wharf.client.FunctionDefinitions;
 import io.wharf.client.Units;
 import io.wharf.client.WharfClient;
 import io.wharf.records.FunctionSpec;
-import io.wharf.records.RegistryAuth;
 import io.wharf.records.Schedule;
 import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.serde.RecordJson;
 
 /**
  * {@code /v1/functions} and {@code /v1/schedules}: a tenant's key lists, reads, deploys and deletes its tenant's
@@ -30,7 +29,6 @@ import io.wharf.secrets.SealedSecrets;
  */
 public final class FunctionRoutes {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HIDDEN = "(sealed)";
 
     private final WharfClient client;
     private final Function<String, FunctionSpec> functions;
@@ -198,30 +196,11 @@ public final class FunctionRoutes {
     }
 
     /** A function as JSON, its secret values hidden (they are sealed anyway). */
-    static JsonNode describe(FunctionSpec spec) {
-        FunctionSpec.Builder shown = FunctionSpec.newBuilder(spec);
-        Map<String, String> secretEnv = new HashMap<>();
-        spec.getSecretEnv().keySet().forEach(k -> secretEnv.put(k, HIDDEN));
-        shown.setSecretEnv(secretEnv);
-        if (spec.getWebhookSecret() != null) {
-            shown.setWebhookSecret(HIDDEN);
-        }
-        if (spec.getRegistryAuth() != null) {
-            shown.setRegistryAuth(RegistryAuth.newBuilder(spec.getRegistryAuth()).setPassword(HIDDEN).build());
-        }
-        return tree(shown.build());
+    static Map<String, Object> describe(FunctionSpec spec) {
+        return RecordJson.of(FunctionSecrets.hidden(spec));
     }
 
-    private static JsonNode describe(Schedule schedule) {
-        return tree(schedule);
-    }
-
-    /** Avro's own JSON rendering of a record. */
-    private static JsonNode tree(org.apache.avro.specific.SpecificRecord record) {
-        try {
-            return JSON.readTree(record.toString());
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
+    private static Map<String, Object> describe(Schedule schedule) {
+        return RecordJson.of(schedule);
     }
 }
