@@ -45,6 +45,22 @@ class SyncCallsIT {
     }
 
     @Test
+    void aWarmContainerReadsEachCallsRequestFromTheFileItIsGiven() throws Exception {
+        String warm = stack.deploy("warm", "tenant-a", f -> f.setHot(io.wharf.records.HotSettings.newBuilder().build()).setCommand(List.of("sh", "-c", """
+                exec 3<"$WHARF_HOT_IN" 4>"$WHARF_HOT_OUT"
+                while read -r id payload <&3; do
+                  out=$( (. "$WHARF_HOT_REQUEST"; printf '%s %s %s' "$WHARF_HTTP_METHOD" "$WHARF_HTTP_PATH" "$WHARF_HTTP_HEADER_X_TEST") | base64 | tr -d '\n')
+                  echo "$id 0 $out" >&4
+                done
+                """)));
+        for (String path : List.of("/first", "/second")) {
+            HttpResponse<String> response = stack.call(stack.gateway, "PUT", "/function/" + warm + path, keyA, "x", GatewayStack.headers("X-Test", path));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("PUT " + path + " " + path);
+        }
+    }
+
+    @Test
     void aCgiStyleFunctionSetsItsStatusAndContentType() throws Exception {
         String cgi = stack.deploy("cgi", "tenant-a", f -> f.setHttpResponse(HttpResponseMode.CGI).setCommand(List.of("sh", "-c",
                 "printf 'Status: 201 Created\\nContent-Type: application/json\\nX-Made-By: sh\\n\\n{\"made\": true}'")));

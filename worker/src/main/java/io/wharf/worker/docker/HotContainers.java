@@ -30,6 +30,7 @@ import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Volume;
 
+import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
@@ -51,6 +52,8 @@ import io.wharf.worker.runtime.RunRequest;
 final class HotContainers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HotContainers.class);
     static final String HOT_DIR = "/wharf/hot";
+    /** The running job's HTTP request as a script to source ({@code $WHARF_HOT_REQUEST}); empty for jobs from elsewhere. */
+    static final String REQUEST_FILE = "request.env";
 
     private final DockerClient docker;
     private final Path workDir;
@@ -320,7 +323,7 @@ final class HotContainers implements AutoCloseable {
                 Containers.mkfifo(dir.resolve("in"));
                 Containers.mkfifo(dir.resolve("out"));
                 id = owner.containers.create(Containers.withoutJob(request, request.command(), request.entrypoint()), HardenedContainers.Use.HOT, List.of(new Bind(dir.toString(), new Volume(HOT_DIR), AccessMode.rw)),
-                        List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out"));
+                        List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out", "WHARF_HOT_REQUEST=" + HOT_DIR + "/" + REQUEST_FILE));
                 owner.docker.startContainerCmd(id).exec();
                 Container c = new Container(owner, id, dir);
                 owner.docker.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true).withTimestamps(true)
@@ -365,6 +368,12 @@ final class HotContainers implements AutoCloseable {
         RunOutcome call(RunRequest request, OutputListener listener, long pulledAt) {
             long started = System.currentTimeMillis();
             HotOutput.Job job = output.jobStarted(listener);
+            try {
+                // The job's HTTP request (if it came from one) for the container to source, before the line that starts it.
+                Files.writeString(dir.resolve(REQUEST_FILE), HttpEnvironment.script(Containers.jobOnly(request)));
+            } catch (IOException e) {
+                return null;
+            }
             CompletableFuture<Object> answer = CompletableFuture.supplyAsync(() -> {
                 try {
                     String line = request.jobId() + ' ' + Base64.getEncoder().encodeToString(request.payload()) + '\n';

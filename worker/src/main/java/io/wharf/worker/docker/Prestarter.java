@@ -28,6 +28,7 @@ import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.ContainerConfig;
 import com.github.dockerjava.api.model.Volume;
 
+import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
 
 /**
@@ -139,9 +140,7 @@ final class Prestarter implements AutoCloseable {
         if (env.isEmpty()) {
             return;
         }
-        StringBuilder script = new StringBuilder();
-        env.forEach((name, value) -> script.append("export ").append(name).append("='").append(value.replace("'", "'\\''")).append("'\n"));
-        Files.writeString(file, script);
+        Files.writeString(file, HttpEnvironment.script(env));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     }
 

@@ -31,4 +31,11 @@ public final class HttpEnvironment {
                 env.put(PREFIX + "HEADER_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_"), value.replace('\0', ' ')));
         return env;
     }
+
+    /** Variables as a script a shell sources: {@code export NAME='value'}, every value single-quoted, so none is code. */
+    public static String script(Map<String, String> env) {
+        StringBuilder script = new StringBuilder();
+        env.forEach((name, value) -> script.append("export ").append(name).append("='").append(value.replace("'", "'\\''")).append("'\n"));
+        return script.toString();
+    }
 }
