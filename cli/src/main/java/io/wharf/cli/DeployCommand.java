@@ -115,6 +115,9 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = "--webhook-secret", description = "Shared secret of signed webhooks: POST /hooks/NAME on the gateway runs the function "
             + "for requests signed with it (X-Wharf-Signature, or GitHub's X-Hub-Signature-256). Sealed like --secret-env.")
     String webhookSecret;
+    @Option(names = "--http-port", description = "The image is a web server listening on this port: each job starts its container, "
+            + "forwards the HTTP request to it (network none keeps its loopback), returns its response and removes it (--hot keeps it).")
+    Integer httpPort;
     @Option(names = "--http-response", description = "body (default): a call through the gateway answers 200 with the output; cgi: the "
             + "output may begin with CGI headers (Status: 201, Content-Type: ...) and a blank line.")
     String httpResponse;
@@ -175,6 +178,7 @@ final class DeployCommand implements Callable<Integer> {
         put(n, "onFailure", onFailure);
         put(n, "httpResponse", httpResponse);
         put(n, "webhookSecret", webhookSecret);
+        put(n, "httpPort", httpPort);
         return n;
     }
 

@@ -56,6 +56,7 @@ import io.wharf.rules.FunctionRules;
  * onFailure: [alert]
  * contentTypes: [application/json]
  * webhookSecret: "..."                # POST /hooks/NAME takes requests signed with it; sealed like secretEnv
+ * httpPort: 8080                       # an unchanged web-server image: each request is forwarded to this port in its container
  * httpResponse: cgi                    # body (default): the gateway answers 200 with the output; cgi: the output may begin with headers
  * </pre>
  * An unknown key, or a value that does not parse, is an error naming the key, the value and where it came from.
@@ -63,7 +64,7 @@ import io.wharf.rules.FunctionRules;
 public final class FunctionDefinitions {
     public static final List<String> KEYS = List.of("name", "image", "cmd", "entrypoint", "memory", "cpus", "timeout", "env", "secretEnv", "pool", "network",
             "user", "tenant", "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "maxPayload", "ordering", "hot", "enabled",
-            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse", "webhookSecret");
+            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse", "webhookSecret", "httpPort");
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
     public static final List<String> HOT_KEYS = List.of("idleTtl", "maxJobsPerContainer", "prewarm");
     /** The most CPUs a function may ask for: more is a typo, not a job. */
@@ -166,6 +167,7 @@ public final class FunctionDefinitions {
             if (node.has("onFailure")) spec.setOnFailure(strings(node, "onFailure"));
             if (node.has("contentTypes")) spec.setContentTypes(strings(node, "contentTypes"));
             text(node, "webhookSecret").ifPresent(spec::setWebhookSecret);
+            if (node.hasNonNull("httpPort")) spec.setHttpPort(whole(node, "httpPort", 1));
             text(node, "httpResponse").ifPresent(v -> spec.setHttpResponse(choice(HttpResponseMode.class, "httpResponse", v, "body or cgi")));
         }
 

@@ -36,6 +36,9 @@ public final class LocalImages {
 
     /** A hot function: answers each job over the hot protocol with its payload, from one warm container. */
     public static final String HOT_ECHO = "wharf-local/hot-echo:1";
+    /** An ordinary web server (busybox httpd on port {@value #HTTPD_PORT}): a page and a CGI script, nothing Wharf-specific. */
+    public static final String HTTPD = "wharf-local/httpd:1";
+    public static final int HTTPD_PORT = 8080;
 
     private static final Path HOST_BUSYBOX = Path.of(System.getenv().getOrDefault("WHARF_BUSYBOX", "/bin/busybox"));
 
@@ -67,6 +70,20 @@ public final class LocalImages {
                 done
                 """;
         return ensure(docker, HOT_ECHO, Map.of("bin/hot-echo", script.getBytes(StandardCharsets.UTF_8)), List.of("/bin/hot-echo"));
+    }
+
+    public static String httpd(DockerClient docker) {
+        String echo = """
+                #!/bin/sh
+                # A CGI script as any web server runs them: the request in the environment, its body on stdin.
+                echo "Content-Type: text/plain"
+                echo "X-Served-By: busybox-httpd"
+                echo ""
+                echo "$REQUEST_METHOD ${QUERY_STRING:-no-query}"
+                head -c "${CONTENT_LENGTH:-0}"
+                """;
+        return ensure(docker, HTTPD, Map.of("www/index.html", "<h1>Hello from an unchanged web server</h1>\n".getBytes(StandardCharsets.UTF_8),
+                "www/cgi-bin/echo", echo.getBytes(StandardCharsets.UTF_8)), List.of("/bin/httpd", "-f", "-p", String.valueOf(HTTPD_PORT), "-h", "/www"));
     }
 
     /**

@@ -52,6 +52,9 @@ public final class FunctionRules {
         if (fn.getTimeoutMillis() <= 0 || fn.getTimeoutMillis() > MAX_TIMEOUT.toMillis()) {
             return bad("timeout", fn.getTimeoutMillis() + " ms", "use a duration above 0 and at most 7 days, e.g. 30s");
         }
+        if (fn.getHttpPort() != null && (fn.getHttpPort() < 1 || fn.getHttpPort() > 65_535)) {
+            return bad("httpPort", String.valueOf(fn.getHttpPort()), "use the port the image's server listens on, 1 to 65535");
+        }
         if (fn.getMaxConcurrency() != null && fn.getMaxConcurrency() < 1) {
             return bad("maxConcurrency", String.valueOf(fn.getMaxConcurrency()), "use 1 or more, or leave it out for no cap");
         }

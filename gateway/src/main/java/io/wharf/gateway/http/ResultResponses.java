@@ -44,7 +44,8 @@ public final class ResultResponses {
         if (result.getBodyTruncated()) {
             ctx.header("X-Wharf-Body-Truncated", "true");
         }
-        if (function != null && function.getHttpResponse() == HttpResponseMode.CGI) {
+        // An HTTP-server function's output is its server's response, which the worker wrote in CGI form.
+        if (function != null && (function.getHttpResponse() == HttpResponseMode.CGI || function.getHttpPort() != null)) {
             var cgi = Cgi.parse(body);
             if (cgi.isPresent()) {
                 ctx.status(cgi.get().status());

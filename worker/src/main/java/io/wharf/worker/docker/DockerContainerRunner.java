@@ -61,6 +61,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final PrivateWorkDir privateDir;
     private final ImageCache images;
     private final HotContainers hot;
+    private final HttpServers httpServers;
     private final Prestarter prestarter;
     private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
@@ -102,6 +103,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         this.workDir = privateDir.path();
         this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials());
         this.hot = new HotContainers(docker, this.workDir, containers);
+        this.httpServers = new HttpServers(docker, containers, shim != null && usableShim(shim) ? shim : null, prestartPerFunction);
         watchOomEvents();
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
                 ? new Prestarter(docker, this.workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers)
@@ -116,6 +118,9 @@ public final class DockerContainerRunner implements ContainerRunner {
             return RunOutcome.failedToRun(imageError, 0);
         }
         try {
+            if (request.forward() != null) {
+                return httpServers.run(request, output, pulledAt);
+            }
             if (request.hot() != null) {
                 return hot.run(request, output, pulledAt);
             }
@@ -411,7 +416,7 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     @Override
     public void kill(String jobId) {
-        if (hot.kill(jobId)) {
+        if (hot.kill(jobId) || httpServers.kill(jobId)) {
             return;
         }
         killed.add(jobId);
@@ -446,6 +451,7 @@ public final class DockerContainerRunner implements ContainerRunner {
             }
         }
         hot.close();
+        httpServers.close();
         if (prestarter != null) {
             prestarter.close();
         }

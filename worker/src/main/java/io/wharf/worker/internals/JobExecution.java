@@ -20,6 +20,7 @@ import org.slf4j.MDC;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.HttpRequest;
 import io.wharf.records.Job;
 import io.wharf.records.JobPhase;
 import io.wharf.records.JobResult;
@@ -290,7 +291,24 @@ public final class JobExecution {
                 fn.getMaxConcurrency() != null ? Math.min(fn.getMaxConcurrency(), slots) : slots);
         return new RunRequest(job.getJobId(), fn.getName(), job.getAttempt(), image, fn.getCommand(), fn.getEntrypoint(), env,
                 fn.getMemoryMb(), fn.getCpus(), Duration.ofMillis(fn.getTimeoutMillis()), fn.getNetwork() == NetworkMode.HOST, PoolPolicies.effectiveUser(policy, fn),
-                payload, settings.maxBodyBytes(), fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(), password, hot);
+                payload, settings.maxBodyBytes(), fn.getRegistryAuth() == null ? null : fn.getRegistryAuth().getUsername(), password, hot, forward(job));
+    }
+
+    /**
+     * What an HTTP-server function's container is asked: the request the job came from, or, for a job from anywhere
+     * else, {@code POST /} with its payload and content type.
+     */
+    private static RunRequest.HttpForward forward(Job job) {
+        Integer port = job.getFunction().getHttpPort();
+        if (port == null) {
+            return null;
+        }
+        HttpRequest http = job.getHttp();
+        if (http == null) {
+            return new RunRequest.HttpForward(port, "POST", "/", Map.of("content-type", job.getContentType()));
+        }
+        return new RunRequest.HttpForward(port, http.getMethod(), http.getPath() + (http.getQuery().isEmpty() ? "" : "?" + http.getQuery()),
+                http.getHeaders());
     }
 
     /** The job's timings so far, with the container's lifetime when it ran. */
@@ -299,7 +317,7 @@ public final class JobExecution {
                 .setEnqueuedAt(job.getEnqueuedAt().toEpochMilli()).setDequeuedAt(dequeuedAt).setFinishedAt(now);
         if (outcome != null) {
             timings.setCreatedAt(nonZero(outcome.createdAt())).setStartedAt(nonZero(outcome.startedAt()))
-                    .setExitedAt(nonZero(outcome.exitedAt())).setRemovedAt(nonZero(outcome.removedAt()));
+                    .setExitedAt(nonZero(outcome.exitedAt())).setRemovedAt(nonZero(outcome.removedAt())).setReadyAt(nonZero(outcome.readyAt()));
         }
         return timings;
     }

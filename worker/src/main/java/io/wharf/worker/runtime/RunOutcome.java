@@ -11,10 +11,16 @@ package io.wharf.worker.runtime;
  * @param stderrTail    the last few KiB of stderr
  * @param error         why the container could not be run at all (image missing, engine error), else null
  * @param imageId       the image the container ran
+ * @param readyAt       an HTTP-server function's container listened on its port (0 for every other run)
  */
 public record RunOutcome(Integer exitCode, boolean timedOut, boolean oomKilled, byte[] stdout, boolean stdoutTruncated,
                          String stderrTail, String error, String imageId,
-                         long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt) {
+                         long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt, long readyAt) {
+
+    public RunOutcome(Integer exitCode, boolean timedOut, boolean oomKilled, byte[] stdout, boolean stdoutTruncated, String stderrTail, String error,
+                      String imageId, long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt) {
+        this(exitCode, timedOut, oomKilled, stdout, stdoutTruncated, stderrTail, error, imageId, pulledAt, createdAt, startedAt, exitedAt, removedAt, 0);
+    }
 
     public static RunOutcome failedToRun(String error, long pulledAt) {
         return new RunOutcome(null, false, false, new byte[0], false, null, error, null, pulledAt, 0, 0, 0, 0);

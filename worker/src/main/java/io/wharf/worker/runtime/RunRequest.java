@@ -21,11 +21,19 @@ import java.util.Objects;
  * @param maxBodyBytes stdout beyond this is dropped and the outcome flagged truncated
  * @param registryUsername credentials for pulling the image, or null to use the engine host's Docker config
  * @param hot          keep containers warm between jobs (the hot protocol), or null for a fresh container per job
+ * @param forward      for an HTTP-server function, the request to forward to its port; null for every other function
  */
 public record RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
                          Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, String user, byte[] payload,
                          int maxBodyBytes, String registryUsername, String registryPassword,
-                         Hot hot) {
+                         Hot hot, HttpForward forward) {
+    public RunRequest(String jobId, String function, int attempt, String image, List<String> command, List<String> entrypoint,
+                      Map<String, String> env, int memoryMb, double cpus, Duration timeout, boolean hostNetwork, String user, byte[] payload,
+                      int maxBodyBytes, String registryUsername, String registryPassword, Hot hot) {
+        this(jobId, function, attempt, image, command, entrypoint, env, memoryMb, cpus, timeout, hostNetwork, user, payload, maxBodyBytes,
+                registryUsername, registryPassword, hot, null);
+    }
+
     public RunRequest {
         Objects.requireNonNull(jobId, "jobId");
         Objects.requireNonNull(image, "image");
@@ -50,5 +58,19 @@ public record RunRequest(String jobId, String function, int attempt, String imag
      * @param maxContainers       containers of this function at most on this worker
      */
     public record Hot(Duration idleTtl, int maxJobsPerContainer, int prewarm, int maxContainers) {
+    }
+
+    /**
+     * The HTTP request an HTTP-server function's container answers.
+     *
+     * @param port    where the image's server listens, inside the container
+     * @param method  GET, POST, ...
+     * @param target  path and query as sent, from its slash
+     * @param headers the caller's headers (less those hop-by-hop), by lower-case name
+     */
+    public record HttpForward(int port, String method, String target, Map<String, String> headers) {
+        public HttpForward {
+            headers = Map.copyOf(headers);
+        }
     }
 }
