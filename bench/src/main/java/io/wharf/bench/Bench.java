@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ChaosBench.class, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 public final class Bench implements Callable<Integer> {
-    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher or all (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway or all (default ${DEFAULT-VALUE}).")
     String mode;
     @Option(names = "--events", defaultValue = "200000", description = "Backlog of events for dispatcher throughput (default ${DEFAULT-VALUE}).")
     int events;
@@ -78,6 +78,12 @@ public final class Bench implements Callable<Integer> {
     int hotJobs;
     @Option(names = "--hot-burst", defaultValue = "5000", description = "Warm jobs at once for throughput (default ${DEFAULT-VALUE}).")
     int hotBurst;
+    @Option(names = "--gateway-requests", defaultValue = "5000", description = "Requests per hey run of the gateway bench (default ${DEFAULT-VALUE}).")
+    int gatewayRequests;
+    @Option(names = "--gateway-concurrency", defaultValue = "16", description = "Requests at once in the gateway bench (default ${DEFAULT-VALUE}).")
+    int gatewayConcurrency;
+    @Option(names = "--gateway-cold", defaultValue = "20", description = "Sequential cold calls per side in the gateway bench (default ${DEFAULT-VALUE}).")
+    int gatewayCold;
 
     /** Cold jobs at once in the JVM warm-up, on each side. */
     private static final int WARMUP_BURST = 48;
@@ -114,6 +120,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (mode.equals("dispatcher") || mode.equals("all")) {
             new DispatcherBench(events, rate, seconds, commitMs).run();
+        }
+        if (mode.equals("gateway") || mode.equals("all")) {
+            new GatewayBench(gatewayRequests, gatewayConcurrency, gatewayCold).run();
         }
         return 0;
     }

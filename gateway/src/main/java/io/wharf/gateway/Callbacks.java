@@ -19,19 +19,18 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.wharf.client.TopicView;
 import io.wharf.client.WharfClient;
 import io.wharf.gateway.http.ApiError;
 import io.wharf.gateway.http.CallbackRequests;
 import io.wharf.gateway.http.ResultResponses;
 import io.wharf.records.JobResult;
-import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.topics.RoleAcls;
 import io.wharf.topics.Topics;
 
 /**
- * POSTs each final result whose job has a callback URL (an async call's {@code X-Callback-Url}) to it: the output
+ * POSTs each final result that carries a callback URL (an async call's {@code X-Callback-Url}, which the job carries
+ * to its result) to it: the output
  * as the body (a failure's JSON for other statuses), with {@code X-Call-Id} and {@code X-Wharf-Status}. The gateway's
  * instances share one consumer group on {@code wharf.results}, so each result is delivered by one of them. A batch's
  * offsets are committed once each of its callbacks got its first try; a failing one is retried with backoff (1 s
@@ -44,7 +43,6 @@ final class Callbacks implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration FIRST_TRY = Duration.ofSeconds(15);
 
-    private final TopicView<JobState> states;
     private final CallbackRequests allowed;
     private final Duration retryFor;
     private final KafkaConsumer<String, JobResult> consumer;
@@ -52,8 +50,7 @@ final class Callbacks implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    Callbacks(WharfClient client, TopicView<JobState> states, CallbackRequests allowed, Duration retryFor) {
-        this.states = states;
+    Callbacks(WharfClient client, CallbackRequests allowed, Duration retryFor) {
         this.allowed = allowed;
         this.retryFor = retryFor;
         this.consumer = client.groupConsumer(GROUP, JobResult.class);
@@ -69,17 +66,9 @@ final class Callbacks implements AutoCloseable {
                     continue;
                 }
                 List<CompletableFuture<Void>> firstTries = new ArrayList<>();
-                boolean refreshed = false;
                 for (ConsumerRecord<String, JobResult> record : batch) {
-                    if (record.value() == null) {
-                        continue;
-                    }
-                    if (states.get(record.key()).isEmpty() && !refreshed) {
-                        refreshed = states.refresh(Duration.ofSeconds(5)); // a state this view has not read yet
-                    }
-                    String url = states.get(record.key()).map(JobState::getCallback).orElse(null);
-                    if (url != null) {
-                        firstTries.add(deliver(url, record.value()));
+                    if (record.value() != null && record.value().getCallback() != null) {
+                        firstTries.add(deliver(record.value().getCallback(), record.value()));
                     }
                 }
                 CompletableFuture.allOf(firstTries.toArray(CompletableFuture[]::new)).get(FIRST_TRY.toSeconds() + 5, TimeUnit.SECONDS);

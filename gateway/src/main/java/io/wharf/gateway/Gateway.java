@@ -79,7 +79,7 @@ public final class Gateway implements Role {
             CallbackRequests callbackRequests = new CallbackRequests(config.callbacksAllowed());
             Invocations invocations = new Invocations(client, this::function, maxBody, config.syncAllowance(), callbackRequests);
             JobRoutes jobs = new JobRoutes(client, states, this::function);
-            callbacks = new Callbacks(client, states, callbackRequests, Duration.ofMillis(config.getLong(GatewayConfig.CALLBACK_RETRY_MS_CONFIG)));
+            callbacks = new Callbacks(client, callbackRequests, Duration.ofMillis(config.getLong(GatewayConfig.CALLBACK_RETRY_MS_CONFIG)));
             // A key made a moment ago is found: an unknown id reads the topic to its end once more.
             Callers callers = new Callers(id -> keys.get(id).or(() -> keys.refresh(Duration.ofSeconds(5)) ? keys.get(id) : java.util.Optional.empty())
                     .orElse(null));

@@ -23,6 +23,7 @@ public final class Results {
                 .setStatus(status)
                 .setError(error)
                 .setParentId(job.getParentId())
+                .setCallback(job.getCallback())
                 .setCompletedAt(Instant.ofEpochMilli(now));
     }
 

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -152,9 +153,7 @@ public final class JobExecution {
         LogShipper output = logs.apply(job);
         RunOutcome outcome;
         runningNow.add(job.getJobId());
-        JobState state = JobStates.of(job, JobPhase.RUNNING, clock.millis(), null);
-        state.setWorkerId(settings.workerId());
-        Future<?> told = running.apply(state);
+        RunningNotice told = new RunningNotice(job);
         MDC.put("job", job.getJobId());
         MDC.put("function", fn.getName());
         try {
@@ -166,7 +165,7 @@ public final class JobExecution {
         } finally {
             runningNow.remove(job.getJobId());
             MDC.clear();
-            awaitTold(job, told);
+            told.settle();
         }
         output.onEnd();
         JobStatus status = status(outcome);
@@ -197,14 +196,51 @@ public final class JobExecution {
                 .build();
     }
 
-    private static void awaitTold(Job job, Future<?> told) throws InterruptedException {
-        try {
-            told.get(TELL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            // The running state is a courtesy: a lost one leaves the job QUEUED until its final state, never wrong after it.
-            log.debug("Job {}: its running state was not written: {}", job.getJobId(), e.toString());
+    /**
+     * A job's RUNNING state, told only if it still runs after {@link #RUNNING_AFTER}: a quick job goes from QUEUED
+     * straight to its end, without a write (and a wait for it) on its path. Once told, the result waits until the
+     * broker has the state, so that it never lands after the final one.
+     */
+    private final class RunningNotice {
+        private final CompletableFuture<Future<?>> sent = new CompletableFuture<>();
+        private final Job job;
+
+        RunningNotice(Job job) {
+            this.job = job;
+            CompletableFuture.delayedExecutor(RUNNING_AFTER.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+                synchronized (sent) {
+                    if (!sent.isDone()) {
+                        JobState state = JobStates.of(job, JobPhase.RUNNING, clock.millis(), null);
+                        state.setWorkerId(settings.workerId());
+                        sent.complete(running.apply(state));
+                    }
+                }
+            });
+        }
+
+        /** Ends the notice: no state if it was not told yet, else waits (bounded) until the broker has it. */
+        void settle() throws InterruptedException {
+            Future<?> told;
+            synchronized (sent) {
+                if (!sent.isDone()) {
+                    sent.complete(null);
+                }
+                told = sent.join();
+            }
+            if (told == null) {
+                return;
+            }
+            try {
+                told.get(TELL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                // The running state is a courtesy: a lost one leaves the job QUEUED until its final state, never wrong after it.
+                log.debug("Job {}: its running state was not written: {}", job.getJobId(), e.toString());
+            }
         }
     }
+
+    /** How long a job runs before its RUNNING state is written. */
+    static final java.time.Duration RUNNING_AFTER = java.time.Duration.ofMillis(100);
 
     private static final int TELL_TIMEOUT_SECONDS = 5;
 

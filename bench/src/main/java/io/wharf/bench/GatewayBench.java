@@ -1,0 +1,328 @@
+package io.wharf.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import io.javalin.Javalin;
+import io.wharf.cli.DevCluster;
+import io.wharf.client.WharfClient;
+import io.wharf.embedded.LocalImages;
+import io.wharf.embedded.TempDirs;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.HotSettings;
+import io.wharf.records.JobResult;
+import io.wharf.records.Timings;
+import io.wharf.worker.WorkerConfig;
+
+/**
+ * The gateway's figures beside their baselines, in one run on the embedded default: a hot function's synchronous
+ * call under Debian's {@code hey} beside a bare HTTP relay over the same hops (an HTTP server on Javalin's virtual
+ * threads → produce → Streams exactly-once copy → transactional consume-produce → consume → HTTP response); a cold
+ * function's call beside {@code docker run --rm -i}; and a request to an unchanged web-server image beside the
+ * recipe done by hand ({@code docker run -d} on a loopback port, {@code curl} until it answers, {@code docker rm -f}).
+ */
+final class GatewayBench {
+    private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern PCT = Pattern.compile("(\\d+)% in ([0-9.]+) secs");
+    private static final Pattern STATUS = Pattern.compile("\\[(\\d{3})\\]\\s+\\d+ responses");
+    private static final String MANUAL_PORT = "18080";
+
+    private final int requests;
+    private final int concurrency;
+    private final int coldCalls;
+
+    GatewayBench(int requests, int concurrency, int coldCalls) {
+        this.requests = requests;
+        this.concurrency = concurrency;
+        this.coldCalls = coldCalls;
+    }
+
+    void run() throws Exception {
+        try (var docker = io.wharf.worker.DockerEngine.client()) {
+            LocalImages.httpd(docker);
+        }
+        Map<String, Object> worker = Map.of(WorkerConfig.PREFETCH_CONFIG, 1000);
+        try (DevCluster cluster = DevCluster.start(8, false, worker, 0); WharfClient client = new WharfClient(cluster.endpoints())) {
+            hot(cluster, client);
+            cold(cluster, client);
+            httpServer(cluster, client);
+        }
+    }
+
+    /** One hey run's figures. */
+    private record Load(double p50Ms, double p99Ms, double perSecond) {
+    }
+
+    private void hot(DevCluster cluster, WharfClient client) throws Exception {
+        client.deploy(FunctionSpec.newBuilder().setName("gw-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
+                .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(Math.min(8, concurrency)).build()).build());
+        List<Double> run = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            JobResult r = client.invoke(client.event("gw-hot", "ping".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
+            run.add((double) (r.getTimings().getExitedAt() - r.getTimings().getStartedAt()));
+        }
+        String gateway = cluster.gatewayUrl() + "/function/gw-hot";
+        Path state = Files.createTempDirectory("wharf-gw-relay-");
+        Load relay;
+        Load wharf;
+        try (Relay r = new Relay(cluster.endpoints().bootstrap(), DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state);
+             RelayHttp http = new RelayHttp(cluster.endpoints().bootstrap(), r)) {
+            if (!r.awaitRunning(Duration.ofSeconds(60))) {
+                throw new IllegalStateException("relay did not start");
+            }
+            hey(http.url(), null, requests / 4); // warm-up, each side
+            hey(gateway, cluster.adminKey(), requests / 4);
+            relay = hey(http.url(), null, requests);
+            wharf = hey(gateway, cluster.adminKey(), requests);
+        }
+        TempDirs.delete(state);
+        double own = median(run);
+        System.out.printf("GATEWAY sync call of a hot function, hey -n %d -c %d (p50 / p99, requests/s):%n", requests, concurrency);
+        System.out.printf("  bare HTTP relay (same hops and delivery settings)   %6.1f / %6.1f ms   %7.0f req/s%n", relay.p50Ms(), relay.p99Ms(), relay.perSecond());
+        System.out.printf("  Wharf gateway -> hot function                      %6.1f / %6.1f ms   %7.0f req/s%n", wharf.p50Ms(), wharf.p99Ms(), wharf.perSecond());
+        System.out.printf("    container's own time (hot round trip, median)    %6.1f ms%n", own);
+        System.out.printf("  ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
+                wharf.p50Ms() / (relay.p50Ms() + own), wharf.p99Ms() / (relay.p99Ms() + own), 100 * wharf.perSecond() / relay.perSecond());
+    }
+
+    private void cold(DevCluster cluster, WharfClient client) throws Exception {
+        client.deploy(FunctionSpec.newBuilder().setName("gw-cold").setImage(LocalImages.BUSYBOX).setCommand(List.of("cat")).setMemoryMb(32).build());
+        HttpClient http = HttpClient.newHttpClient();
+        List<Double> wharf = new ArrayList<>();
+        List<Double> docker = new ArrayList<>();
+        for (int i = 0; i < coldCalls + 3; i++) {
+            long t = System.nanoTime();
+            HttpResponse<String> r = http.send(post(cluster.gatewayUrl() + "/function/gw-cold", cluster.adminKey(), "ping"), HttpResponse.BodyHandlers.ofString());
+            double gatewayMs = ms(t);
+            check(r.statusCode() == 200 && r.body().equals("ping"), "gateway cold call: " + r.statusCode() + " " + r.body());
+            t = System.nanoTime();
+            String out = exec("ping", "docker", "run", "--rm", "-i", "--network", "none", LocalImages.BUSYBOX, "cat");
+            double dockerMs = ms(t);
+            check(out.equals("ping"), "docker run: " + out);
+            if (i >= 3) {
+                wharf.add(gatewayMs);
+                docker.add(dockerMs);
+            }
+        }
+        System.out.printf("GATEWAY sync call of a cold function, %d sequential (median / p90):%n", coldCalls);
+        System.out.printf("  docker run --rm -i --network none (CLI)            %6.1f / %6.1f ms%n", median(docker), p(docker, 0.9));
+        System.out.printf("  Wharf gateway -> cold function                     %6.1f / %6.1f ms   ratio %.2fx%n", median(wharf), p(wharf, 0.9),
+                median(wharf) / median(docker));
+    }
+
+    private void httpServer(DevCluster cluster, WharfClient client) throws Exception {
+        client.deploy(FunctionSpec.newBuilder().setName("gw-web").setImage(LocalImages.HTTPD).setCommand(List.of()).setMemoryMb(32)
+                .setHttpPort(LocalImages.HTTPD_PORT).build());
+        HttpClient http = HttpClient.newHttpClient();
+        List<Double> wharf = new ArrayList<>();
+        List<Double> manual = new ArrayList<>();
+        List<Double> start = new ArrayList<>();
+        List<Double> ready = new ArrayList<>();
+        List<Double> serve = new ArrayList<>();
+        for (int i = 0; i < coldCalls + 3; i++) {
+            long t = System.nanoTime();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(cluster.gatewayUrl() + "/function/gw-web/index.html"))
+                    .header("Authorization", "Bearer " + cluster.adminKey()).build(), HttpResponse.BodyHandlers.ofString());
+            double gatewayMs = ms(t);
+            check(r.statusCode() == 200 && r.body().contains("unchanged web server"), "gateway web call: " + r.statusCode() + " " + r.body());
+            String id = r.headers().firstValue("X-Call-Id").orElseThrow();
+            t = System.nanoTime();
+            manualRecipe();
+            double manualMs = ms(t);
+            if (i >= 3) {
+                wharf.add(gatewayMs);
+                manual.add(manualMs);
+                Timings timings = client.result(id, Instant.now().minusSeconds(120)).orElseThrow().getTimings();
+                start.add((double) (timings.getStartedAt() - timings.getCreatedAt()));
+                ready.add((double) (timings.getReadyAt() - timings.getStartedAt()));
+                // A server started ahead was ready before the request came: its serving began when the worker took the job.
+                serve.add((double) (timings.getExitedAt() - Math.max(timings.getReadyAt(), timings.getDequeuedAt())));
+            }
+        }
+        System.out.printf("GATEWAY request to an unchanged web server (busybox httpd), %d sequential (median / p90):%n", coldCalls);
+        System.out.printf("  by hand: docker run -d --network host, curl until it answers, docker rm -f   %6.1f / %6.1f ms%n", median(manual), p(manual, 0.9));
+        System.out.printf("  Wharf gateway -> --http-port function, network none                          %6.1f / %6.1f ms   ratio %.2fx%n",
+                median(wharf), p(wharf, 0.9), median(wharf) / median(manual));
+        System.out.printf("    its container's lifetime (median): start %.0f ms, ready %.0f ms (ahead of the request when the worker prestarts), "
+                        + "serve %.0f ms; stop after the answer%n",
+                median(start), median(ready), median(serve));
+    }
+
+    /** The first seed's recipe, by hand, as an operator would script it. */
+    private static void manualRecipe() throws Exception {
+        String id = exec(null, "docker", "run", "-d", "--network", "host", LocalImages.HTTPD, "/bin/httpd", "-f", "-p", "127.0.0.1:" + MANUAL_PORT,
+                "-h", "/www").strip();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                Process curl = new ProcessBuilder("curl", "-sf", "http://127.0.0.1:" + MANUAL_PORT + "/index.html").redirectErrorStream(true).start();
+                String body = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (curl.waitFor() == 0 && body.contains("unchanged web server")) {
+                    return;
+                }
+                check(System.nanoTime() < deadline, "the hand-run server never answered");
+            }
+        } finally {
+            exec(null, "docker", "rm", "-f", id);
+        }
+    }
+
+    private Load hey(String url, String key, int n) throws Exception {
+        List<String> command = new ArrayList<>(List.of("hey", "-n", String.valueOf(n), "-c", String.valueOf(concurrency), "-m", "POST", "-d", "ping",
+                "-T", "text/plain"));
+        if (key != null) {
+            command.addAll(List.of("-H", "Authorization: Bearer " + key));
+        }
+        command.add(url);
+        String out = exec(null, command.toArray(String[]::new));
+        Matcher rps = RPS.matcher(out);
+        check(rps.find(), "hey printed no Requests/sec:\n" + out);
+        // hey sends n rounded down to a multiple of -c; every one must have answered 200.
+        for (Matcher m = STATUS.matcher(out); m.find(); ) {
+            check(m.group(1).equals("200"), "not every request answered 200:\n" + out);
+        }
+        check(!out.contains("Error distribution"), "requests failed:\n" + out);
+        double p50 = 0, p99 = 0;
+        for (Matcher m = PCT.matcher(out); m.find(); ) {
+            if (m.group(1).equals("50")) {
+                p50 = Double.parseDouble(m.group(2)) * 1000;
+            } else if (m.group(1).equals("99")) {
+                p99 = Double.parseDouble(m.group(2)) * 1000;
+            }
+        }
+        return new Load(p50, p99, Double.parseDouble(rps.group(1)));
+    }
+
+    private static HttpRequest post(String url, String key, String body) {
+        return HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    /** Runs a command, {@code input} on its stdin; its output. */
+    private static String exec(String input, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        if (input != null) {
+            p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
+        }
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        check(p.waitFor() == 0, String.join(" ", command) + " failed: " + out);
+        return out;
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalStateException(what);
+        }
+    }
+
+    private static double ms(long since) {
+        return (System.nanoTime() - since) / 1e6;
+    }
+
+    private static double median(List<Double> values) {
+        return p(values, 0.5);
+    }
+
+    private static double p(List<Double> values, double q) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(q * sorted.size())));
+    }
+
+    /**
+     * The relay's HTTP front: each POST is produced to the relay's first topic under a fresh key and answered when
+     * that key comes out of its last topic, read by one consumer for all requests (as the gateway awaits results).
+     */
+    static final class RelayHttp implements AutoCloseable {
+        private final Map<String, CompletableFuture<byte[]>> waiting = new ConcurrentHashMap<>();
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final Thread reader;
+        private final Javalin app;
+        private volatile boolean stop;
+
+        RelayHttp(String bootstrap, Relay relay) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+            Properties c = new Properties();
+            c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            c.put(ConsumerConfig.GROUP_ID_CONFIG, "relay-http-" + UUID.randomUUID());
+            c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            consumer.subscribe(List.of(relay.c));
+            CompletableFuture<Void> assigned = new CompletableFuture<>();
+            reader = Thread.ofPlatform().name("relay-http-reader").start(() -> {
+                try (consumer) {
+                    while (!stop) {
+                        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                            CompletableFuture<byte[]> f = waiting.remove(new String(r.key(), StandardCharsets.UTF_8));
+                            if (f != null) {
+                                f.complete(r.value());
+                            }
+                        }
+                        if (!consumer.assignment().isEmpty()) {
+                            assigned.complete(null);
+                        }
+                    }
+                }
+            });
+            assigned.join();
+            app = Javalin.create(config -> {
+                config.startup.showJavalinBanner = false;
+                config.concurrency.useVirtualThreads = true;
+                config.jetty.host = "127.0.0.1";
+                config.jetty.port = 0;
+                config.routes.post("/relay", ctx -> {
+                    String key = UUID.randomUUID().toString();
+                    CompletableFuture<byte[]> answer = new CompletableFuture<>();
+                    waiting.put(key, answer);
+                    producer.send(new ProducerRecord<>(relay.a, key.getBytes(StandardCharsets.UTF_8), ctx.bodyAsBytes()));
+                    ctx.header("X-Call-Id", key).result(answer.get(60, TimeUnit.SECONDS));
+                });
+            }).start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + app.port() + "/relay";
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            app.stop();
+            stop = true;
+            reader.join();
+            producer.close();
+        }
+    }
+}
