@@ -105,6 +105,7 @@ public final class Wharf {
                 // The tour's images, built locally (no registry needed), so its first deploy works on a fresh machine.
                 LocalImages.demo(docker);
                 LocalImages.busybox(docker);
+                LocalImages.httpd(docker);
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("Could not build the local images: " + e.getMessage(), e);
             }
