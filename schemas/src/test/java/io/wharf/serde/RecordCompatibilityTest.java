@@ -21,7 +21,7 @@ import io.wharf.records.Event;
 import io.wharf.records.HttpRequest;
 import io.wharf.records.Job;
 
-/** Records written before the HTTP request joined {@code Event} and {@code Job} still decode, with no request. */
+/** Records written before the gateway's fields joined them (the HTTP request, callbacks, HTTP ports) still decode. */
 class RecordCompatibilityTest {
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
 
@@ -48,6 +48,28 @@ class RecordCompatibilityTest {
             assertThat(SchemaCompatibility.checkReaderWriterCompatibility(current, without(current, "http")).getType())
                     .as(current.getName()).isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
         }
+    }
+
+    @Test
+    void everyFieldTheGatewayAddedKeepsItsRecordBackwardCompatible() {
+        Map<Schema, List<String>> added = Map.of(
+                io.wharf.records.FunctionSpec.getClassSchema(), List.of("httpResponse", "webhookSecret", "httpPort"),
+                Job.getClassSchema(), List.of("http", "callback"),
+                io.wharf.records.JobResult.getClassSchema(), List.of("callback"),
+                io.wharf.records.JobResult.getClassSchema().getField("timings").schema(), List.of("readyAt"));
+        added.forEach((current, fields) -> {
+            Schema old = current;
+            for (String field : fields) {
+                old = without(old, field);
+            }
+            assertThat(SchemaCompatibility.checkReaderWriterCompatibility(current, old).getType()).as(current.getName() + " without " + fields)
+                    .isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        });
+        Schema sources = Event.getClassSchema().getField("source").schema();
+        Schema before = Schema.createEnum(sources.getName(), sources.getDoc(), sources.getNamespace(),
+                sources.getEnumSymbols().stream().filter(symbol -> !symbol.equals("HTTP")).toList(), sources.getEnumDefault());
+        assertThat(SchemaCompatibility.checkReaderWriterCompatibility(sources, before).getType()).as("EventSource before HTTP")
+                .isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
     }
 
     @Test
