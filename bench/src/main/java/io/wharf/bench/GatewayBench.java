@@ -101,7 +101,9 @@ final class GatewayBench {
             hey(http.url(), null, requests / 4); // warm-up, each side
             hey(gateway, cluster.adminKey(), requests / 4);
             relay = hey(http.url(), null, requests);
+            long from = System.currentTimeMillis();
             wharf = hey(gateway, cluster.adminKey(), requests);
+            breakdown(cluster, from, System.currentTimeMillis());
         }
         TempDirs.delete(state);
         double own = median(run);
@@ -111,6 +113,27 @@ final class GatewayBench {
         System.out.printf("    container's own time (hot round trip, median)    %6.1f ms%n", own);
         System.out.printf("  ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
                 wharf.p50Ms() / (relay.p50Ms() + own), wharf.p99Ms() / (relay.p99Ms() + own), 100 * wharf.perSecond() / relay.perSecond());
+    }
+
+    /** Where a loaded call's time goes, from its result's timings (medians of the hot calls made in the window). */
+    private static void breakdown(DevCluster cluster, long from, long to) {
+        List<JobResult> results = io.wharf.embedded.Committed.readAll(cluster.endpoints().bootstrap(), io.wharf.topics.Topics.RESULTS,
+                new io.wharf.serde.AvroDeserializer<>(new io.wharf.serde.HttpSchemaRegistryClient(cluster.endpoints().registry()), JobResult.class));
+        List<Double> dispatch = new ArrayList<>(), queue = new ArrayList<>(), start = new ArrayList<>(), run = new ArrayList<>(), commit = new ArrayList<>();
+        for (JobResult r : results) {
+            Timings t = r.getTimings();
+            if (!r.getFunction().equals("gw-hot") || t.getEventCreatedAt() == null || t.getEventCreatedAt() < from || t.getEventCreatedAt() > to
+                    || t.getStartedAt() == null) {
+                continue;
+            }
+            dispatch.add((double) (t.getEnqueuedAt() - t.getEventCreatedAt()));
+            queue.add((double) (t.getDequeuedAt() - t.getEnqueuedAt()));
+            start.add((double) (t.getStartedAt() - t.getDequeuedAt()));
+            run.add((double) (t.getExitedAt() - t.getStartedAt()));
+            commit.add((double) (t.getFinishedAt() - t.getExitedAt()));
+        }
+        System.out.printf("    where a loaded call's time goes (median of %d): event -> job %.0f ms, job -> worker %.0f ms, worker -> container %.0f ms, "
+                + "run %.0f ms, result written %.0f ms after%n", dispatch.size(), median(dispatch), median(queue), median(start), median(run), median(commit));
     }
 
     private void cold(DevCluster cluster, WharfClient client) throws Exception {
