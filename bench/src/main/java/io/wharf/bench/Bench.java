@@ -458,11 +458,11 @@ public final class Bench implements Callable<Integer> {
         return (System.nanoTime() - startNanos) / 1e6;
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         return p(values, 0.5);
     }
 
-    private static double p(List<Double> values, double q) {
+    static double p(List<Double> values, double q) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(q * sorted.size())));

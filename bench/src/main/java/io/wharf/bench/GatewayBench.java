@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -41,6 +40,9 @@ import io.wharf.records.HotSettings;
 import io.wharf.records.JobResult;
 import io.wharf.records.Timings;
 import io.wharf.worker.WorkerConfig;
+
+import static io.wharf.bench.Bench.median;
+import static io.wharf.bench.Bench.p;
 
 /**
  * The gateway's figures beside their baselines, in one run on the embedded default: a hot function's synchronous
@@ -268,16 +270,6 @@ final class GatewayBench {
 
     private static double ms(long since) {
         return (System.nanoTime() - since) / 1e6;
-    }
-
-    private static double median(List<Double> values) {
-        return p(values, 0.5);
-    }
-
-    private static double p(List<Double> values, double q) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(q * sorted.size())));
     }
 
     /**

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,20 +53,7 @@ final class JobsCommands {
     }
 
     static Map<String, Object> describe(JobState s) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("jobId", s.getJobId());
-        out.put("function", s.getFunction());
-        out.put("tenant", s.getTenant());
-        out.put("status", s.getPhase().name());
-        out.put("final", JobStates.isFinal(s));
-        out.put("attempt", s.getAttempt());
-        out.put("createdAt", s.getEventCreatedAt() == null ? null : Instant.ofEpochMilli(s.getEventCreatedAt()).toString());
-        out.put("updatedAt", Instant.ofEpochMilli(s.getUpdatedAt()).toString());
-        out.put("runAt", s.getRunAt() == null ? null : Instant.ofEpochMilli(s.getRunAt()).toString());
-        out.put("workerId", s.getWorkerId());
-        out.put("exitCode", s.getExitCode());
-        out.put("reason", s.getReason());
-        return out;
+        return JobStates.describe(s, null);
     }
 
     static String line(JobState s) {

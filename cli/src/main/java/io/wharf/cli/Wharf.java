@@ -26,7 +26,6 @@ import io.wharf.records.RateLimit;
 import io.wharf.records.TenantSpec;
 import io.wharf.records.Timings;
 import io.wharf.config.SettingsSources;
-import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.RegistrySettings;
 import io.wharf.embedded.LocalImages;
 import io.wharf.worker.DockerEngine;

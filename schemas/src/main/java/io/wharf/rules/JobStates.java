@@ -70,4 +70,22 @@ public final class JobStates {
         }
         return merged;
     }
+
+    /** A state as people and scripts read it (JSON keys, ISO times); {@code tenant} when the state does not name one. */
+    public static java.util.Map<String, Object> describe(JobState s, String tenant) {
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("jobId", s.getJobId());
+        out.put("function", s.getFunction());
+        out.put("tenant", s.getTenant() != null ? s.getTenant() : tenant);
+        out.put("status", s.getPhase().name());
+        out.put("final", isFinal(s));
+        out.put("attempt", s.getAttempt());
+        out.put("createdAt", s.getEventCreatedAt() == null ? null : java.time.Instant.ofEpochMilli(s.getEventCreatedAt()).toString());
+        out.put("updatedAt", java.time.Instant.ofEpochMilli(s.getUpdatedAt()).toString());
+        out.put("runAt", s.getRunAt() == null ? null : java.time.Instant.ofEpochMilli(s.getRunAt()).toString());
+        out.put("workerId", s.getWorkerId());
+        out.put("exitCode", s.getExitCode());
+        out.put("reason", s.getReason());
+        return out;
+    }
 }

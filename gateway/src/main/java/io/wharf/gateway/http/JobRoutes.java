@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -135,20 +134,7 @@ public final class JobRoutes {
     }
 
     Map<String, Object> describe(JobState state) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("jobId", state.getJobId());
-        out.put("function", state.getFunction());
-        out.put("tenant", tenant(state));
-        out.put("status", state.getPhase().name());
-        out.put("final", JobStates.isFinal(state));
-        out.put("attempt", state.getAttempt());
-        out.put("createdAt", state.getEventCreatedAt() == null ? null : Instant.ofEpochMilli(state.getEventCreatedAt()).toString());
-        out.put("updatedAt", Instant.ofEpochMilli(state.getUpdatedAt()).toString());
-        out.put("runAt", state.getRunAt() == null ? null : Instant.ofEpochMilli(state.getRunAt()).toString());
-        out.put("workerId", state.getWorkerId());
-        out.put("exitCode", state.getExitCode());
-        out.put("reason", state.getReason());
-        return out;
+        return JobStates.describe(state, tenant(state));
     }
 
     private static Map<String, Object> line(LogLine line) {
