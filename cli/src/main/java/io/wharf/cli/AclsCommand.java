@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code wharf acls ROLE --principal User:NAME}: the least Kafka ACLs a role needs, printed, or applied with {@code --apply}. */
-@Command(name = "acls", description = "Print (or --apply) the Kafka ACLs a principal needs in a role: worker, dispatcher, operator or invoker.")
+@Command(name = "acls", description = "Print (or --apply) the Kafka ACLs a principal needs in a role: worker, dispatcher, operator, invoker or gateway.")
 final class AclsCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "worker, dispatcher, operator or invoker.")
+    @Parameters(index = "0", description = "worker, dispatcher, operator, invoker or gateway.")
     String role;
     @Option(names = "--principal", required = true, description = "The Kafka principal, e.g. User:worker.")
     String principal;
