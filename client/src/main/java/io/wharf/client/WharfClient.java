@@ -16,7 +16,6 @@ import java.util.function.Consumer;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -183,33 +182,19 @@ public final class WharfClient implements AutoCloseable {
 
     private <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type,
                                                                                      java.util.function.BinaryOperator<T> fold) {
-        Properties c = committedReader();
         Map<String, T> current = new java.util.TreeMap<>();
         AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<org.apache.kafka.common.PartitionInfo> infos = consumer.partitionsFor(topic);
-            if (infos == null || infos.isEmpty()) {
-                return current; // a cluster made before the topic existed: nothing set there yet
+        reads().toEnd(topic, (begin, end) -> begin, record -> {
+            if (record.value() == null) {
+                current.remove(record.key());
+                return;
             }
-            List<TopicPartition> partitions = infos.stream().map(info -> new TopicPartition(info.topic(), info.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (record.value() == null) {
-                        current.remove(record.key());
-                    } else {
-                        try {
-                            current.put(record.key(), fold.apply(current.get(record.key()), deserializer.deserialize(topic, record.value())));
-                        } catch (RuntimeException e) {
-                            current.remove(record.key()); // refused by the dispatcher too; the dead-letter topic says why
-                        }
-                    }
-                }
+            try {
+                current.put(record.key(), fold.apply(current.get(record.key()), deserializer.deserialize(topic, record.value())));
+            } catch (RuntimeException e) {
+                current.remove(record.key()); // refused by the dispatcher too; the dead-letter topic says why
             }
-        }
+        });
         return current;
     }
 
@@ -244,9 +229,11 @@ public final class WharfClient implements AutoCloseable {
     }
 
     private JobRecords jobRecords() {
-        return new JobRecords(() -> {
-            return committedReader();
-        });
+        return new JobRecords(this::committedReader);
+    }
+
+    private TopicReads reads() {
+        return new TopicReads(this::committedReader);
     }
 
     /** A pool's policy: the one an operator set, else the defaults. */
@@ -313,26 +300,15 @@ public final class WharfClient implements AutoCloseable {
     public <T extends org.apache.avro.specific.SpecificRecord> List<T> latest(String topic, Class<T> type, int perPartition) {
         AvroDeserializer<T> deserializer = new AvroDeserializer<>(registry, type);
         List<T> out = new java.util.ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(committedReader(), new StringDeserializer(),
-                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            consumer.assign(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
-            partitions.forEach(tp -> consumer.seek(tp, Math.max(begin.get(tp), end.get(tp) - perPartition)));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (record.value() != null && record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
-                        try {
-                            out.add(deserializer.deserialize(topic, record.value()));
-                        } catch (RuntimeException e) {
-                            // not one of Wharf's records: not listed
-                        }
-                    }
+        reads().toEnd(topic, (begin, end) -> Math.max(begin, end - perPartition), record -> {
+            if (record.value() != null) {
+                try {
+                    out.add(deserializer.deserialize(topic, record.value()));
+                } catch (RuntimeException e) {
+                    // not one of Wharf's records: not listed
                 }
             }
-        }
+        });
         return out;
     }
 
