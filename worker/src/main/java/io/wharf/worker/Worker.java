@@ -143,7 +143,9 @@ public final class Worker implements Role {
         this.cancels = new ControlWatcher(config.controlConsumerProperties(), workerId, config.pool(), registry, this::cancelled);
         this.execution = new JobExecution(new JobExecution.Settings(workerId, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG), slots,
                 config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG), cancels::policy), runner, cancels, job -> new LogShipper(job.getJobId(),
-                job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines), this::tellRunning, meters, Clock.systemUTC());
+                job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines),
+                // Through the log producer: not transactional, as a running job has no outcome yet.
+                state -> logProducer.send(records.status(state)), meters, Clock.systemUTC());
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,
                 System::nanoTime, this::wakeLoop);
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
@@ -253,15 +255,6 @@ public final class Worker implements Role {
     }
 
     /** Interrupts the loop's poll, once per turn however many jobs finish meanwhile. */
-    /** Writes a job's running state through the log producer (not transactional: a running job has no outcome yet). */
-    private java.util.concurrent.Future<?> tellRunning(io.wharf.records.JobState state) {
-        try {
-            return logProducer.send(records.status(state));
-        } catch (org.apache.kafka.common.KafkaException e) {
-            return java.util.concurrent.CompletableFuture.failedFuture(e); // its buffer full for max.block.ms: the state is a courtesy
-        }
-    }
-
     private void wakeLoop() {
         if (wakeupPending.compareAndSet(false, true)) {
             consumer.wakeup();

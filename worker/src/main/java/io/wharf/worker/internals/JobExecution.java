@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -212,7 +213,11 @@ public final class JobExecution {
                     if (!sent.isDone()) {
                         JobState state = JobStates.of(job, JobPhase.RUNNING, clock.millis(), null);
                         state.setWorkerId(settings.workerId());
-                        sent.complete(running.apply(state));
+                        try {
+                            sent.complete(running.apply(state));
+                        } catch (org.apache.kafka.common.KafkaException e) {
+                            sent.complete(CompletableFuture.failedFuture(e)); // a producer buffer full past its max.block.ms
+                        }
                     }
                 }
             });
@@ -318,8 +323,7 @@ public final class JobExecution {
         env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
         env.putAll(HttpEnvironment.of(job.getHttp()));
         String password = FunctionSecrets.openRegistryPassword(settings.secretsKey(), fn);
-        byte[] payload = new byte[job.getPayload().remaining()];
-        job.getPayload().duplicate().get(payload);
+        byte[] payload = Utils.toArray(job.getPayload());
         String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();
         int slots = settings.slots();
         RunRequest.Hot hot = fn.getHot() == null ? null : new RunRequest.Hot(Duration.ofMillis(fn.getHot().getIdleTtlMillis()),
