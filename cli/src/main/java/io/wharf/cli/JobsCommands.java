@@ -1,7 +1,6 @@
 package io.wharf.cli;
 
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Comparator;
@@ -9,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+
+import org.apache.kafka.common.utils.Utils;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -157,10 +158,7 @@ final class JobsCommands {
         }
 
         private static void print(LogLine line, boolean json) {
-            ByteBuffer bytes = line.getLine().duplicate();
-            byte[] raw = new byte[bytes.remaining()];
-            bytes.get(raw);
-            String text = new String(raw, StandardCharsets.UTF_8);
+            String text = new String(Utils.toArray(line.getLine()), StandardCharsets.UTF_8);
             if (json) {
                 try {
                     System.out.println(new ObjectMapper().writeValueAsString(Map.of("attempt", line.getAttempt(), "stream",

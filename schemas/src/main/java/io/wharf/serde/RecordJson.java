@@ -11,6 +11,7 @@ import java.util.Map;
 
 import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * A record as plain JSON values (maps, lists, strings, numbers), for people and scripts: field names as in the
@@ -35,12 +36,7 @@ public final class RecordJson {
             case IndexedRecord r -> of(r);
             case CharSequence s -> s.toString();
             case Instant i -> i.toString();
-            case ByteBuffer b -> {
-                ByteBuffer copy = b.duplicate();
-                byte[] bytes = new byte[copy.remaining()];
-                copy.get(bytes);
-                yield Base64.getEncoder().encodeToString(bytes);
-            }
+            case ByteBuffer b -> Base64.getEncoder().encodeToString(Utils.toArray(b));
             case Enum<?> e -> e.name();
             case Map<?, ?> m -> {
                 Map<String, Object> out = new LinkedHashMap<>();

@@ -2,7 +2,6 @@ package io.wharf.gateway.http;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -138,11 +137,8 @@ public final class JobRoutes {
     }
 
     private static Map<String, Object> line(LogLine line) {
-        ByteBuffer bytes = line.getLine().duplicate();
-        byte[] raw = new byte[bytes.remaining()];
-        bytes.get(raw);
         return Map.of("stream", line.getStream().name().toLowerCase(Locale.ROOT), "attempt", line.getAttempt(), "sequence", line.getSequence(),
-                "line", new String(raw, StandardCharsets.UTF_8));
+                "line", new String(ResultResponses.bytes(line.getLine()), StandardCharsets.UTF_8));
     }
 
     private static void event(OutputStream out, String name, Object data) {

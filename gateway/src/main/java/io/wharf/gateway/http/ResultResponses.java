@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.apache.kafka.common.utils.Utils;
+
 import io.javalin.http.Context;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HttpResponseMode;
@@ -80,14 +82,9 @@ public final class ResultResponses {
         return Math.max(1, (long) Math.ceil(1 / function.getRateLimit().getPerSecond()));
     }
 
+    /** The buffer's bytes from its position (which stays), none for no buffer. */
     public static byte[] bytes(ByteBuffer buffer) {
-        if (buffer == null) {
-            return new byte[0];
-        }
-        ByteBuffer copy = buffer.duplicate();
-        byte[] out = new byte[copy.remaining()];
-        copy.get(out);
-        return out;
+        return buffer == null ? new byte[0] : Utils.toArray(buffer);
     }
 
     private static boolean isText(byte[] body) {
