@@ -31,6 +31,7 @@ import org.apache.kafka.streams.kstream.Produced;
 
 import io.wharf.cli.DevCluster;
 import io.wharf.cli.Wharf;
+import io.wharf.config.KafkaClientSettings;
 import io.wharf.topics.Topics;
 
 /**
@@ -72,6 +73,7 @@ final class Relay implements AutoCloseable {
         pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "relay-loop-" + id);
         pp.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        pp.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, KafkaClientSettings.TRANSACTIONAL_RETRY_BACKOFF_MS); // as the worker's
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
         loop = Thread.ofPlatform().name("relay-" + id).start(() -> {
             producer.initTransactions();
@@ -116,6 +118,7 @@ final class Relay implements AutoCloseable {
         sp.put(StreamsConfig.POLL_MS_CONFIG, Math.min(100L, commitIntervalMs)); // as the dispatcher
         sp.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         sp.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        sp.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), KafkaClientSettings.TRANSACTIONAL_RETRY_BACKOFF_MS);
         sp.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.MAX_RECORD_BYTES);
         sp.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Topics.MAX_RECORD_BYTES);
         return new KafkaStreams(builder.build(), sp);

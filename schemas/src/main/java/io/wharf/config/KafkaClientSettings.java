@@ -38,6 +38,14 @@ public final class KafkaClientSettings {
         }
     }
 
+    /**
+     * The retry backoff of Wharf's transactional producers unless the settings give one. A transaction's offset commit
+     * that follows the previous commit by a few milliseconds is refused ({@code CONCURRENT_TRANSACTIONS}) while the
+     * broker still writes that commit's markers; at the clients' default backoff of 100 ms every result of the next
+     * transaction then waits 100 ms more. Retries still back off exponentially up to {@code retry.backoff.max.ms}.
+     */
+    public static final int TRANSACTIONAL_RETRY_BACKOFF_MS = 5;
+
     private final Map<String, Object> passed;
 
     /**
