@@ -108,15 +108,20 @@ final class CpuMeter {
 
     /** "CPU 0.25 s/job (java 0.10, dockerd 0.08, ...)" between two readings, or empty off Linux. */
     static String perJob(Reading before, Reading after, int jobs) {
+        return perJob(before, after, jobs, 0.002, "job");
+    }
+
+    /** As {@link #perJob(Reading, Reading, int)} per {@code unit}, listing the names that spent at least {@code minSeconds} per unit. */
+    static String perJob(Reading before, Reading after, int jobs, double minSeconds, String unit) {
         if (before == null || after == null) {
             return "";
         }
         return after.byName().keySet().stream()
                 .map(name -> Map.entry(name, seconds(before, after, name)))
-                .filter(e -> e.getValue() / jobs >= 0.002)
+                .filter(e -> e.getValue() / jobs >= minSeconds)
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(byThread ? 30 : 7)
-                .map(e -> String.format("%s %.3f", e.getKey(), e.getValue() / jobs))
-                .collect(Collectors.joining(", ", String.format("CPU %.3f s/job (", busySeconds(before, after) / jobs), ")"));
+                .map(e -> String.format(minSeconds < 0.001 ? "%s %.4f" : "%s %.3f", e.getKey(), e.getValue() / jobs))
+                .collect(Collectors.joining(", ", String.format(minSeconds < 0.001 ? "CPU %.4f s/%s (" : "CPU %.3f s/%s (", busySeconds(before, after) / jobs, unit), ")"));
     }
 }

@@ -95,16 +95,23 @@ final class GatewayBench {
         Path state = Files.createTempDirectory("wharf-gw-relay-");
         Load relay;
         Load wharf;
+        String relayCpu;
+        String wharfCpu;
         try (Relay r = new Relay(cluster.endpoints().bootstrap(), DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state);
              RelayHttp http = new RelayHttp(cluster.endpoints().bootstrap(), r)) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("relay did not start");
             }
-            hey(http.url(), null, requests / 4); // warm-up, each side
-            hey(gateway, cluster.adminKey(), requests / 4);
+            hey(http.url(), null, requests); // warm-up, each side: the JIT compiles the hot paths of both
+            hey(gateway, cluster.adminKey(), requests);
+            CpuMeter.Reading before = CpuMeter.read();
             relay = hey(http.url(), null, requests);
+            CpuMeter.Reading between = CpuMeter.read();
             long from = System.currentTimeMillis();
             wharf = hey(gateway, cluster.adminKey(), requests);
+            CpuMeter.Reading after = CpuMeter.read();
+            relayCpu = CpuMeter.perJob(before, between, requests, 0.0001, "request");
+            wharfCpu = CpuMeter.perJob(between, after, requests, 0.0001, "request");
             breakdown(cluster, from, System.currentTimeMillis());
         }
         TempDirs.delete(state);
@@ -113,6 +120,7 @@ final class GatewayBench {
         System.out.printf("  bare HTTP relay (same hops and delivery settings)   %6.1f / %6.1f ms   %7.0f req/s%n", relay.p50Ms(), relay.p99Ms(), relay.perSecond());
         System.out.printf("  Wharf gateway -> hot function                      %6.1f / %6.1f ms   %7.0f req/s%n", wharf.p50Ms(), wharf.p99Ms(), wharf.perSecond());
         System.out.printf("    container's own time (hot round trip, median)    %6.1f ms%n", own);
+        System.out.printf("    relay: %s%n    Wharf: %s%n", relayCpu, wharfCpu);
         System.out.printf("  ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
                 wharf.p50Ms() / (relay.p50Ms() + own), wharf.p99Ms() / (relay.p99Ms() + own), 100 * wharf.perSecond() / relay.perSecond());
     }

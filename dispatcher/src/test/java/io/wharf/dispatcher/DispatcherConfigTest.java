@@ -31,4 +31,12 @@ class DispatcherConfigTest {
         assertThat(config.streamsProperties()).containsKey("wharf.registry.bearer.auth.token").containsEntry("wharf.registry.url", "http://127.0.0.1:1");
         assertThat(new DispatcherConfig(with("num.standby.replicas", "1")).streamsProperties()).containsEntry("num.standby.replicas", "1");
     }
+
+    @Test
+    void theStreamsProducerRetriesSoonUnlessTheSettingsSayOtherwise() {
+        assertThat(new DispatcherConfig(with("num.standby.replicas", "0")).streamsProperties()).containsEntry("producer.retry.backoff.ms", 5);
+        assertThat(new DispatcherConfig(with("producer.retry.backoff.ms", "50")).streamsProperties()).containsEntry("producer.retry.backoff.ms", "50");
+        assertThat(new DispatcherConfig(with("retry.backoff.ms", "50")).streamsProperties()).containsEntry("retry.backoff.ms", "50")
+                .doesNotContainKey("producer.retry.backoff.ms");
+    }
 }

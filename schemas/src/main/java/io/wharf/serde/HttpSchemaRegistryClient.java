@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.apache.avro.Schema;
 import org.slf4j.Logger;
@@ -36,6 +37,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     /** By subject, then schema: generated classes hand over the same Schema instance, so lookups skip rendering it. */
     private final Map<String, Map<Schema, Integer>> registered = new ConcurrentHashMap<>();
     private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public HttpSchemaRegistryClient(String baseUrl) {
         this(RegistrySettings.of(baseUrl));
@@ -70,6 +72,19 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
+        // One registration per subject at a time: the first calls of a burst (a gateway's first requests) wait for it
+        // and find the id, instead of each asking the registry at once.
+        ReentrantLock lock = locks.computeIfAbsent(subject, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            cached = ofSubject.get(schema);
+            return cached != null ? cached : registerNow(subject, schema, ofSubject);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int registerNow(String subject, Schema schema, Map<Schema, Integer> ofSubject) {
         ensureCompatibility(subject);
         JsonNode response = null;
         // Twice at most: a subject another client creates at the same moment fails the first try with "already exists".

@@ -1,10 +1,12 @@
 package io.wharf.worker;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashMap;
 import java.util.Map;
 
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
@@ -31,5 +33,13 @@ class WorkerConfigTest {
         assertThatThrownBy(() -> new WorkerConfig(with(WorkerConfig.POOL_CONFIG, "a pool"))).hasMessageContaining("Pool name 'a pool'");
         assertThatThrownBy(() -> new WorkerConfig(with("wharf.registry.basic.auth.user.info", "nocolon")).registry())
                 .hasMessageContaining("user:password");
+    }
+
+    @Test
+    void theResultProducerRetriesSoonUnlessTheSettingsSayOtherwise() {
+        assertThat(new WorkerConfig(with(WorkerConfig.SLOTS_CONFIG, 4)).resultProducerProperties().get(ProducerConfig.RETRY_BACKOFF_MS_CONFIG))
+                .isEqualTo(5);
+        assertThat(new WorkerConfig(with("producer.retry.backoff.ms", 50)).resultProducerProperties().get(ProducerConfig.RETRY_BACKOFF_MS_CONFIG))
+                .isEqualTo(50);
     }
 }

@@ -3,6 +3,10 @@ package io.wharf.gateway.http;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.apache.kafka.common.errors.RetriableException;
+
+import io.wharf.serde.SchemaRegistryException;
+
 /**
  * A request the gateway answers with an error: its HTTP status and a JSON body that says what was wrong and how to
  * fix it ({@code {"error": ..., "message": ...}} plus any detail fields). Thrown by the routes, written by one handler.
@@ -40,6 +44,24 @@ public final class ApiError extends RuntimeException {
 
     public static ApiError forbidden(String message) {
         return of(403, "forbidden", message);
+    }
+
+    /**
+     * What a route did not map itself: a registry or cluster that does not answer is 503 with {@code Retry-After}
+     * (the request may be sent again), anything else 500 naming the failure.
+     */
+    public static ApiError failure(Exception e) {
+        if (SchemaRegistryException.isUnavailable(e)) {
+            return new ApiError(503, "unavailable", "The schema registry did not answer; send the request again shortly (" + e.getMessage() + ")",
+                    Map.of(), Map.of("Retry-After", "1"));
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RetriableException) {
+                return new ApiError(503, "unavailable", "The Kafka cluster did not answer in time; send the request again shortly (" + t.getMessage() + ")",
+                        Map.of(), Map.of("Retry-After", "1"));
+            }
+        }
+        return of(500, "internal", "The gateway failed on this request: " + e);
     }
 
     public int status() {

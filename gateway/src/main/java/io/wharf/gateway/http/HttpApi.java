@@ -8,8 +8,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 
@@ -28,6 +32,7 @@ public final class HttpApi {
                         Webhooks hooks, BooleanSupplier ready) {
     }
 
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     private final List<Route> routes = new ArrayList<>();
     private final Javalin app;
 
@@ -39,9 +44,15 @@ public final class HttpApi {
             javalin.jetty.host = host;
             javalin.jetty.port = port;
             javalin.http.maxRequestSize = maxRequestSize;
-            javalin.routes.exception(ApiError.class, (e, ctx) -> {
-                e.headers().forEach(ctx::header);
-                ctx.status(e.status()).json(e.body());
+            javalin.routes.exception(ApiError.class, HttpApi::write);
+            javalin.routes.exception(Exception.class, (e, ctx) -> {
+                ApiError error = ApiError.failure(e);
+                if (error.status() == 500) {
+                    log.error("{} {} failed", ctx.method(), ctx.path(), e);
+                } else {
+                    log.warn("{} {}: {}", ctx.method(), ctx.path(), error.getMessage());
+                }
+                write(error, ctx);
             });
             javalin.routes.error(404, "*", ctx -> {
                 if (ctx.result() == null) {
@@ -107,6 +118,11 @@ public final class HttpApi {
     /** Every route served. */
     public List<Route> routes() {
         return List.copyOf(routes);
+    }
+
+    private static void write(ApiError error, Context ctx) {
+        error.headers().forEach(ctx::header);
+        ctx.status(error.status()).json(error.body());
     }
 
     private static byte[] openApi() {
