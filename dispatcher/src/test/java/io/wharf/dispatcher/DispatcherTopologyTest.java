@@ -114,6 +114,16 @@ class DispatcherTopologyTest {
     }
 
     @Test
+    void shouldCarryTheCallbackOfARefusedEventSoItsCallerHearsOfTheRefusal() {
+        events.pipeInput("nope", Event.newBuilder(event("job-cb", "nope", "x")).setCallback("http://127.0.0.1:9/hook").build());
+
+        JobResult rejected = results.readValue();
+        assertThat(rejected.getStatus()).isEqualTo(JobStatus.REJECTED);
+        assertThat(rejected.getCallback()).isEqualTo("http://127.0.0.1:9/hook");
+        assertThat(io.wharf.rules.JobStates.of(rejected, null, 0L).getCallback()).isEqualTo("http://127.0.0.1:9/hook");
+    }
+
+    @Test
     void shouldRejectUndecodableBytesKeepingThemInTheDeadLetterAndGoOn() {
         functions.pipeInput("echo", function("echo"));
         byte[] garbage = "{\"not\":\"avro\"}".getBytes(StandardCharsets.UTF_8);

@@ -27,12 +27,12 @@ public final class JobStates {
                 event.getCallback());
     }
 
-    /** The final state a result says; {@code job}, when the writer has it, adds the tenant and the callback. */
+    /** The final state a result says; {@code job}, when the writer has it, adds the tenant (and the callback, else the result's). */
     public static JobState of(JobResult result, Job job, long now) {
         Long created = result.getTimings() == null ? null : result.getTimings().getEventCreatedAt();
         return new JobState(result.getJobId(), result.getFunction(), job == null ? null : job.getTenant(), phase(result.getStatus()), true,
                 result.getAttempt(), created != null ? created : job == null ? null : job.getEventCreatedAt().toEpochMilli(), now, null,
-                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? null : job.getCallback());
+                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? result.getCallback() : job.getCallback());
     }
 
     public static JobPhase phase(JobStatus status) {

@@ -7,6 +7,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 import io.wharf.records.DeadLetter;
+import io.wharf.records.Event;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Timings;
@@ -37,10 +38,14 @@ final class DeadLetters {
         context.forward(new Record<String, Object>(id, letter, now), sink);
     }
 
-    /** A {@code REJECTED} (or other refusing) result plus its dead letter. */
+    /**
+     * A {@code REJECTED} (or other refusing) result plus its dead letter. {@code event}, when it could be read, gives
+     * the result its creation time and its callback: a caller who asked for one hears of the refusal too.
+     */
     static void refuse(ProcessorContext<String, Object> context, Record<String, byte[]> original, String jobId, String function,
-                       JobStatus status, String reason, Long eventCreatedAt) {
+                       JobStatus status, String reason, Event event) {
         long now = context.currentSystemTimeMs();
+        Long eventCreatedAt = event == null ? null : event.getCreatedAt().toEpochMilli();
         JobResult result = JobResult.newBuilder()
                 .setJobId(jobId)
                 .setFunction(function == null ? "" : function)
@@ -48,6 +53,7 @@ final class DeadLetters {
                 .setError(reason)
                 .setTimings(Timings.newBuilder().setEventCreatedAt(eventCreatedAt).setFinishedAt(now).build())
                 .setCompletedAt(Instant.ofEpochMilli(now))
+                .setCallback(event == null ? null : event.getCallback())
                 .build();
         context.forward(new Record<String, Object>(jobId, result, now), Names.RESULTS_SINK);
         deadLetter(context, original, jobId, function, status, reason);

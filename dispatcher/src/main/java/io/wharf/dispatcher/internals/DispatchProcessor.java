@@ -158,9 +158,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
         String function = event.getFunction();
         String jobId = event.getId() == null || event.getId().isBlank() ? DeadLetters.positionId(context) : event.getId();
-        long createdAt = event.getCreatedAt().toEpochMilli();
         if (function == null || function.isBlank()) {
-            DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED, "Event " + jobId + " names no function", createdAt);
+            DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED, "Event " + jobId + " names no function", event);
             return;
         }
         if (!function.equals(record.key())) {
@@ -174,7 +173,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         FunctionSpec spec = specs.get(function);
         Validation.Checked checked = Validation.check(event, jobId, spec);
         if (checked.error() != null) {
-            DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED, checked.error(), createdAt);
+            DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED, checked.error(), event);
             return;
         }
         long now = context.currentSystemTimeMs();
@@ -191,13 +190,13 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         String tooLarge = tooLarge(jobs, spec);
         if (tooLarge != null) {
             // The dead letter would be as large: it points at the event, which stays on its topic, instead of copying it.
-            DeadLetters.refuse(context, record.withValue(null), jobId, function, JobStatus.REJECTED, tooLarge, createdAt);
+            DeadLetters.refuse(context, record.withValue(null), jobId, function, JobStatus.REJECTED, tooLarge, event);
             return;
         }
         // Only an event that would become jobs counts as seen: one refused above may be sent again, fixed.
         String first = dedupe.earlier(function, event, jobId, now);
         if (first != null) {
-            duplicate(record, event, jobId, first, createdAt);
+            duplicate(record, event, jobId, first);
             return;
         }
         if (checked.elements() != null) {
@@ -218,14 +217,14 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     }
 
     /** An event re-sent within the dedupe window: the same id is dropped, its first job answers it; another id is refused. */
-    private void duplicate(Record<String, byte[]> record, Event event, String jobId, String first, long createdAt) {
+    private void duplicate(Record<String, byte[]> record, Event event, String jobId, String first) {
         if (first.equals(jobId)) {
             log.info("Event {} was sent again within the dedupe window: it already became a job, whose result answers it", jobId);
             return;
         }
         DeadLetters.refuse(context, record, jobId, event.getFunction(), JobStatus.REJECTED, "Duplicate of job " + first + ": an event with "
                 + "idempotency key '" + event.getIdempotencyKey() + "' came within the last " + dedupe.windowMillis() + " ms "
-                + "(wharf.dispatcher.dedupe.window.ms); follow job " + first + " for the result", createdAt);
+                + "(wharf.dispatcher.dedupe.window.ms); follow job " + first + " for the result", event);
     }
 
     /**
