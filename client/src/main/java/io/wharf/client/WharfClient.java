@@ -67,8 +67,8 @@ public final class WharfClient implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaClientSettings kafka;
     /** Kept, not made per call: a serializer builds its Avro writer on first use (a gateway sends an event per request). */
-    private final AvroSerializer<Event> events;
-    private final AvroSerializer<JobState> states;
+    private final AvroSerializer<Event> eventSerializer;
+    private final AvroSerializer<JobState> stateSerializer;
     private ResultWaiter results;
 
     public WharfClient(Endpoints endpoints) {
@@ -92,8 +92,8 @@ public final class WharfClient implements AutoCloseable {
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_RECORD_BYTES);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        this.events = new AvroSerializer<>(registry);
-        this.states = new AvroSerializer<>(registry);
+        this.eventSerializer = new AvroSerializer<>(registry);
+        this.stateSerializer = new AvroSerializer<>(registry);
     }
 
     /** The registry at {@code url} with the credentials and trust store {@code settings} name. */
@@ -360,7 +360,7 @@ public final class WharfClient implements AutoCloseable {
      * sent). Add a timeout with {@link CompletableFuture#orTimeout}.
      */
     public CompletableFuture<JobResult> invokeAsync(Event event) {
-        byte[] value = events.serialize(Topics.EVENTS, event); // before awaiting: an event that cannot be written leaves no waiter
+        byte[] value = eventSerializer.serialize(Topics.EVENTS, event); // before awaiting: an event that cannot be written leaves no waiter
         CompletableFuture<JobResult> result = results().await(event.getId());
         producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), value),
                 (metadata, error) -> {
@@ -372,20 +372,9 @@ public final class WharfClient implements AutoCloseable {
         return result;
     }
 
-    /**
-     * Registers the schemas of what {@link #invokeAsync}, {@link #send(Event)} and {@link #submit} write, so that the
-     * first calls do not wait for the registry.
-     *
-     * @throws io.wharf.serde.SchemaRegistryException when the registry cannot be reached or refuses them
-     */
-    public void registerSchemas() {
-        registry.register(AvroSerializer.subject(Topics.EVENTS, false), Event.getClassSchema());
-        registry.register(AvroSerializer.subject(Topics.STATUS, false), JobState.getClassSchema());
-    }
-
     /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */
     public void send(Event event) {
-        send(Topics.EVENTS, event.getFunction(), events.serialize(Topics.EVENTS, event));
+        send(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, event));
     }
 
     /**
@@ -393,7 +382,7 @@ public final class WharfClient implements AutoCloseable {
      * (and its callback found) from the moment this returns.
      */
     public void submit(Event event) {
-        send(Topics.STATUS, event.getId(), states.serialize(Topics.STATUS,
+        send(Topics.STATUS, event.getId(), stateSerializer.serialize(Topics.STATUS,
                 JobStates.of(event, System.currentTimeMillis())));
         send(event);
     }

@@ -30,7 +30,6 @@ import io.wharf.records.JobState;
 import io.wharf.rules.JobStates;
 import io.wharf.roles.Role;
 import io.wharf.secrets.SealedSecrets;
-import io.wharf.serde.SchemaRegistryException;
 import io.wharf.topics.Topics;
 
 /**
@@ -75,11 +74,6 @@ public final class Gateway implements Role {
             if (!functions.awaitCaughtUp(startup) || !keys.awaitCaughtUp(startup) || !states.awaitCaughtUp(startup)) {
                 throw new IllegalStateException("The gateway could not read " + Topics.FUNCTIONS + ", " + Topics.API_KEYS + " and " + Topics.STATUS + " from "
                         + config.endpoints().bootstrap() + " within " + startup.toSeconds() + " s (" + GatewayConfig.STARTUP_TIMEOUT_MS_CONFIG + ")");
-            }
-            try {
-                client.registerSchemas();
-            } catch (SchemaRegistryException e) {
-                log.warn("The gateway could not register its schemas yet ({}); calls answer 503 until the registry does", e.getMessage());
             }
             int maxBody = Math.min(config.getInt(GatewayConfig.MAX_BODY_BYTES_CONFIG), eventsRecordLimit() - EVENT_ROOM);
             CallbackRequests callbackRequests = new CallbackRequests(config.callbacksAllowed());
