@@ -56,6 +56,9 @@ final class GatewayBench {
     private static final Pattern PCT = Pattern.compile("(\\d+)% in ([0-9.]+) secs");
     private static final Pattern STATUS = Pattern.compile("\\[(\\d{3})\\]\\s+\\d+ responses");
     private static final String MANUAL_PORT = "18080";
+    /** Offered loads, as shares of the relay's saturated throughput; the last is the share Wharf must sustain. */
+    private static final double[] OFFERED_SHARES = {0.2, 0.35, 0.5};
+    private static final int OFFERED_SECONDS = 8;
 
     private final int requests;
     private final int concurrency;
@@ -72,8 +75,9 @@ final class GatewayBench {
             LocalImages.httpd(docker);
         }
         Map<String, Object> worker = Map.of(WorkerConfig.PREFETCH_CONFIG, 1000);
-        try (DevCluster cluster = DevCluster.start(8, false, worker, 0); WharfClient client = new WharfClient(cluster.endpoints())) {
-            hot(cluster, client);
+        // A slot and a warm container per concurrent call, as a user sizing for -c concurrent calls would deploy.
+        try (DevCluster cluster = DevCluster.start(Math.max(8, concurrency), false, worker, 0); WharfClient client = new WharfClient(cluster.endpoints())) {
+            hot(cluster);
             cold(cluster, client);
             httpServer(cluster, client);
         }
@@ -83,13 +87,16 @@ final class GatewayBench {
     private record Load(double p50Ms, double p99Ms, double perSecond) {
     }
 
-    private void hot(DevCluster cluster, WharfClient client) throws Exception {
-        client.deploy(FunctionSpec.newBuilder().setName("gw-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
-                .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(Math.min(8, concurrency)).build()).build());
+    private void hot(DevCluster cluster) throws Exception {
         List<Double> run = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            JobResult r = client.invoke(client.event("gw-hot", "ping".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
-            run.add((double) (r.getTimings().getExitedAt() - r.getTimings().getStartedAt()));
+        // Its own client, closed before the load: its result consumer would read every result of the loaded runs.
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            client.deploy(FunctionSpec.newBuilder().setName("gw-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
+                    .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(concurrency).build()).build());
+            for (int i = 0; i < 200; i++) {
+                JobResult r = client.invoke(client.event("gw-hot", "ping".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
+                run.add((double) (r.getTimings().getExitedAt() - r.getTimings().getStartedAt()));
+            }
         }
         String gateway = cluster.gatewayUrl() + "/function/gw-hot";
         Path state = Files.createTempDirectory("wharf-gw-relay-");
@@ -97,6 +104,7 @@ final class GatewayBench {
         Load wharf;
         String relayCpu;
         String wharfCpu;
+        List<Load[]> offered = new ArrayList<>();
         try (Relay r = new Relay(cluster.endpoints().bootstrap(), DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state);
              RelayHttp http = new RelayHttp(cluster.endpoints().bootstrap(), r)) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {
@@ -113,6 +121,13 @@ final class GatewayBench {
             relayCpu = CpuMeter.perJob(before, between, requests, 0.0001, "request");
             wharfCpu = CpuMeter.perJob(between, after, requests, 0.0001, "request");
             breakdown(cluster, from, System.currentTimeMillis());
+            // Below saturation: at a fixed offered rate a call's latency is its path's, where a closed loop at full
+            // load measures CPU queueing (there, p50 is about concurrency / throughput on either side). hey's clients
+            // each send at rate / -c, in step, so the load comes in bursts of -c calls.
+            for (double share : OFFERED_SHARES) {
+                double rate = relay.perSecond() * share;
+                offered.add(new Load[] {heyAt(http.url(), null, rate), heyAt(gateway, cluster.adminKey(), rate)});
+            }
         }
         TempDirs.delete(state);
         double own = median(run);
@@ -123,6 +138,14 @@ final class GatewayBench {
         System.out.printf("    relay: %s%n    Wharf: %s%n", relayCpu, wharfCpu);
         System.out.printf("  ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
                 wharf.p50Ms() / (relay.p50Ms() + own), wharf.p99Ms() / (relay.p99Ms() + own), 100 * wharf.perSecond() / relay.perSecond());
+        System.out.printf("  at a fixed offered rate, %d s each (p50 / p99; ratio to relay + container):%n", OFFERED_SECONDS);
+        for (int i = 0; i < offered.size(); i++) {
+            Load r = offered.get(i)[0];
+            Load w = offered.get(i)[1];
+            System.out.printf("    %3.0f%% of the relay's maximum (%4.0f req/s): relay %5.1f / %6.1f ms, Wharf %5.1f / %6.1f ms   p50 %.2fx, p99 %.2fx%n",
+                    100 * OFFERED_SHARES[i], relay.perSecond() * OFFERED_SHARES[i], r.p50Ms(), r.p99Ms(), w.p50Ms(), w.p99Ms(),
+                    w.p50Ms() / (r.p50Ms() + own), w.p99Ms() / (r.p99Ms() + own));
+        }
     }
 
     /** Where a loaded call's time goes, from its result's timings (medians of the hot calls made in the window). */
@@ -228,9 +251,16 @@ final class GatewayBench {
         }
     }
 
-    private Load hey(String url, String key, int n) throws Exception {
+    /** {@code rate} requests per second in all for {@link #OFFERED_SECONDS}, from {@code -c} clients. */
+    private Load heyAt(String url, String key, double rate) throws Exception {
+        int n = Math.max(concurrency, (int) (rate * OFFERED_SECONDS));
+        return hey(url, key, n, "-q", String.format(java.util.Locale.ROOT, "%.3f", rate / concurrency));
+    }
+
+    private Load hey(String url, String key, int n, String... options) throws Exception {
         List<String> command = new ArrayList<>(List.of("hey", "-n", String.valueOf(n), "-c", String.valueOf(concurrency), "-m", "POST", "-d", "ping",
                 "-T", "text/plain"));
+        command.addAll(List.of(options));
         if (key != null) {
             command.addAll(List.of("-H", "Authorization: Bearer " + key));
         }

@@ -25,6 +25,7 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -422,7 +423,8 @@ public final class WharfClient implements AutoCloseable {
 
     private synchronized ResultWaiter results() {
         if (results == null) {
-            results = new ResultWaiter(this::resultsConsumer);
+            results = new ResultWaiter(() -> new KafkaConsumer<>(committedReader(), new StringDeserializer(), new ByteArrayDeserializer()),
+                    new AvroDeserializer<>(registry, JobResult.class));
         }
         return results;
     }

@@ -42,6 +42,8 @@ final class Callbacks implements AutoCloseable {
     static final String GROUP = RoleAcls.GATEWAY_GROUP_PREFIX + "callbacks";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration FIRST_TRY = Duration.ofSeconds(15);
+    /** How often offsets are committed while no result asks for a callback (one that does is committed at once). */
+    private static final Duration IDLE_COMMIT = Duration.ofSeconds(5);
 
     private final CallbackRequests allowed;
     private final Duration retryFor;
@@ -49,6 +51,7 @@ final class Callbacks implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
     private final Thread thread;
     private volatile boolean closed;
+    private long lastCommit = System.nanoTime();
 
     Callbacks(WharfClient client, CallbackRequests allowed, Duration retryFor) {
         this.allowed = allowed;
@@ -71,8 +74,16 @@ final class Callbacks implements AutoCloseable {
                         firstTries.add(deliver(record.value().getCallback(), record.value()));
                     }
                 }
-                CompletableFuture.allOf(firstTries.toArray(CompletableFuture[]::new)).get(FIRST_TRY.toSeconds() + 5, TimeUnit.SECONDS);
-                consumer.commitSync();
+                long now = System.nanoTime();
+                if (!firstTries.isEmpty()) {
+                    CompletableFuture.allOf(firstTries.toArray(CompletableFuture[]::new)).get(FIRST_TRY.toSeconds() + 5, TimeUnit.SECONDS);
+                    consumer.commitSync();
+                    lastCommit = now;
+                } else if (now - lastCommit >= IDLE_COMMIT.toNanos()) {
+                    // Nothing to deliver: re-reading these after a restart costs nothing but the reading.
+                    consumer.commitAsync();
+                    lastCommit = now;
+                }
             }
         } catch (WakeupException e) {
             // closed

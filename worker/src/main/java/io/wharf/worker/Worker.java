@@ -147,7 +147,7 @@ public final class Worker implements Role {
                 // Through the log producer: not transactional, as a running job has no outcome yet.
                 state -> logProducer.send(records.status(state)), meters, Clock.systemUTC());
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,
-                System::nanoTime, this::wakeLoop);
+                config.getInt(WorkerConfig.COMMIT_LINGER_MS_CONFIG) * 1_000_000L, System::nanoTime, this::wakeLoop);
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
         this.loop = Thread.ofPlatform().name("wharf-worker-" + workerId).unstarted(this::runLoop);
     }
@@ -265,7 +265,7 @@ public final class Worker implements Role {
     private void turn(Duration pollTimeout) {
         ConsumerRecords<String, byte[]> records;
         try {
-            records = consumer.poll(completions.isEmpty() ? pollTimeout : Duration.ZERO);
+            records = consumer.poll(completions.isEmpty() ? committer.pollBound(trackers, pollTimeout) : Duration.ZERO);
         } catch (WakeupException e) {
             records = ConsumerRecords.empty();
         }

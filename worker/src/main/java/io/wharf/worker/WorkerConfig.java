@@ -37,6 +37,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String ID_CONFIG = "wharf.worker.id";
     public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.worker.session.timeout.ms";
     public static final String COMMIT_INTERVAL_MS_CONFIG = "wharf.worker.commit.interval.ms";
+    public static final String COMMIT_LINGER_MS_CONFIG = "wharf.worker.commit.linger.ms";
     public static final String MAX_BODY_BYTES_CONFIG = "wharf.worker.max.body.bytes";
     public static final String MAX_LOG_BYTES_CONFIG = "wharf.worker.max.log.bytes";
     public static final String IMAGE_CACHE_BYTES_CONFIG = "wharf.worker.image.cache.bytes";
@@ -72,6 +73,10 @@ public final class WorkerConfig extends AbstractConfig {
             .define(COMMIT_INTERVAL_MS_CONFIG, Type.INT, 0, Range.between(0, 10_000), Importance.MEDIUM,
                     "Results are committed in a transaction at most this often; 0 commits as soon as a result is ready "
                             + "(lowest latency, one transaction per loop turn).")
+            .define(COMMIT_LINGER_MS_CONFIG, Type.INT, 3, Range.between(0, 1_000), Importance.LOW,
+                    "A finished job's result waits up to this long for jobs that started less than this before and still "
+                            + "run, so that a burst of quick jobs commits in one transaction rather than one each (a transaction "
+                            + "takes a few ms however many results it carries, and the next one waits for it); 0 never waits.")
             .define(MAX_BODY_BYTES_CONFIG, Type.INT, 1024 * 1024, Range.between(0, 8 * 1024 * 1024), Importance.MEDIUM,
                     "The result body keeps at most this much of stdout; beyond it the result is flagged truncated.")
             .define(MAX_LOG_BYTES_CONFIG, Type.LONG, 8L * 1024 * 1024, Range.atLeast(0), Importance.MEDIUM,

@@ -36,6 +36,7 @@ public final class PartitionTracker {
     /** Unfinished offsets and how many owners died while running them. */
     private final Map<Long, Integer> crashes = new HashMap<>();
     private boolean runningChanged;
+    private long lastStartedAt;
     private long runningChangedAt;
     private long next = -1;
     private long committed = -1;
@@ -85,7 +86,13 @@ public final class PartitionTracker {
     /** The job at {@code offset} is running here now ({@code nanoTime} of its start): the next commit says so. */
     public void started(long offset, long nanoTime) {
         running.add(offset);
+        lastStartedAt = nanoTime;
         changed(nanoTime);
+    }
+
+    /** Whether a job started here at or after {@code nanoTime} is still running. */
+    public boolean runningSince(long nanoTime) {
+        return !running.isEmpty() && lastStartedAt - nanoTime >= 0;
     }
 
     private void changed(long nanoTime) {

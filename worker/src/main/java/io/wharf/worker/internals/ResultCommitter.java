@@ -1,5 +1,6 @@
 package io.wharf.worker.internals;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -36,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * user of the producer while it is in flight. Meanwhile the loop goes on and finished jobs gather for the next
  * transaction: a commit's latency bounds how often results become visible, not how many jobs run.
  *
+ * <p>A transaction costs the same few milliseconds for one result or twenty, and the next one waits for it: so
+ * results that finish while jobs started just before them still run wait for those, up to a short linger, and a
+ * burst of quick jobs commits as one transaction instead of one per job.
+ *
  * <p>While the brokers are away a transaction's end (commit or abort) times out; the producer then accepts nothing
  * but that same call again, so the committer repeats it until the brokers answer, and the finished jobs wait.
  */
@@ -50,6 +55,7 @@ public final class ResultCommitter implements AutoCloseable {
     private final String workerId;
     private final Producer<String, byte[]> producer;
     private final long intervalNanos;
+    private final long lingerNanos;
     private final LongSupplier nanoTime;
     private final Runnable afterCommit;
     private final ExecutorService thread;
@@ -61,15 +67,20 @@ public final class ResultCommitter implements AutoCloseable {
     /** Bytes of finished jobs' records not committed yet, in flight included (loop thread only). */
     private long waitingBytes;
     private long lastCommitNanos;
+    /** When the oldest of {@link #uncommitted} finished (loop thread only). */
+    private long oldestUncommittedAt;
 
     /**
      * @param intervalNanos commit at most this often unless asked to wait; 0 commits whenever something is ready
+     * @param lingerNanos   how long finished results may wait for jobs started less than this before them; 0 never waits
      * @param afterCommit   called on the committer's thread after each transaction: the loop may have more to commit
      */
-    public ResultCommitter(String workerId, Producer<String, byte[]> producer, long intervalNanos, LongSupplier nanoTime, Runnable afterCommit) {
+    public ResultCommitter(String workerId, Producer<String, byte[]> producer, long intervalNanos, long lingerNanos, LongSupplier nanoTime,
+                           Runnable afterCommit) {
         this.workerId = workerId;
         this.producer = producer;
         this.intervalNanos = intervalNanos;
+        this.lingerNanos = lingerNanos;
         this.nanoTime = nanoTime;
         this.afterCommit = afterCommit;
         this.thread = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("wharf-commit-" + workerId).factory());
@@ -77,6 +88,9 @@ public final class ResultCommitter implements AutoCloseable {
 
     /** A finished job of a partition the worker owns, to go out with a commit that covers its offset. */
     public void finished(Completion completion) {
+        if (uncommitted.isEmpty()) {
+            oldestUncommittedAt = nanoTime.getAsLong();
+        }
         uncommitted.add(completion);
         waitingBytes += completion.bytes();
     }
@@ -126,7 +140,7 @@ public final class ResultCommitter implements AutoCloseable {
         if (uncommitted.isEmpty() && trackers.values().stream().noneMatch(t -> t.runningUntoldFor(sync ? 0 : RUNNING_TOLD_AFTER_NANOS, now))) {
             return;
         }
-        if (!sync && intervalNanos > 0 && nanoTime.getAsLong() - lastCommitNanos < intervalNanos) {
+        if (!sync && nanosUntilDue(trackers, now) > 0) {
             return;
         }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -161,6 +175,33 @@ public final class ResultCommitter implements AutoCloseable {
         if (sync) {
             collect(true, trackers);
         }
+    }
+
+    /**
+     * How long the loop may poll before it must publish again: {@code max}, or less when finished results wait for an
+     * interval or linger to pass (not while a transaction is in flight: its end wakes the loop).
+     */
+    public Duration pollBound(Map<TopicPartition, PartitionTracker> trackers, Duration max) {
+        if (inFlight != null || uncommitted.isEmpty()) {
+            return max;
+        }
+        long due = nanosUntilDue(trackers, nanoTime.getAsLong());
+        return due > 0 && due < max.toNanos() ? Duration.ofNanos(due) : max;
+    }
+
+    /**
+     * How long until a commit of what waits is due: the rest of the interval, or of the linger while a job started
+     * within it still runs; 0 when due now. The loop polls no longer than this, so nothing waits past it.
+     */
+    private long nanosUntilDue(Map<TopicPartition, PartitionTracker> trackers, long now) {
+        long wait = intervalNanos > 0 ? intervalNanos - (now - lastCommitNanos) : 0;
+        if (lingerNanos > 0 && !uncommitted.isEmpty()) {
+            long lingerLeft = lingerNanos - (now - oldestUncommittedAt);
+            if (lingerLeft > 0 && trackers.values().stream().anyMatch(t -> t.runningSince(now - lingerNanos))) {
+                wait = Math.max(wait, lingerLeft);
+            }
+        }
+        return Math.max(0, wait);
     }
 
     /**

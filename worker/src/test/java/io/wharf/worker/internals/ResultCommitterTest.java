@@ -3,6 +3,7 @@ package io.wharf.worker.internals;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ class ResultCommitterTest {
 
     private ResultCommitter committer(long intervalNanos) {
         producer.initTransactions();
-        return new ResultCommitter("w", producer, intervalNanos, nanos::get, () -> { });
+        return new ResultCommitter("w", producer, intervalNanos, 0, nanos::get, () -> { });
     }
 
     @AfterEach
@@ -159,7 +160,7 @@ class ResultCommitterTest {
     @Test
     void shouldGatherResultsUntilTheCommitIntervalPassesUnlessAskedToWait() {
         committer.close();
-        committer = new ResultCommitter("w", producer, 1_000_000_000L, nanos::get, () -> { });
+        committer = new ResultCommitter("w", producer, 1_000_000_000L, 0, nanos::get, () -> { });
         owned(TP, 0, 1);
         nanos.set(2_000_000_000L);
         finish(TP, 0);
@@ -171,6 +172,54 @@ class ResultCommitterTest {
         nanos.addAndGet(1_000_000_000L);
         committer.publish(trackers, () -> GROUP, true);
         assertThat(producer.commitCount()).isEqualTo(2);
+        assertThat(committedKeys()).containsExactly("job-0", "job-1");
+    }
+
+    private static final long MS = 1_000_000L;
+
+    private void lingering(long lingerNanos) {
+        committer.close();
+        committer = new ResultCommitter("w", producer, 0, lingerNanos, nanos::get, () -> { });
+    }
+
+    @Test
+    void shouldHoldAFinishedResultForAJobStartedJustBeforeItSoBothGoInOneTransaction() {
+        lingering(3 * MS);
+        PartitionTracker tracker = owned(TP, 0, 1);
+        tracker.started(0, 0);
+        tracker.started(1, 0);
+        nanos.set(MS);
+        finish(TP, 0);
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(committer.pollBound(trackers, Duration.ofMillis(500))).as("the loop polls until the linger ends").isEqualTo(Duration.ofMillis(3));
+        assertThat(producer.commitCount()).isZero();
+        nanos.set(2 * MS);
+        finish(TP, 1);
+        committer.publish(trackers, () -> GROUP, false); // nothing runs any more: commits now
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(producer.commitCount()).isEqualTo(1);
+        assertThat(committedKeys()).containsExactly("job-0", "job-1");
+    }
+
+    @Test
+    void shouldNotHoldAResultForLongerThanTheLingerNorForAJobThatStartedEarlier() {
+        lingering(3 * MS);
+        PartitionTracker tracker = owned(TP, 0, 1, 2);
+        tracker.started(0, 0);
+        tracker.started(1, 0);
+        nanos.set(10 * MS);
+        finish(TP, 0); // job 1 has run for 10 ms: a long job, not one of a burst
+        assertThat(committer.pollBound(trackers, Duration.ofMillis(500))).isEqualTo(Duration.ofMillis(500));
+        committer.publish(trackers, () -> GROUP, false);
+        committer.publish(trackers, () -> GROUP, true);
+        assertThat(committedKeys()).containsExactly("job-0");
+
+        tracker.started(2, 11 * MS);
+        nanos.set(12 * MS);
+        finish(TP, 1);
+        nanos.set(15 * MS); // job 2 still runs, but job 1's result has waited the whole linger
+        committer.publish(trackers, () -> GROUP, false);
+        committer.publish(trackers, () -> GROUP, true);
         assertThat(committedKeys()).containsExactly("job-0", "job-1");
     }
 }
