@@ -222,4 +222,25 @@ class ResultCommitterTest {
         committer.publish(trackers, () -> GROUP, true);
         assertThat(committedKeys()).containsExactly("job-0", "job-1");
     }
+
+    @Test
+    void shouldWakeTheLoopOnlyOnceTheTransactionCanBeCollectedSoItsNextResultsGoOutAtOnce() throws Exception {
+        committer.close();
+        java.util.concurrent.Semaphore woken = new java.util.concurrent.Semaphore(0);
+        List<Boolean> runningWhenWoken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        committer = new ResultCommitter("w", producer, 0, 0, nanos::get, () -> {
+            runningWhenWoken.add(committer.transactionRunning());
+            woken.release();
+        });
+        owned(TP, 0, 1);
+        finish(TP, 0);
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(woken.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // As the loop does when woken: the first transaction is over, so the next result starts the next one now.
+        finish(TP, 1);
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(woken.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)).as("a second transaction, without waiting for a poll").isTrue();
+        assertThat(producer.commitCount()).isEqualTo(2);
+        assertThat(runningWhenWoken).containsExactly(false, false);
+    }
 }
