@@ -90,7 +90,7 @@ public final class PartitionTracker {
         changed(nanoTime);
     }
 
-    /** Whether a job started here at or after {@code nanoTime} is still running. */
+    /** Whether jobs run here and the last one to start did so at or after {@code nanoTime} (it may have finished: a bound, not a promise). */
     public boolean runningSince(long nanoTime) {
         return !running.isEmpty() && lastStartedAt - nanoTime >= 0;
     }
