@@ -52,16 +52,19 @@ public final class ApiError extends RuntimeException {
      */
     public static ApiError failure(Exception e) {
         if (SchemaRegistryException.isUnavailable(e)) {
-            return new ApiError(503, "unavailable", "The schema registry did not answer; send the request again shortly (" + e.getMessage() + ")",
-                    Map.of(), Map.of("Retry-After", "1"));
+            return retryShortly("The schema registry did not answer", e);
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof RetriableException) {
-                return new ApiError(503, "unavailable", "The Kafka cluster did not answer in time; send the request again shortly (" + t.getMessage() + ")",
-                        Map.of(), Map.of("Retry-After", "1"));
+                return retryShortly("The Kafka cluster did not answer in time", t);
             }
         }
         return of(500, "internal", "The gateway failed on this request: " + e);
+    }
+
+    private static ApiError retryShortly(String what, Throwable cause) {
+        return new ApiError(503, "unavailable", what + "; send the request again shortly (" + cause.getMessage() + ")", Map.of(),
+                Map.of("Retry-After", "1"));
     }
 
     public int status() {
