@@ -15,7 +15,9 @@ class ApiKeysTest {
         ApiKeys.Issued issued = ApiKeys.issue("acme", false, "ci", Instant.EPOCH);
         ApiKey record = issued.record();
         assertThat(issued.key()).matches("wharf_[0-9a-f]{12}_[A-Za-z0-9_-]{43}").contains(record.getId());
-        String secret = issued.key().substring(issued.key().lastIndexOf('_') + 1);
+        // The secret is base64url and may itself contain '_': it starts after the fixed-length "wharf_<id>_".
+        String secret = issued.key().substring(("wharf_" + record.getId() + "_").length());
+        assertThat(secret).hasSize(43);
         assertThat(record.toString()).doesNotContain(secret);
         Map<String, ApiKey> stored = Map.of(record.getId(), record);
         assertThat(ApiKeys.verify(issued.key(), stored)).contains(record);
