@@ -145,7 +145,8 @@ final class Chaos {
     private void startRoles(String bootstrap, String registry, Path logs) throws Exception {
         dispatcher = new RoleProcess("dispatcher", DispatcherMain.class.getName(), Map.of(
                 DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, DispatcherConfig.REGISTRY_URL_CONFIG, registry,
-                DispatcherConfig.STATE_DIR_CONFIG, logs.resolve("dispatcher-state"), DispatcherConfig.APPLICATION_ID_CONFIG, "chaos-" + run), logs);
+                DispatcherConfig.STATE_DIR_CONFIG, logs.resolve("dispatcher-state"), DispatcherConfig.APPLICATION_ID_CONFIG, "chaos-" + run,
+                DispatcherConfig.MANAGEMENT_PORT_CONFIG, 0), logs);
         dispatcher.start();
         for (int i = 0; i < s.workers(); i++) {
             RoleProcess w = new RoleProcess("chaos-" + run + "-w" + i, WorkerMain.class.getName(), Map.of(
@@ -153,7 +154,7 @@ final class Chaos {
                     WorkerConfig.ID_CONFIG, "chaos-" + run + "-w" + i, WorkerConfig.SLOTS_CONFIG, s.slots(),
                     WorkerConfig.SESSION_TIMEOUT_MS_CONFIG, s.sessionTimeoutMs(),
                     // Kills land on the same long jobs again and again: here that is the chaos, not a poison job.
-                    WorkerConfig.MAX_CRASHES_CONFIG, 1000, WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG, 90_000), logs);
+                    WorkerConfig.MAX_CRASHES_CONFIG, 1000, WorkerConfig.DRAIN_TIMEOUT_MS_CONFIG, 90_000, WorkerConfig.MANAGEMENT_PORT_CONFIG, 0), logs);
             w.start();
             workers.add(w);
         }

@@ -21,6 +21,7 @@ import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.SchemaRegistryProcess;
 import io.wharf.embedded.TempDirs;
 import io.wharf.gateway.Gateway;
+import io.wharf.ops.Metrics;
 import io.wharf.gateway.GatewayConfig;
 import io.wharf.topics.Topics;
 import io.wharf.worker.Worker;
@@ -41,10 +42,12 @@ public final class DevCluster implements AutoCloseable {
     private final Gateway gateway;
     private final String adminKey;
     private final Path stateDir;
+    private final Metrics metrics;
     private boolean closed;
 
     private DevCluster(EmbeddedKafka kafka, SchemaRegistryProcess registry, Dispatcher dispatcher, Worker worker, Gateway gateway, String adminKey,
-                       Path stateDir) {
+                       Path stateDir, Metrics metrics) {
+        this.metrics = metrics;
         this.kafka = kafka;
         this.registry = registry;
         this.dispatcher = dispatcher;
@@ -71,6 +74,8 @@ public final class DevCluster implements AutoCloseable {
         Dispatcher dispatcher = null;
         Worker worker = null;
         Gateway gateway = null;
+        // One set of meters for the process: the gateway's /metrics shows the dispatcher's and the worker's too.
+        Metrics metrics = new Metrics();
         try {
             registry = SchemaRegistryProcess.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
@@ -81,7 +86,7 @@ public final class DevCluster implements AutoCloseable {
                     DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     DispatcherConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
                     DispatcherConfig.STATE_DIR_CONFIG, stateDir.toString(),
-                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, DISPATCHER_COMMIT_INTERVAL_MS)).start();
+                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, DISPATCHER_COMMIT_INTERVAL_MS), metrics.registry()).start();
             Map<String, Object> settings = new java.util.HashMap<>(Map.of(
                     WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     WorkerConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
@@ -97,11 +102,11 @@ public final class DevCluster implements AutoCloseable {
             }
             settings.putAll(secrets);
             settings.putAll(workerSettings);
-            worker = new Worker(settings).start();
+            worker = new Worker(settings, metrics.registry()).start();
             Map<String, Object> gatewaySettings = new java.util.HashMap<>(secrets);
             gatewaySettings.putAll(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     GatewayConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(), GatewayConfig.PORT_CONFIG, gatewayPort));
-            gateway = new Gateway(gatewaySettings).start();
+            gateway = new Gateway(gatewaySettings, metrics).alsoReady(dispatcher, worker).start();
             if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");
             }
@@ -109,7 +114,7 @@ public final class DevCluster implements AutoCloseable {
             try (WharfClient client = new WharfClient(new Endpoints(kafka.bootstrapServers(), registry.confluentUrl()))) {
                 adminKey = client.issueApiKey("default", true, "wharf dev").key(); // an admin key of the default tenant
             }
-            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, gateway, adminKey, stateDir);
+            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, gateway, adminKey, stateDir, metrics);
             if (writeEndpoints) {
                 cluster.writeEndpoints();
             }
@@ -129,6 +134,7 @@ public final class DevCluster implements AutoCloseable {
                 registry.close();
             }
             kafka.close();
+            metrics.close();
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
         }
     }
@@ -186,6 +192,7 @@ public final class DevCluster implements AutoCloseable {
         dispatcher.close();
         registry.close();
         kafka.close();
+        metrics.close();
         try {
             Path file = Endpoints.stateFile();
             Properties props = Endpoints.read(file);

@@ -28,7 +28,7 @@ import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
-import io.wharf.roles.Role;
+import io.wharf.ops.Role;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.testkit.SharedServices;

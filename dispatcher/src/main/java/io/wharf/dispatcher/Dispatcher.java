@@ -1,6 +1,7 @@
 package io.wharf.dispatcher;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -8,7 +9,11 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.wharf.roles.Role;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wharf.dispatcher.internals.DispatcherMeters;
+import io.wharf.ops.Role;
 import io.wharf.topics.TopicLimits;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
@@ -26,18 +31,26 @@ public final class Dispatcher implements Role {
     private volatile KafkaStreams streams;
     private volatile boolean startFailed;
     private volatile boolean closing;
+    private final DispatcherMeters meters;
+    private KafkaStreamsMetrics streamsMetrics;
 
     public Dispatcher(Map<String, ?> settings) {
-        this(new DispatcherConfig(settings));
+        this(settings, new SimpleMeterRegistry());
     }
 
-    public Dispatcher(DispatcherConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.registry()));
+    /** A dispatcher recording its meters in {@code meters} (see {@link DispatcherMeters}). */
+    public Dispatcher(Map<String, ?> settings, MeterRegistry meters) {
+        this(new DispatcherConfig(settings), meters);
     }
 
-    public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry) {
+    public Dispatcher(DispatcherConfig config, MeterRegistry meters) {
+        this(config, new HttpSchemaRegistryClient(config.registry()), meters);
+    }
+
+    public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry, MeterRegistry meters) {
         this.config = config;
         this.registry = registry;
+        this.meters = new DispatcherMeters(meters);
     }
 
     /**
@@ -67,13 +80,23 @@ public final class Dispatcher implements Role {
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
                 Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions, limits,
-                Duration.ofMillis(config.getLong(DispatcherConfig.DEDUPE_WINDOW_MS_CONFIG))), config.streamsProperties());
+                Duration.ofMillis(config.getLong(DispatcherConfig.DEDUPE_WINDOW_MS_CONFIG)), meters), config.streamsProperties());
         // A crashed stream thread is replaced, after a pause; its task restarts from the last committed transaction.
         created.setUncaughtExceptionHandler(new StreamFailures(() -> closing));
         created.setStateListener((now, before) -> log.info("Dispatcher {} (was {})", of(now), of(before)));
+        streamsMetrics = new KafkaStreamsMetrics(created);
+        streamsMetrics.bindTo(meters.registry());
         created.start();
         streams = created;
         return this;
+    }
+
+    /** Ready when Kafka Streams runs its tasks: {@code RUNNING}, not rebalancing or restoring its stores. */
+    @Override
+    public List<Check> readiness() {
+        KafkaStreams current = streams;
+        KafkaStreams.State now = current == null ? null : current.state();
+        return List.of(new Check("streams", now == KafkaStreams.State.RUNNING, now == null ? "not started" : "Kafka Streams is " + now));
     }
 
     @Override
@@ -129,5 +152,6 @@ public final class Dispatcher implements Role {
         if (!current.close(Duration.ofSeconds(30))) {
             log.warn("Dispatcher did not stop within 30 s; its tasks restart from their last commit wherever they run next");
         }
+        streamsMetrics.close();
     }
 }

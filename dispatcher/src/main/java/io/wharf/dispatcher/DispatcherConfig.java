@@ -16,6 +16,7 @@ import org.apache.kafka.streams.StreamsConfig;
 
 import io.wharf.config.KafkaClientSettings;
 import io.wharf.serde.AvroSerdeConfig;
+import io.wharf.ops.Management;
 import io.wharf.serde.RegistrySettings;
 import io.wharf.topics.Topics;
 
@@ -36,7 +37,12 @@ public final class DispatcherConfig extends AbstractConfig {
     public static final String SESSION_TIMEOUT_MS_CONFIG = "wharf.dispatcher.session.timeout.ms";
     public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.dispatcher.startup.timeout.ms";
 
-    private static final ConfigDef DEF = RegistrySettings.define(new ConfigDef())
+    /** Where a dispatcher run as a process serves /metrics, /healthz and /readyz unless told otherwise. */
+    public static final int MANAGEMENT_PORT = 9470;
+    public static final String MANAGEMENT_HOST_CONFIG = Management.hostKey("dispatcher");
+    public static final String MANAGEMENT_PORT_CONFIG = Management.portKey("dispatcher");
+
+    private static final ConfigDef DEF = Management.define(RegistrySettings.define(new ConfigDef()), "dispatcher", MANAGEMENT_PORT)
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
                     "Kafka brokers to bootstrap from, host:port[,host:port].")
             .define(APPLICATION_ID_CONFIG, Type.STRING, "wharf-dispatcher", new ConfigDef.NonEmptyString(), Importance.MEDIUM,

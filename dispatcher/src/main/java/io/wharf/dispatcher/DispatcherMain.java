@@ -1,6 +1,6 @@
 package io.wharf.dispatcher;
 
-import io.wharf.roles.RoleMain;
+import io.wharf.ops.RoleMain;
 
 /**
  * Runs one dispatcher instance until the process is stopped: {@code DispatcherMain key=value ...} with the keys
@@ -12,6 +12,6 @@ public final class DispatcherMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("dispatcher", args, DispatcherConfig.configDef(), Dispatcher::new);
+        RoleMain.run("dispatcher", args, DispatcherConfig.configDef(), (settings, metrics) -> new Dispatcher(settings, metrics.registry()));
     }
 }

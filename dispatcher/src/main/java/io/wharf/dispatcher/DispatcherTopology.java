@@ -15,6 +15,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wharf.dispatcher.internals.DispatcherMeters;
+import io.wharf.dispatcher.internals.MeterTap;
 import io.wharf.dispatcher.internals.DispatchProcessor;
 import io.wharf.dispatcher.internals.FunctionRegistryProcessor;
 import io.wharf.dispatcher.internals.JobWriter;
@@ -94,6 +97,12 @@ public final class DispatcherTopology {
     /** As above; events re-sent within {@code dedupeWindow} become no second job (zero: no dedupe). */
     public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits,
                                  Duration dedupeWindow) {
+        return build(registry, tick, partitions, limits, dedupeWindow, new DispatcherMeters(new SimpleMeterRegistry()));
+    }
+
+    /** As above, counting what it writes in {@code meters}. */
+    public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits,
+                                 Duration dedupeWindow, DispatcherMeters meters) {
         Placement placement = new Placement(partitions);
         Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
@@ -124,8 +133,8 @@ public final class DispatcherTopology {
         topology.addSink(Names.JOBS_OUT, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
                 new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), Names.JOBS_SINK);
         topology.addSink(Names.RESULTS_OUT, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), Names.RESULTS_SINK);
-        topology.addSink(Names.DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry),
-                DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
+        topology.addProcessor(Names.DLQ_SINK, () -> new MeterTap(Names.DLQ_OUT, meters), DISPATCH_PROCESSOR, FUNCTIONS_PROCESSOR);
+        topology.addSink(Names.DLQ_OUT, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), Names.DLQ_SINK);
         topology.addSink(Names.REKEY_SINK, Topics.EVENTS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(), DISPATCH_PROCESSOR);
         topology.addSink(Names.FUNCTIONS_REROUTE_SINK, Topics.FUNCTIONS, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
                 FUNCTIONS_PROCESSOR);
@@ -148,10 +157,12 @@ public final class DispatcherTopology {
         topology.addSink(Names.TENANT_JOBS_OUT, (key, value, context) -> jobTopics.computeIfAbsent(((Job) value).getFunction().getPool(), Topics::jobs),
                 new StringSerializer(), new AvroSerializer<Job>(registry, JobWriter::new), Names.TENANT_JOBS_SINK);
         topology.addSink(Names.TENANT_RESULTS_OUT, Topics.RESULTS, new StringSerializer(), new AvroSerializer<JobResult>(registry), Names.TENANT_RESULTS_SINK);
-        topology.addSink(Names.STATUS_SINK, Topics.STATUS, new StringSerializer(), new AvroSerializer<JobState>(registry), DISPATCH_PROCESSOR,
+        topology.addProcessor(Names.STATUS_SINK, () -> new MeterTap(Names.STATUS_OUT, meters), DISPATCH_PROCESSOR,
                 Names.JOBS_SINK, Names.RESULTS_SINK, Names.TENANT_JOBS_SINK, Names.TENANT_RESULTS_SINK);
+        topology.addSink(Names.STATUS_OUT, Topics.STATUS, new StringSerializer(), new AvroSerializer<JobState>(registry), Names.STATUS_SINK);
         topology.addSink(Names.TENANT_ATTEMPTS_SINK, Topics.ATTEMPTS, new StringSerializer(), new AvroSerializer<Attempt>(registry), TENANT_PROCESSOR);
-        topology.addSink(Names.TENANT_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), TENANT_PROCESSOR);
+        topology.addProcessor(Names.TENANT_DLQ_SINK, () -> new MeterTap(Names.TENANT_DLQ_OUT, meters), TENANT_PROCESSOR);
+        topology.addSink(Names.TENANT_DLQ_OUT, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), Names.TENANT_DLQ_SINK);
 
         topology.addSource(SCHEDULES_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SCHEDULES);
         topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick, placement), SCHEDULES_SOURCE);
@@ -161,7 +172,8 @@ public final class DispatcherTopology {
         topology.addSink(Names.SCHEDULED_EVENTS_SINK, Topics.EVENTS, new StringSerializer(), new AvroSerializer<Event>(registry), SCHEDULE_PROCESSOR);
         topology.addSink(Names.SCHEDULES_REROUTE_SINK, Topics.SCHEDULES, new StringSerializer(), new ByteArraySerializer(), Placement.partitioner(),
                 SCHEDULE_PROCESSOR);
-        topology.addSink(Names.SCHEDULE_DLQ_SINK, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), SCHEDULE_PROCESSOR);
+        topology.addProcessor(Names.SCHEDULE_DLQ_SINK, () -> new MeterTap(Names.SCHEDULE_DLQ_OUT, meters), SCHEDULE_PROCESSOR);
+        topology.addSink(Names.SCHEDULE_DLQ_OUT, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), Names.SCHEDULE_DLQ_SINK);
         return topology;
     }
 

@@ -50,7 +50,7 @@ import io.wharf.records.Job;
 import io.wharf.records.RateLimit;
 import io.wharf.records.Schedule;
 import io.wharf.records.TenantSpec;
-import io.wharf.roles.Role;
+import io.wharf.ops.Role;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.HttpSchemaRegistryClient;
@@ -99,6 +99,7 @@ class DispatcherIT {
         }
         stateDirs.add(dir);
         Map<String, Object> settings = new HashMap<>();
+        settings.put(DispatcherConfig.MANAGEMENT_PORT_CONFIG, 0); // several may run on this host
         settings.put(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         settings.put(DispatcherConfig.REGISTRY_URL_CONFIG, registryUrl);
         settings.put(DispatcherConfig.APPLICATION_ID_CONFIG, APP_ID);

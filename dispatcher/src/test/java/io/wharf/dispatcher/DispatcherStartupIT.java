@@ -51,6 +51,7 @@ class DispatcherStartupIT {
         settings.put(DispatcherConfig.REGISTRY_URL_CONFIG, registryUrl);
         settings.put(DispatcherConfig.STATE_DIR_CONFIG, state.toString());
         settings.put(DispatcherConfig.STARTUP_TIMEOUT_MS_CONFIG, 2_000);
+        settings.put(DispatcherConfig.MANAGEMENT_PORT_CONFIG, 0);
         return settings;
     }
 

@@ -28,7 +28,8 @@ import io.wharf.records.ApiKey;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobState;
 import io.wharf.rules.JobStates;
-import io.wharf.roles.Role;
+import io.wharf.ops.Metrics;
+import io.wharf.ops.Role;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
 
@@ -53,9 +54,23 @@ public final class Gateway implements Role {
     private Callbacks callbacks;
     private HttpApi http;
 
+    private final Metrics metrics;
+    private final boolean ownMetrics;
+    private volatile List<Role> companions = List.of();
+
     /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
     public Gateway(Map<?, ?> settings) {
+        this(settings, null);
+    }
+
+    /**
+     * A gateway serving {@code metrics} on {@code /metrics} (its own meters and those of the roles sharing the process);
+     * null for a set of its own.
+     */
+    public Gateway(Map<?, ?> settings, Metrics metrics) {
         this.config = new GatewayConfig(settings);
+        this.ownMetrics = metrics == null;
+        this.metrics = ownMetrics ? new Metrics() : metrics;
     }
 
     @Override
@@ -86,7 +101,7 @@ public final class Gateway implements Role {
             SealedSecrets secrets = config.secrets();
             http = new HttpApi(new HttpApi.Parts(callers, invocations, jobs, new FunctionRoutes(client, this::function, functions::snapshot, secrets,
                     () -> functions.refresh(Duration.ofSeconds(5))),
-                    new AdminRoutes(client), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::ready),
+                    new AdminRoutes(client), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::readiness, metrics),
                     config.getString(GatewayConfig.HOST_CONFIG), config.getInt(GatewayConfig.PORT_CONFIG), maxBody + 1L).start();
             state = State.RUNNING;
             log.info("Gateway listening on {} (request bodies up to {} bytes)", url(), maxBody);
@@ -101,8 +116,27 @@ public final class Gateway implements Role {
         }
     }
 
-    private boolean ready() {
-        return state == State.RUNNING && functions.isCaughtUp() && keys.isCaughtUp() && states.isCaughtUp();
+    /**
+     * Also answers {@code /readyz} for {@code roles} that run in this process and serve no port of their own (as in
+     * {@code wharf dev}): their checks join the gateway's, each named after its role.
+     */
+    public Gateway alsoReady(Role... roles) {
+        companions = List.of(roles);
+        return this;
+    }
+
+    /** Running, and caught up with the functions, keys and job states it answers from (and what {@link #alsoReady} adds). */
+    @Override
+    public List<Check> readiness() {
+        State now = state;
+        boolean caughtUp = now == State.RUNNING && functions.isCaughtUp() && keys.isCaughtUp() && states.isCaughtUp();
+        List<Check> checks = new java.util.ArrayList<>(List.of(new Check("running", now == State.RUNNING, "the gateway is " + now),
+                new Check("views", caughtUp, caughtUp ? "functions, keys and job states read" : "reading functions, keys and job states")));
+        for (Role role : companions) {
+            String name = role.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+            role.readiness().forEach(c -> checks.add(new Check(name + " " + c.name(), c.ok(), c.detail())));
+        }
+        return checks;
     }
 
     /** The function, read again to the topic's end when not known yet: one deployed a moment ago is found. */
@@ -174,6 +208,9 @@ public final class Gateway implements Role {
                     log.warn("Closing the gateway: {}", e.toString());
                 }
             }
+        }
+        if (ownMetrics) {
+            metrics.close();
         }
         stopped.countDown();
     }

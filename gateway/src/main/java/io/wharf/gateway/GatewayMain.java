@@ -1,6 +1,6 @@
 package io.wharf.gateway;
 
-import io.wharf.roles.RoleMain;
+import io.wharf.ops.RoleMain;
 
 /**
  * Runs one gateway instance until the process is stopped: {@code GatewayMain key=value ...} with the keys of

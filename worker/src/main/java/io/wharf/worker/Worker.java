@@ -38,8 +38,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.wharf.roles.Role;
+import io.wharf.ops.Role;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.LogLine;
@@ -62,6 +63,7 @@ import io.wharf.worker.internals.ResultCommitter;
 import io.wharf.worker.internals.ResultRecords;
 import io.wharf.worker.internals.Taken;
 import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * A worker of one pool: consumes {@code wharf.jobs.<pool>}, runs each job in a container, and publishes its
@@ -112,16 +114,25 @@ public final class Worker implements Role {
     private volatile RuntimeException runtimeLost;
     private volatile State state = State.CREATED;
     private volatile Set<TopicPartition> assigned = Set.of();
+    /** Whether the group gave this worker its share at least once (which may be no partition, in a group larger than the topic). */
+    private volatile boolean joined;
+    private final WorkerMeters meters;
+    private final List<KafkaClientMetrics> clientMetrics;
+    private long lagReadAt;
     private int inFlight;
 
     public Worker(Map<String, ?> settings) {
-        this(new WorkerConfig(settings));
+        this(settings, new SimpleMeterRegistry());
+    }
+
+    /** A worker recording its meters in {@code meters} (see {@link WorkerMeters}). */
+    public Worker(Map<String, ?> settings, MeterRegistry meters) {
+        this(new WorkerConfig(settings), meters);
     }
 
     /** A worker running jobs on the local Docker engine ({@code DOCKER_HOST}, else the local socket). */
-    public Worker(WorkerConfig config) {
-        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config),
-                new SimpleMeterRegistry());
+    public Worker(WorkerConfig config, MeterRegistry meters) {
+        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config), meters);
     }
 
     /** A worker running jobs on {@code runner}, which must have been made for this worker's id (it labels and cleans up by it). */
@@ -134,7 +145,8 @@ public final class Worker implements Role {
         this.maxUncommittedBytes = config.getLong(WorkerConfig.MAX_UNCOMMITTED_BYTES_CONFIG);
         this.runner = runner;
         this.jobs = new AvroDeserializer<>(registry, Job.class);
-        this.records = new ResultRecords(registry);
+        this.meters = new WorkerMeters(meters);
+        this.records = new ResultRecords(registry, this.meters);
         this.consumer = new KafkaConsumer<>(config.jobConsumerProperties(), new StringDeserializer(), new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(config.resultProducerProperties(), new StringSerializer(), new ByteArraySerializer());
         this.logProducer = new KafkaProducer<>(config.logProducerProperties(), new StringSerializer(), new ByteArraySerializer());
@@ -145,12 +157,44 @@ public final class Worker implements Role {
                 config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG), cancels::policy), runner, cancels, job -> new LogShipper(job.getJobId(),
                 job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines),
                 // Through the log producer: not transactional, as a running job has no outcome yet.
-                state -> logProducer.send(records.status(state)), meters, Clock.systemUTC());
+                state -> logProducer.send(records.status(state)), this.meters, Clock.systemUTC());
+        this.clientMetrics = List.of(new KafkaClientMetrics(consumer), new KafkaClientMetrics(producer));
+        clientMetrics.forEach(m -> m.bindTo(meters));
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,
                 config.getInt(WorkerConfig.COMMIT_LINGER_MS_CONFIG) * 1_000_000L, System::nanoTime, this::wakeLoop);
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wharf-job-", 0).factory());
         this.loop = Thread.ofPlatform().name("wharf-worker-" + workerId).unstarted(this::runLoop);
     }
+
+    /** Each assigned partition's lag as the consumer knows it (no request: from its last fetch), once a second. */
+    private void readLag() {
+        long now = System.nanoTime();
+        if (now - lagReadAt < 1_000_000_000L) {
+            return;
+        }
+        lagReadAt = now;
+        for (TopicPartition tp : trackers.keySet()) {
+            consumer.currentLag(tp).ifPresent(lag -> meters.lag(config.pool(), tp.partition(), lag));
+        }
+    }
+
+    /** Running, heard from a broker lately, given its share of the pool's partitions, and its container engine answering. */
+    @Override
+    public List<Check> readiness() {
+        State now = state;
+        BrokerWatch watch = brokers;
+        long silent = watch == null ? -1 : watch.silentMillis();
+        boolean engine = runner.answers();
+        return List.of(new Check("running", now == State.RUNNING, "the worker is " + now),
+                new Check("broker", watch != null && silent < BROKER_READY_WITHIN_MS, watch == null ? "not connected yet"
+                        : "a broker answered " + silent + " ms ago"),
+                new Check("assignment", joined, joined ? "partitions " + assigned.stream().map(TopicPartition::partition).sorted().toList()
+                        + " of " + topic : "not yet given its share of " + topic),
+                new Check("container engine", engine, engine ? "answers" : "does not answer"));
+    }
+
+    /** A broker silent longer than this makes the worker not ready (it fails after wharf.worker.broker.timeout.ms). */
+    private static final long BROKER_READY_WITHIN_MS = 10_000;
 
     private void cancelled(String jobId) {
         execution.cancel(jobId);
@@ -248,6 +292,7 @@ public final class Worker implements Role {
         quietly("consumer close", () -> consumer.close(Duration.ofSeconds(5)));
         quietly("producer close", () -> producer.close(Duration.ofSeconds(5)));
         quietly("log producer close", () -> logProducer.close(Duration.ofSeconds(5)));
+        clientMetrics.forEach(KafkaClientMetrics::close);
         // What an abandoned job, or a crash of an earlier run of this worker, may have left.
         quietly("removal of leftover containers", runner::removeStale);
         runner.close();
@@ -271,6 +316,7 @@ public final class Worker implements Role {
         }
         wakeupPending.set(false);
         brokers.check();
+        readLag();
         if (runtimeLost != null) {
             throw runtimeLost; // the worker fails, so that its supervisor restarts it once the engine is back
         }
@@ -453,6 +499,7 @@ public final class Worker implements Role {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            joined = true;
             if (partitions.isEmpty()) {
                 return;
             }
@@ -489,6 +536,7 @@ public final class Worker implements Role {
             for (TopicPartition tp : partitions) {
                 trackers.remove(tp);
                 holds.forget(tp);
+                meters.lagGone(config.pool(), tp.partition());
                 assigned = Set.copyOf(trackers.keySet());
                 queue.removeIf(t -> t.partition().equals(tp));
                 List<JobTask> tasks = running.remove(tp);

@@ -18,6 +18,7 @@ import org.apache.kafka.common.config.ConfigException;
 import io.wharf.config.KafkaClientSettings;
 import io.wharf.config.KafkaClientSettings.Kind;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.ops.Management;
 import io.wharf.secrets.SecretsSettings;
 import io.wharf.serde.AvroSerdeConfig;
 import io.wharf.serde.RegistrySettings;
@@ -54,9 +55,14 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String SECRETS_KEY_CONFIG = SealedSecrets.KEY_SETTING;
     public static final String SECRETS_KEY_FILE_CONFIG = SealedSecrets.KEY_FILE_SETTING;
 
-    private static final ConfigDef DEF = SecretsSettings.define(RegistrySettings.define(new ConfigDef()), "open functions' sealed "
-            + "registry passwords and secret environment (sealed by `wharf deploy` with a key in WHARF_SECRETS_KEY); without them a function "
-            + "with a sealed value fails its jobs saying so")
+    /** Where a worker run as a process serves /metrics, /healthz and /readyz unless told otherwise. */
+    public static final int MANAGEMENT_PORT = 9471;
+    public static final String MANAGEMENT_HOST_CONFIG = Management.hostKey("worker");
+    public static final String MANAGEMENT_PORT_CONFIG = Management.portKey("worker");
+
+    private static final ConfigDef DEF = Management.define(SecretsSettings.define(RegistrySettings.define(new ConfigDef()), "open functions' "
+            + "sealed registry passwords and secret environment (sealed by `wharf deploy` with a key in WHARF_SECRETS_KEY); without them a "
+            + "function with a sealed value fails its jobs saying so"), "worker", MANAGEMENT_PORT)
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false), Importance.HIGH,
                     "Kafka brokers to bootstrap from, host:port[,host:port].")
             .define(POOL_CONFIG, Type.STRING, Topics.DEFAULT_POOL, new ConfigDef.NonEmptyString(), Importance.HIGH,

@@ -1,6 +1,6 @@
 package io.wharf.worker;
 
-import io.wharf.roles.RoleMain;
+import io.wharf.ops.RoleMain;
 
 /**
  * Runs one worker until the process is stopped: {@code WorkerMain key=value ...} with the keys of
@@ -13,6 +13,6 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("worker", args, WorkerConfig.configDef(), Worker::new);
+        RoleMain.run("worker", args, WorkerConfig.configDef(), (settings, metrics) -> new Worker(settings, metrics.registry()));
     }
 }

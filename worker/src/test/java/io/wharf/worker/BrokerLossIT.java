@@ -38,7 +38,7 @@ class BrokerLossIT {
                     "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
                     WorkerConfig.BOOTSTRAP_SERVERS_CONFIG + "=" + kafka.bootstrapServers(),
                     WorkerConfig.REGISTRY_URL_CONFIG + "=" + SharedServices.registry().confluentUrl(),
-                    WorkerConfig.ID_CONFIG + "=broker-loss", WorkerConfig.BROKER_TIMEOUT_MS_CONFIG + "=3000"));
+                    WorkerConfig.ID_CONFIG + "=broker-loss", WorkerConfig.MANAGEMENT_PORT_CONFIG + "=0", WorkerConfig.BROKER_TIMEOUT_MS_CONFIG + "=3000"));
             worker = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("broker-loss assigned"));
 

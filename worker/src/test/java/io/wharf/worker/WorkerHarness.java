@@ -80,7 +80,8 @@ final class WorkerHarness implements AutoCloseable {
                 WorkerConfig.POOL_CONFIG, pool,
                 WorkerConfig.SLOTS_CONFIG, slots,
                 WorkerConfig.ID_CONFIG, id,
-                WorkerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000);
+                WorkerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000,
+                WorkerConfig.MANAGEMENT_PORT_CONFIG, 0); // several may run on this host
     }
 
     /** Sets this pool's policy, as `wharf pool set` does; workers started after it have it from their start. */

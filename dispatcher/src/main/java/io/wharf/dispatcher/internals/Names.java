@@ -32,6 +32,11 @@ public final class Names {
     /** Job states on wharf.status, from the taps and from the dispatcher's own holds, delays and retries. */
     public static final String STATUS_SINK = "status";
     public static final String DLQ_SINK = "dlq";
+    /** The sinks behind the {@link MeterTap}s that stand under the names above (and the two other dead-letter ones). */
+    public static final String STATUS_OUT = "status-out";
+    public static final String DLQ_OUT = "dlq-out";
+    public static final String SCHEDULE_DLQ_OUT = "schedule-dlq-out";
+    public static final String TENANT_DLQ_OUT = "tenant-dlq-out";
     /** Events moved to their function's partition (another key or another partitioner than Java's). */
     public static final String REKEY_SINK = "rekey";
     /** Function and schedule records moved to the partition of their key. */

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,11 +16,15 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import io.wharf.ops.ManagementServer;
+import io.wharf.ops.Metrics;
+import io.wharf.ops.Role;
 
 /**
  * The gateway's HTTP surface: every route, who may use it, and how errors read. Routes are registered through
  * {@link #route} so that {@link #routes()} lists exactly what is served (a test holds {@code /openapi.json} to it).
- * Every route but {@code /healthz}, {@code /readyz}, {@code /openapi.json} and {@code /hooks/*} needs an API key.
+ * Every route but {@code /healthz}, {@code /readyz}, {@code /openapi.json} and {@code /hooks/*} needs an API key
+ * ({@code /metrics} an admin's).
  */
 public final class HttpApi {
     /** A served route: its method and its path, path parameters in OpenAPI's braces. */
@@ -29,7 +33,7 @@ public final class HttpApi {
 
     /** What the routes call. */
     public record Parts(Callers callers, Invocations invocations, JobRoutes jobs, FunctionRoutes functions, AdminRoutes admin,
-                        Webhooks hooks, BooleanSupplier ready) {
+                        Webhooks hooks, Supplier<List<Role.Check>> readiness, Metrics metrics) {
     }
 
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -60,9 +64,21 @@ public final class HttpApi {
                 }
             });
             javalin.routes.error(405, "*", ctx -> ctx.json(Map.of("error", "method_not_allowed", "message", ctx.method() + " is not served on " + ctx.path())));
+            GatewayMeters meters = new GatewayMeters(parts.metrics().registry());
+            javalin.routes.before(meters::started);
+            javalin.routes.after(meters::answered);
             route(javalin, HandlerType.GET, "/healthz", ctx -> ctx.json(Map.of("status", "ok")));
-            route(javalin, HandlerType.GET, "/readyz", ctx -> ctx.status(parts.ready().getAsBoolean() ? 200 : 503)
-                    .json(Map.of("status", parts.ready().getAsBoolean() ? "ready" : "reading functions, keys and job states")));
+            route(javalin, HandlerType.GET, "/readyz", ctx -> {
+                Map<String, Object> body = ManagementServer.readinessBody(parts.readiness().get());
+                ctx.status(Boolean.TRUE.equals(body.get("ready")) ? 200 : 503).json(body);
+            });
+            // Behind an admin key: the meters name every function and tenant (Prometheus sends it as a bearer token).
+            javalin.routes.before("/metrics", parts.callers()::authenticate);
+            route(javalin, HandlerType.GET, "/metrics", ctx -> {
+                Callers.of(ctx).requireAdmin("Reading the metrics");
+                String type = Metrics.contentType(ctx.header("Accept"));
+                ctx.contentType(type).result(parts.metrics().scrape(type));
+            });
             route(javalin, HandlerType.GET, "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
             for (String authenticated : List.of("/function/*", "/async-function/*", "/v1/*")) {
                 javalin.routes.before(authenticated, parts.callers()::authenticate);

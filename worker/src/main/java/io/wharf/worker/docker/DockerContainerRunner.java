@@ -415,6 +415,11 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     @Override
+    public boolean answers() {
+        return engine.answers();
+    }
+
+    @Override
     public void kill(String jobId) {
         if (hot.kill(jobId) || httpServers.kill(jobId)) {
             return;

@@ -73,7 +73,7 @@ final class EngineWatch {
         }
     }
 
-    private boolean answers() {
+    boolean answers() {
         try {
             docker.pingCmd().exec();
             return true;

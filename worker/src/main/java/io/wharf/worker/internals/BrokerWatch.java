@@ -25,7 +25,7 @@ public final class BrokerWatch {
     private final long timeoutNanos;
     private final LongSupplier nanoTime;
     private double lastResponses = -1;
-    private long lastHeard;
+    private volatile long lastHeard; // read by readiness probes
     private long lastCheck;
 
     /** {@code metrics}: the consumer's; the timeout counts from now. */
@@ -35,6 +35,11 @@ public final class BrokerWatch {
         this.nanoTime = nanoTime;
         this.lastHeard = nanoTime.getAsLong();
         this.lastCheck = lastHeard;
+    }
+
+    /** How long since a broker last answered, as of the last check (at most a second old while the loop runs). */
+    public long silentMillis() {
+        return (nanoTime.getAsLong() - lastHeard) / 1_000_000;
     }
 
     /** Lost for good: no broker answered within the timeout. */

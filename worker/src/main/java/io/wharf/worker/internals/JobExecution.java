@@ -19,8 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HttpRequest;
 import io.wharf.records.Job;
@@ -41,6 +39,7 @@ import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * One job attempt from start to result: the job becomes a run request, the runner runs it, and its outcome
@@ -65,7 +64,7 @@ public final class JobExecution {
     private final ContainerRunner runner;
     private final Cancels cancels;
     private final Function<Job, LogShipper> logs;
-    private final MeterRegistry meters;
+    private final WorkerMeters meters;
     private final Clock clock;
     private final Set<String> runningNow = ConcurrentHashMap.newKeySet();
     private final Function<JobState, Future<?>> running;
@@ -76,7 +75,7 @@ public final class JobExecution {
      *                the running state never lands after the final one
      */
     public JobExecution(Settings settings, ContainerRunner runner, Cancels cancels, Function<Job, LogShipper> logs,
-                        Function<JobState, Future<?>> running, MeterRegistry meters, Clock clock) {
+                        Function<JobState, Future<?>> running, WorkerMeters meters, Clock clock) {
         this.settings = settings;
         this.running = running;
         this.runner = runner;
@@ -154,9 +153,11 @@ public final class JobExecution {
         LogShipper output = logs.apply(job);
         RunOutcome outcome;
         runningNow.add(job.getJobId());
+        meters.running(fn.getName(), 1);
         RunningNotice told = new RunningNotice(job);
         MDC.put("job", job.getJobId());
         MDC.put("function", fn.getName());
+        MDC.put("tenant", job.getTenant());
         try {
             String cancelledEarly = cancels.reason(job.getJobId());
             if (cancelledEarly != null) {
@@ -165,6 +166,7 @@ public final class JobExecution {
             outcome = runner.run(request, output);
         } finally {
             runningNow.remove(job.getJobId());
+            meters.running(fn.getName(), -1);
             MDC.clear();
             told.settle();
         }
@@ -181,11 +183,6 @@ public final class JobExecution {
             output.system("[wharf] " + status + ": " + error);
         }
         long now = clock.millis();
-        if (outcome.startedAt() > 0 && outcome.exitedAt() > 0) {
-            Timer.builder("wharf.container.lifetime").tag("function", fn.getName()).register(meters)
-                    .record(outcome.exitedAt() - outcome.startedAt(), TimeUnit.MILLISECONDS);
-        }
-        completed(fn.getName(), status);
         log.info("Job {} of {} {} in {} ms", job.getJobId(), fn.getName(), status, now - dequeuedAt);
         boolean quietStderr = status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty();
         return result(job, status, error, timings(job, dequeuedAt, outcome, now).setPulledAt(nonZero(outcome.pulledAt())).build(), now)
@@ -273,7 +270,6 @@ public final class JobExecution {
     /** The result of a job cancelled before it ran ({@code outcome} null) or while it ran. */
     public JobResult cancelled(Job job, long dequeuedAt, String reason, RunOutcome outcome) {
         long now = clock.millis();
-        completed(job.getFunction().getName(), JobStatus.CANCELLED);
         return result(job, JobStatus.CANCELLED, "Cancelled: " + reason, timings(job, dequeuedAt, outcome, now).build(), now)
                 .setExitCode(outcome == null ? null : outcome.exitCode())
                 .build();
@@ -285,14 +281,12 @@ public final class JobExecution {
         FunctionSpec fn = job.getFunction();
         String error = "Job " + job.getJobId() + " expired: taken " + (dequeuedAt - job.getEventCreatedAt().toEpochMilli())
                 + " ms after its event, past function '" + fn.getName() + "''s maxJobAgeMillis of " + fn.getMaxJobAgeMillis();
-        completed(fn.getName(), JobStatus.EXPIRED);
         return result(job, JobStatus.EXPIRED, error, timings(job, dequeuedAt, null, now).build(), now).build();
     }
 
     /** The result of a job this worker could not run at all. */
     public JobResult failure(Job job, long dequeuedAt, String error) {
         long now = clock.millis();
-        completed(job.getFunction().getName(), JobStatus.FAILED);
         return result(job, JobStatus.FAILED, error, Timings.newBuilder().setDequeuedAt(dequeuedAt).setFinishedAt(now).build(), now).build();
     }
 
@@ -303,10 +297,6 @@ public final class JobExecution {
 
     private JobResult.Builder result(Job job, JobStatus status, String error, Timings timings, long now) {
         return Results.of(job, status, error, now).setWorkerId(settings.workerId()).setTimings(timings);
-    }
-
-    private void completed(String function, JobStatus status) {
-        meters.counter("wharf.jobs.completed", "function", function, "status", status.name()).increment();
     }
 
     /** What the runner needs for this attempt; throws naming the function and value when a sealed one cannot be opened. */

@@ -30,6 +30,7 @@ import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.TopicLimits;
 import io.wharf.topics.TopicSchemas;
 import io.wharf.topics.Topics;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * Which records an attempt's outcome becomes, committed with the job's offset: the final result on
@@ -48,9 +49,11 @@ public final class ResultRecords {
     private final AvroSerializer<JobState> states;
     private volatile boolean registered;
     private volatile TopicLimits limits = TopicLimits.kafkaDefaults();
+    private final WorkerMeters meters;
 
-    public ResultRecords(SchemaRegistryClient registry) {
+    public ResultRecords(SchemaRegistryClient registry, WorkerMeters meters) {
         this.registry = registry;
+        this.meters = meters;
         this.results = new AvroSerializer<>(registry);
         this.attempts = new AvroSerializer<>(registry);
         this.deadLetters = new AvroSerializer<>(registry);
@@ -92,6 +95,7 @@ public final class ResultRecords {
                     .setTraceContext(job.getTraceContext()).build();
             byte[] report = fit(Topics.ATTEMPTS, result, () -> attempts.serialize(Topics.ATTEMPTS, attempt));
             if (report != null) {
+                meters.attempt(job, result, false);
                 return List.of(new ProducerRecord<>(Topics.ATTEMPTS, fn.getName(), report));
             }
             // The job itself leaves no room in an attempt report: a retry could not be asked for, so this is final.
@@ -102,6 +106,7 @@ public final class ResultRecords {
 
     private List<ProducerRecord<String, byte[]>> finalRecords(Job job, JobResult result) {
         FunctionSpec fn = job.getFunction();
+        meters.attempt(job, result, true);
         result.setHistory(Results.finalHistory(job, result));
         JobResult outcome = result;
         byte[] value = fit(Topics.RESULTS, outcome, () -> results.serialize(Topics.RESULTS, outcome));

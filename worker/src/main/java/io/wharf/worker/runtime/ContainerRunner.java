@@ -34,6 +34,11 @@ public interface ContainerRunner extends AutoCloseable {
     /** Removes every container of this runner's owner that is still there (left by a crash, say), returning how many. */
     int removeStale();
 
+    /** Whether the container runtime answers now (a worker whose engine does not is not ready for jobs). */
+    default boolean answers() {
+        return true;
+    }
+
     @Override
     default void close() {
     }

@@ -29,7 +29,7 @@ import io.wharf.topics.Topics;
 /** The retry decision: which records an attempt's outcome becomes. */
 class ResultRecordsTest {
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
-    private final ResultRecords records = new ResultRecords(registry);
+    private final ResultRecords records = new ResultRecords(registry, new io.wharf.worker.runtime.WorkerMeters(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
 
     private static final RetryPolicy RETRY_ON_75 = RetryPolicy.newBuilder().setMaxAttempts(3).setRetryOnExitCodes(List.of(75)).build();
 

@@ -1,4 +1,4 @@
-package io.wharf.roles;
+package io.wharf.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

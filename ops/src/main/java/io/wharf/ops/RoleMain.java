@@ -1,11 +1,11 @@
-package io.wharf.roles;
+package io.wharf.ops;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -66,40 +66,53 @@ public final class RoleMain {
         return SettingsSources.over(SettingsSources.over(file, SettingsSources.fromEnvironment(env, settings, rolePrefix)), given);
     }
 
-    /** Runs the role {@code create} makes from the arguments until it stops, then exits with its code. */
-    public static void run(String name, String[] args, ConfigDef settings, Function<Map<String, String>, Role> create) {
-        System.exit(exitCode(name, args, settings, create));
+    /**
+     * Runs the role {@code create} makes from the arguments and the process's {@link Metrics} until it stops, then
+     * exits with its code. When the role's settings declare a management port ({@link Management}), its metrics and
+     * health are served there from before the role starts (so a probe sees it starting) until it stopped.
+     */
+    public static void run(String name, String[] args, ConfigDef settings, BiFunction<Map<String, String>, Metrics, Role> create) {
+        System.exit(exitCode(name, args, System.getenv(), settings, create));
     }
 
-    static int exitCode(String name, String[] args, ConfigDef settings, Function<Map<String, String>, Role> create) {
-        return exitCode(name, args, System.getenv(), settings, create);
-    }
-
-    static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, Function<Map<String, String>, Role> create) {
+    static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, BiFunction<Map<String, String>, Metrics, Role> create) {
         Map<String, String> values;
         Role role;
+        Management management;
         try {
             values = settings(name, args, env, settings);
+            management = Management.of(name, settings, values);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("wharf " + name + ": " + e.getMessage() + (e instanceof ConfigException ? "" : "; the keys are:\n" + settings.toRst()));
             return MISCONFIGURED;
         }
-        try {
-            role = create.apply(values);
-        } catch (ConfigException e) {
-            System.err.println("wharf " + name + ": " + e.getMessage());
-            return MISCONFIGURED;
+        try (Metrics metrics = new Metrics()) {
+            try {
+                role = create.apply(values, metrics);
+            } catch (ConfigException e) {
+                System.err.println("wharf " + name + ": " + e.getMessage());
+                return MISCONFIGURED;
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(role::close, "wharf-" + name + "-shutdown"));
+            try (ManagementServer server = management.serve(metrics, role)) {
+                if (server != null) {
+                    System.err.println("wharf " + name + ": metrics and health on http://" + management.host() + ":" + server.port()
+                            + " (/metrics, /healthz, /readyz)");
+                }
+                try {
+                    role.start();
+                } catch (RuntimeException e) {
+                    System.err.println("wharf " + name + ": " + e.getMessage());
+                    return FAILED;
+                }
+                while (!role.awaitStop(Duration.ofDays(1))) {
+                    // runs until stopped or failed
+                }
+                return role.state() == Role.State.FAILED ? FAILED : 0;
+            } catch (IllegalStateException e) {
+                System.err.println("wharf " + name + ": " + e.getMessage());
+                return MISCONFIGURED;
+            }
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(role::close, "wharf-" + name + "-shutdown"));
-        try {
-            role.start();
-        } catch (RuntimeException e) {
-            System.err.println("wharf " + name + ": " + e.getMessage());
-            return FAILED;
-        }
-        while (!role.awaitStop(Duration.ofDays(1))) {
-            // runs until stopped or failed
-        }
-        return role.state() == Role.State.FAILED ? FAILED : 0;
     }
 }

@@ -1,0 +1,51 @@
+package io.wharf.dispatcher.internals;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.wharf.records.DeadLetter;
+import io.wharf.records.JobPhase;
+import io.wharf.records.JobState;
+
+/**
+ * Every meter a dispatcher records, named here and nowhere else (docs/metrics.md lists them). They are counted
+ * from what the dispatcher writes ({@link MeterTap}): each job state it sets and each dead letter, so a count and the
+ * topics never disagree. An aborted transaction's records are counted too (they are written again): a count may run
+ * ahead of the topic after a crash, never behind.
+ */
+public final class DispatcherMeters {
+    /** Job states the dispatcher set, by function and phase: QUEUED (dispatched), THROTTLED, DELAYED, RETRYING, and final ones. */
+    public static final String STATES = "wharf.dispatcher.states";
+    /** Jobs the dispatcher ended itself (rejected, expired, cancelled, throttled past the backlog, given up after retries), by function and status. */
+    public static final String ENDED = "wharf.dispatcher.jobs.ended";
+    /** Records sent to the dead-letter topic, by function (none when unknown) and status. */
+    public static final String DEAD_LETTERED = "wharf.dispatcher.dead.lettered";
+
+    private final MeterRegistry registry;
+
+    public DispatcherMeters(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Counts a record the dispatcher is about to write, if it is one it meters. */
+    void written(Object value) {
+        switch (value) {
+            case JobState state -> {
+                Counter.builder(STATES).description("Job states set by the dispatcher").tags("function", state.getFunction(), "phase",
+                        state.getPhase().name()).register(registry).increment();
+                if (state.getDone() && state.getPhase() != JobPhase.SUCCEEDED) {
+                    Counter.builder(ENDED).description("Jobs the dispatcher ended itself").tags("function", state.getFunction(), "status",
+                            state.getPhase().name()).register(registry).increment();
+                }
+            }
+            case DeadLetter letter -> Counter.builder(DEAD_LETTERED).description("Records sent to the dead-letter topic")
+                    .tags("function", letter.getFunction() == null ? "" : letter.getFunction(), "status", letter.getStatus().name())
+                    .register(registry).increment();
+            default -> {
+            }
+        }
+    }
+}

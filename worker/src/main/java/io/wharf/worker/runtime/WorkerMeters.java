@@ -1,0 +1,123 @@
+package io.wharf.worker.runtime;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.wharf.records.Job;
+import io.wharf.records.JobResult;
+import io.wharf.records.Timings;
+
+/**
+ * Every meter a worker records, named here and nowhere else (docs/metrics.md lists them). Prometheus shows
+ * {@code wharf.worker.jobs} as {@code wharf_worker_jobs_total}, timers in seconds with their histogram buckets.
+ */
+public final class WorkerMeters {
+    /** Final results the worker wrote, by function, tenant and status. */
+    public static final String JOBS = "wharf.worker.jobs";
+    /** Attempts that ended in a retry (reported to the dispatcher, which retries them), by function. */
+    public static final String RETRIED = "wharf.worker.attempts.retried";
+    /** A container's life split by phase: pull, create, start, run, teardown; by function. */
+    public static final String CONTAINER = "wharf.worker.container";
+    /** From the event's creation to its container's start (or its warm container taking it), by function. */
+    public static final String QUEUE_WAIT = "wharf.worker.queue.wait";
+    /** Jobs whose containers run now, by function. */
+    public static final String IN_FLIGHT = "wharf.worker.jobs.in.flight";
+    /** Records of the pool's job partition not yet taken by this worker, by pool and partition (its assigned ones). */
+    public static final String LAG = "wharf.worker.lag";
+
+    private final MeterRegistry registry;
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Gauge> lagGauges = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lag = new ConcurrentHashMap<>();
+
+    public WorkerMeters(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** An attempt's outcome: a final result ({@code last}) or a retry; with its timings, split by phase. */
+    public void attempt(Job job, JobResult result, boolean last) {
+        String function = job.getFunction().getName();
+        if (last) {
+            Counter.builder(JOBS).description("Final results written by the worker").tag("function", function).tag("tenant", job.getTenant())
+                    .tag("status", result.getStatus().name()).register(registry).increment();
+        } else {
+            Counter.builder(RETRIED).description("Attempts reported for a retry").tag("function", function).register(registry).increment();
+        }
+        Timings t = result.getTimings();
+        if (t == null || t.getStartedAt() == null || t.getExitedAt() == null) {
+            return; // never ran a container: nothing to split
+        }
+        long dequeued = t.getDequeuedAt() == null ? 0 : t.getDequeuedAt();
+        Long pulled = t.getPulledAt();
+        // A prestarted or warm container was created and started before the job came: those phases are not the job's.
+        if (pulled != null && dequeued > 0 && pulled >= dequeued) {
+            phase(function, "pull", pulled - dequeued);
+        }
+        if (t.getCreatedAt() != null && t.getCreatedAt() >= dequeued && pulled != null) {
+            phase(function, "create", t.getCreatedAt() - Math.max(pulled, dequeued));
+            phase(function, "start", t.getStartedAt() - t.getCreatedAt());
+        }
+        phase(function, "run", t.getExitedAt() - Math.max(t.getStartedAt(), dequeued));
+        if (t.getRemovedAt() != null) {
+            phase(function, "teardown", t.getRemovedAt() - t.getExitedAt());
+        }
+        if (t.getEventCreatedAt() != null) {
+            timer(QUEUE_WAIT, "From the event to its container's start", function).record(
+                    Math.max(0, Math.max(t.getStartedAt(), dequeued) - t.getEventCreatedAt()), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void phase(String function, String phase, long millis) {
+        if (millis >= 0) {
+            Timer.builder(CONTAINER).description("A container's life by phase").tags("function", function, "phase", phase)
+                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+                    .register(registry).record(millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private Timer timer(String name, String description, String function) {
+        return Timer.builder(name).description(description).tag("function", function).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1)).register(registry);
+    }
+
+    /** A job's container starts running ({@code +1}) or ends ({@code -1}). */
+    public void running(String function, int delta) {
+        inFlight.computeIfAbsent(function, f -> {
+            AtomicInteger count = new AtomicInteger();
+            Gauge.builder(IN_FLIGHT, count, AtomicInteger::get).description("Jobs whose containers run now").tag("function", f).register(registry);
+            return count;
+        }).addAndGet(delta);
+    }
+
+    /** The partition's lag as the worker's consumer last saw it. */
+    public void lag(String pool, int partition, long records) {
+        lag.computeIfAbsent(pool + "/" + partition, key -> {
+            AtomicLong value = new AtomicLong();
+            lagGauges.put(key, Gauge.builder(LAG, value, AtomicLong::get).description("Job records not yet taken, per assigned partition")
+                    .baseUnit("records").tags("pool", pool, "partition", Integer.toString(partition)).register(registry));
+            return value;
+        }).set(records);
+    }
+
+    /** The partition moved to another worker: its lag is that worker's to tell. */
+    public void lagGone(String pool, int partition) {
+        String key = pool + "/" + partition;
+        lag.remove(key);
+        Gauge gauge = lagGauges.remove(key);
+        if (gauge != null) {
+            registry.remove(gauge);
+        }
+    }
+}
