@@ -13,7 +13,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * {@code wharf.<role>.management.host} and {@code .port} that a role declares with {@link #define}. A role embedded in
  * another program (tests, {@code wharf dev}) serves nothing itself; its host shows its meters.
  */
-public record Management(String host, int port) {
+public record Management(String role, String host, int port) {
     public static final String DEFAULT_HOST = "127.0.0.1";
 
     public static String hostKey(String role) {
@@ -36,14 +36,21 @@ public record Management(String host, int port) {
     /** The role's management address from its settings; port -1 (and a role that declares no such keys) serves none. */
     public static Management of(String role, ConfigDef settings, Map<String, String> values) {
         if (!settings.names().contains(portKey(role))) {
-            return new Management(DEFAULT_HOST, -1);
+            return new Management(role, DEFAULT_HOST, -1);
         }
         Map<String, Object> parsed = settings.parse(values);
-        return new Management((String) parsed.get(hostKey(role)), (Integer) parsed.get(portKey(role)));
+        return new Management(role, (String) parsed.get(hostKey(role)), (Integer) parsed.get(portKey(role)));
     }
 
     /** Starts serving {@code role}'s metrics and health; null when this address serves none. */
-    public ManagementServer serve(Metrics metrics, Role role) {
-        return port < 0 ? null : new ManagementServer(host, port, metrics, role).start();
+    public ManagementServer serve(Metrics metrics, Role served) {
+        if (port < 0) {
+            return null;
+        }
+        try {
+            return new ManagementServer(host, port, metrics, served).start();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(e.getMessage() + " (" + portKey(role) + ", " + hostKey(role) + ")", e);
+        }
     }
 }

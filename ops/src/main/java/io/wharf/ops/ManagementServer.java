@@ -28,7 +28,7 @@ public final class ManagementServer implements AutoCloseable {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (IOException e) {
             throw new IllegalStateException("Cannot serve metrics and health on " + host + ":" + port + " (" + e.getMessage()
-                    + "): choose another port with the role's management.port setting, 0 for any free one, -1 for none", e);
+                    + "): choose another port, 0 for any free one, -1 for none", e);
         }
         server.setExecutor(Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("wharf-management").factory()));
         server.createContext("/", exchange -> {

@@ -86,8 +86,9 @@ class ManagementServerTest {
     void aTakenPortFailsNamingTheSetting() throws Exception {
         Probe role = new Probe();
         try (Metrics metrics = new Metrics(); ManagementServer first = new ManagementServer("127.0.0.1", 0, metrics, role).start()) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ManagementServer("127.0.0.1", first.port(), metrics, role))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("management.port");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Management("worker", "127.0.0.1", first.port()).serve(metrics, role))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("Address already in use")
+                    .hasMessageContaining("wharf.worker.management.port");
         }
     }
 }

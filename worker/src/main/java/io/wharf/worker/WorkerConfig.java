@@ -156,7 +156,7 @@ public final class WorkerConfig extends AbstractConfig {
 
     /** The result producer: transactional (its id is the worker's), so results and offsets commit together. */
     public Properties resultProducerProperties() {
-        Properties p = client(Kind.PRODUCER, workerId);
+        Properties p = client(Kind.PRODUCER, workerId + "-results"); // its own id: each client's meters are tagged by it
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "wharf-worker-" + workerId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");

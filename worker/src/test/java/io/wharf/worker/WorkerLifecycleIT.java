@@ -3,6 +3,10 @@ package io.wharf.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
+import io.wharf.testkit.Scrape;
 import io.wharf.worker.runtime.Labels;
 
 /** Stopping and starting workers: SIGTERM drains, a restart cleans up what a crash left. */
@@ -24,6 +29,46 @@ class WorkerLifecycleIT {
     @AfterEach
     void tearDown() {
         harness.close();
+    }
+
+    @Test
+    void aWorkerProcessServesItsMetricsAndReadinessOnItsManagementPort() throws Exception {
+        int port = io.wharf.embedded.Ports.free();
+        String id = "managed-" + harness.pool;
+        Process process = harness.startWorkerProcess(id, 2, Map.of(WorkerConfig.MANAGEMENT_PORT_CONFIG, port));
+        try {
+            HttpResponse<String> ready = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> get(port, "/readyz"), r -> r.statusCode() == 200);
+            assertThat(ready.body()).contains("\"name\":\"broker\"", "\"name\":\"assignment\"", "partitions [0]", "\"name\":\"container engine\"");
+            FunctionSpec fn = harness.function(harness.pool + "-metered").setCommand(List.of("cat")).build();
+            harness.submit(harness.job(harness.pool + "-metered-1", fn, "x".getBytes(StandardCharsets.UTF_8)));
+            assertThat(harness.awaitResult(harness.pool + "-metered-1", Duration.ofSeconds(60)).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+            String scrape = await().atMost(Duration.ofSeconds(10)).until(() -> get(port, "/metrics").body(),
+                    s -> Scrape.value(s, "wharf_worker_jobs_total", Map.of("function", fn.getName())) == 1.0);
+            assertThat(Scrape.value(scrape, "wharf_worker_jobs_total", Map.of("function", fn.getName(), "status", "SUCCEEDED"))).isEqualTo(1.0);
+            assertThat(Scrape.value(scrape, "wharf_worker_container_seconds_count", Map.of("function", fn.getName(), "phase", "run"))).isEqualTo(1.0);
+            assertThat(Scrape.value(scrape, "jvm_threads_live_threads")).isPositive();
+            assertThat(get(port, "/healthz").statusCode()).isEqualTo(200);
+        } finally {
+            process.destroy();
+            assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void aManagementPortInUseStopsTheWorkerAtStartNamingTheSetting() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Process process = harness.startWorkerProcess("taken-" + harness.pool, 1, Map.of(WorkerConfig.MANAGEMENT_PORT_CONFIG, taken.getLocalPort()));
+            assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as("misconfigured").isEqualTo(2);
+            assertThat(java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "taken-" + harness.pool + ".log")))
+                    .contains("wharf.worker.management.port");
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

@@ -1,0 +1,121 @@
+package io.wharf.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.wharf.client.WharfClient;
+import io.wharf.embedded.LocalImages;
+import io.wharf.records.FunctionSpec;
+import io.wharf.records.JobStatus;
+import io.wharf.testkit.Scrape;
+
+/** What `wharf dev` shows on /metrics and /readyz after a run of mixed jobs, read as a user's scrape would. */
+class MetricsIT {
+    private static DevClusterFixture fixture;
+    private static DevCluster cluster;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
+    private static final String OK = "m-ok-" + RUN;
+    private static final String FAILING = "m-fail-" + RUN;
+
+    @BeforeAll
+    static void start() {
+        fixture = DevClusterFixture.start();
+        cluster = fixture.cluster;
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            client.deploy(FunctionSpec.newBuilder().setName(OK).setImage(LocalImages.BUSYBOX).setCommand(List.of("cat")).setMemoryMb(32).build());
+            client.deploy(FunctionSpec.newBuilder().setName(FAILING).setImage(LocalImages.BUSYBOX).setCommand(List.of("sh", "-c", "exit 3"))
+                    .setMemoryMb(32).build());
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        fixture.close();
+    }
+
+    private static HttpResponse<String> get(String path, String key) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(cluster.gatewayUrl() + path));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int call(String function, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(cluster.gatewayUrl() + "/function/" + function))
+                .header("Authorization", "Bearer " + cluster.adminKey()).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    @Test
+    void aScrapeAfterMixedJobsCountsWhatTheRunDid() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            assertThat(call(OK, "ping " + i)).isEqualTo(200);
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(call(FAILING, "x")).as("a job that exits 3 answers 502").isEqualTo(502);
+        }
+        String nowhere = "m-none-" + RUN;
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            assertThat(client.invoke(client.event(nowhere, "x".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(30))
+                    .getStatus()).isEqualTo(JobStatus.REJECTED);
+        }
+
+        String scrape = await().atMost(Duration.ofSeconds(30)).until(() -> get("/metrics", cluster.adminKey()).body(),
+                s -> Scrape.value(s, "wharf_worker_jobs_total", Map.of("function", FAILING)) == 3.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_jobs_total", Map.of("function", OK, "tenant", "default", "status", "SUCCEEDED"))).isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_jobs_total", Map.of("function", FAILING, "status", "FAILED"))).isEqualTo(3.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_jobs_total", Map.of("function", OK, "status", "FAILED"))).isNaN();
+        assertThat(Scrape.value(scrape, "wharf_worker_container_seconds_count", Map.of("function", OK, "phase", "run"))).isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_container_seconds_count", Map.of("function", OK, "phase", "teardown")))
+                .as("a cold container's removal").isGreaterThan(0);
+        assertThat(Scrape.value(scrape, "wharf_worker_queue_wait_seconds_count", Map.of("function", OK))).isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_queue_wait_seconds_sum", Map.of("function", OK))).isPositive();
+        assertThat(Scrape.value(scrape, "wharf_worker_jobs_in_flight", Map.of("function", OK))).isZero();
+        assertThat(Scrape.value(scrape, "wharf_worker_lag_records", Map.of("pool", "default"))).as("every job taken").isZero();
+
+        assertThat(Scrape.value(scrape, "wharf_dispatcher_states_total", Map.of("function", OK, "phase", "QUEUED"))).isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_dispatcher_jobs_ended_total", Map.of("function", nowhere, "status", "REJECTED"))).isEqualTo(1.0);
+        assertThat(Scrape.value(scrape, "wharf_dispatcher_dead_lettered_total", Map.of("function", nowhere, "status", "REJECTED"))).isEqualTo(1.0);
+
+        assertThat(Scrape.value(scrape, "wharf_gateway_requests_seconds_count", Map.of("method", "POST", "route", "/function/{name}", "status", "200")))
+                .isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_gateway_requests_seconds_count", Map.of("route", "/function/{name}", "status", "502"))).isEqualTo(3.0);
+
+        assertThat(Scrape.value(scrape, "jvm_memory_used_bytes")).as("the JVM's meters").isPositive();
+        assertThat(Scrape.value(scrape, "kafka_consumer_fetch_manager_records_consumed_total")).as("the worker's Kafka clients").isPositive();
+        assertThat(scrape).as("Kafka Streams' own meters").contains("kafka_stream_thread_");
+    }
+
+    @Test
+    void theMetricsNeedAnAdminKeyAndReadinessCoversEveryRoleOfTheProcess() throws Exception {
+        assertThat(get("/metrics", null).statusCode()).isEqualTo(401);
+        String tenantKey;
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            tenantKey = client.issueApiKey("acme", false, "metrics-it").key();
+        }
+        HttpResponse<String> tenant = get("/metrics", tenantKey);
+        assertThat(tenant.statusCode()).isEqualTo(403);
+        assertThat(tenant.body()).contains("Reading the metrics");
+
+        HttpResponse<String> ready = await().atMost(Duration.ofSeconds(30)).until(() -> get("/readyz", null), r -> r.statusCode() == 200);
+        assertThat(ready.body()).contains("\"ready\":true").contains("\"name\":\"dispatcher streams\"").contains("\"name\":\"worker assignment\"")
+                .contains("\"name\":\"worker container engine\"").contains("\"name\":\"worker broker\"");
+        assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
+    }
+}
