@@ -114,6 +114,9 @@ public final class DevCluster implements AutoCloseable {
             try (WharfClient client = new WharfClient(new Endpoints(kafka.bootstrapServers(), registry.confluentUrl()))) {
                 adminKey = client.issueApiKey("default", true, "wharf dev").key(); // an admin key of the default tenant
             }
+            metrics.watch("dispatcher", dispatcher);
+            metrics.watch("worker", worker);
+            metrics.watch("gateway", gateway);
             DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, gateway, adminKey, stateDir, metrics);
             if (writeEndpoints) {
                 cluster.writeEndpoints();

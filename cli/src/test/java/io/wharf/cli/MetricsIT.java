@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +18,9 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.wharf.client.WharfClient;
 import io.wharf.embedded.LocalImages;
@@ -28,6 +33,7 @@ class MetricsIT {
     private static DevClusterFixture fixture;
     private static DevCluster cluster;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
     private static final String OK = "m-ok-" + RUN;
     private static final String FAILING = "m-fail-" + RUN;
@@ -97,9 +103,66 @@ class MetricsIT {
                 .isEqualTo(5.0);
         assertThat(Scrape.value(scrape, "wharf_gateway_requests_seconds_count", Map.of("route", "/function/{name}", "status", "502"))).isEqualTo(3.0);
 
+        assertThat(Scrape.value(scrape, "wharf_role_ready", Map.of("role", "worker"))).isEqualTo(1.0);
+        assertThat(Scrape.value(scrape, "wharf_role_ready", Map.of("role", "dispatcher"))).isEqualTo(1.0);
         assertThat(Scrape.value(scrape, "jvm_memory_used_bytes")).as("the JVM's meters").isPositive();
         assertThat(Scrape.value(scrape, "kafka_consumer_fetch_manager_records_consumed_total")).as("the worker's Kafka clients").isPositive();
         assertThat(scrape).as("Kafka Streams' own meters").contains("kafka_stream_thread_");
+    }
+
+    /** Runs a program to its end; returns what it printed, failing the test unless it exits 0. */
+    private static String run(Path dir, String... command) throws Exception {
+        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(String.join(" ", command) + ":\n" + out).isZero();
+        return out;
+    }
+
+    @Test
+    void theShippedPrometheusConfigAndRulesPassPromtoolAndARealPrometheusQueriesTheJobCounters() throws Exception {
+        Path dir = Files.createTempDirectory("wharf-prometheus-it-");
+        Process prometheus = null;
+        try {
+            Path shipped = Path.of("..", "deploy", "prometheus");
+            URI gateway = URI.create(cluster.gatewayUrl());
+            // The shipped files as they are, but for where this run's gateway listens and a scrape every second.
+            Files.writeString(dir.resolve("prometheus.yml"), Files.readString(shipped.resolve("prometheus.yml"))
+                    .replace("127.0.0.1:8080", gateway.getHost() + ":" + gateway.getPort()).replace("scrape_interval: 15s", "scrape_interval: 1s"));
+            Files.copy(shipped.resolve("wharf-alerts.yml"), dir.resolve("wharf-alerts.yml"));
+            Files.copy(shipped.resolve("wharf-alerts.test.yml"), dir.resolve("wharf-alerts.test.yml"));
+            Files.writeString(dir.resolve("wharf-admin-key"), cluster.adminKey() + "\n");
+            assertThat(run(dir, "promtool", "check", "config", "prometheus.yml")).contains("SUCCESS: 4 rules found");
+            assertThat(run(dir, "promtool", "test", "rules", "wharf-alerts.test.yml")).contains("SUCCESS");
+
+            int port = io.wharf.embedded.Ports.free();
+            prometheus = new ProcessBuilder("prometheus", "--config.file=prometheus.yml", "--storage.tsdb.path=data",
+                    "--web.listen-address=127.0.0.1:" + port).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            String function = "m-prom-" + RUN;
+            try (WharfClient client = new WharfClient(cluster.endpoints())) {
+                client.deploy(FunctionSpec.newBuilder().setName(function).setImage(LocalImages.BUSYBOX).setCommand(List.of("cat")).setMemoryMb(32).build());
+            }
+            assertThat(call(function, "a")).isEqualTo(200);
+            assertThat(call(function, "b")).isEqualTo(200);
+            String query = "http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + java.net.URLEncoder.encode("sum(wharf_worker_jobs_total{function=\"" + function + "\",status=\"SUCCEEDED\"})", StandardCharsets.UTF_8);
+            JsonNode answer = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                    .until(() -> JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(query)).build(), HttpResponse.BodyHandlers.ofString()).body()),
+                            a -> a.at("/data/result/0/value/1").asText().equals("2"));
+            assertThat(answer.at("/status").asText()).isEqualTo("success");
+            JsonNode up = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + java.net.URLEncoder.encode("up{job=\"wharf-gateway\"}", StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertThat(up.at("/data/result/0/value/1").asText()).as("the gateway scraped with the admin key file").isEqualTo("1");
+            JsonNode rules = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/rules")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            assertThat(rules.at("/data/groups/0/rules").size()).as("the alert rules loaded").isEqualTo(4);
+        } finally {
+            if (prometheus != null) {
+                prometheus.destroy();
+                prometheus.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            io.wharf.embedded.TempDirs.delete(dir);
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.wharf.ops;
 import java.util.List;
 import java.util.Locale;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -37,6 +38,15 @@ public final class Metrics implements AutoCloseable {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** Readiness as a meter, checked at each scrape: 1 when every check of {@code role} holds, else 0. */
+    public static final String READY = "wharf.role.ready";
+
+    /** Shows {@code role}'s readiness as {@code wharf_role_ready{role=NAME}}, which alert rules can watch (docs/metrics.md). */
+    public void watch(String name, Role role) {
+        Gauge.builder(READY, role, r -> r.readiness().stream().allMatch(Role.Check::ok) ? 1 : 0).description("1 when every readiness check holds")
+                .tag("role", name).register(registry);
     }
 
     /** The content type to answer a scrape with, from its {@code Accept} header. */

@@ -93,6 +93,7 @@ public final class RoleMain {
                 System.err.println("wharf " + name + ": " + e.getMessage());
                 return MISCONFIGURED;
             }
+            metrics.watch(name, role);
             Runtime.getRuntime().addShutdownHook(new Thread(role::close, "wharf-" + name + "-shutdown"));
             try (ManagementServer server = management.serve(metrics, role)) {
                 if (server != null) {

@@ -48,6 +48,7 @@ class WorkerLifecycleIT {
             assertThat(Scrape.value(scrape, "wharf_worker_jobs_total", Map.of("function", fn.getName(), "status", "SUCCEEDED"))).isEqualTo(1.0);
             assertThat(Scrape.value(scrape, "wharf_worker_container_seconds_count", Map.of("function", fn.getName(), "phase", "run"))).isEqualTo(1.0);
             assertThat(Scrape.value(scrape, "jvm_threads_live_threads")).isPositive();
+            assertThat(Scrape.value(scrape, "wharf_role_ready", Map.of("role", "worker"))).isEqualTo(1.0);
             assertThat(get(port, "/healthz").statusCode()).isEqualTo(200);
         } finally {
             process.destroy();

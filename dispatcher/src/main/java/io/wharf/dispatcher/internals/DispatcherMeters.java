@@ -17,7 +17,7 @@ public final class DispatcherMeters {
     public static final String STATES = "wharf.dispatcher.states";
     /** Jobs the dispatcher ended itself (rejected, expired, cancelled, throttled past the backlog, given up after retries), by function and status. */
     public static final String ENDED = "wharf.dispatcher.jobs.ended";
-    /** Records sent to the dead-letter topic, by function (none when unknown) and status. */
+    /** Records sent to the dead-letter topic, by function ({@code none} when the record names none) and status. */
     public static final String DEAD_LETTERED = "wharf.dispatcher.dead.lettered";
 
     private final MeterRegistry registry;
@@ -42,7 +42,7 @@ public final class DispatcherMeters {
                 }
             }
             case DeadLetter letter -> Counter.builder(DEAD_LETTERED).description("Records sent to the dead-letter topic")
-                    .tags("function", letter.getFunction() == null ? "" : letter.getFunction(), "status", letter.getStatus().name())
+                    .tags("function", letter.getFunction() == null ? "none" : letter.getFunction(), "status", letter.getStatus().name())
                     .register(registry).increment();
             default -> {
             }
