@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wharf.client.WharfClient;
 import io.wharf.embedded.LocalImages;
 import io.wharf.records.FunctionSpec;
+import io.wharf.records.HotSettings;
 import io.wharf.records.JobStatus;
 import io.wharf.testkit.Scrape;
 
@@ -37,6 +38,7 @@ class MetricsIT {
     private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
     private static final String OK = "m-ok-" + RUN;
     private static final String FAILING = "m-fail-" + RUN;
+    private static final String HOT = "m-hot-" + RUN;
 
     @BeforeAll
     static void start() {
@@ -44,6 +46,8 @@ class MetricsIT {
         cluster = fixture.cluster;
         try (WharfClient client = new WharfClient(cluster.endpoints())) {
             client.deploy(FunctionSpec.newBuilder().setName(OK).setImage(LocalImages.BUSYBOX).setCommand(List.of("cat")).setMemoryMb(32).build());
+            client.deploy(FunctionSpec.newBuilder().setName(HOT).setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
+                    .setHot(HotSettings.newBuilder().setPrewarm(1).setMaxJobsPerContainer(1000).build()).build());
             client.deploy(FunctionSpec.newBuilder().setName(FAILING).setImage(LocalImages.BUSYBOX).setCommand(List.of("sh", "-c", "exit 3"))
                     .setMemoryMb(32).build());
         }
@@ -76,6 +80,9 @@ class MetricsIT {
         for (int i = 0; i < 3; i++) {
             assertThat(call(FAILING, "x")).as("a job that exits 3 answers 502").isEqualTo(502);
         }
+        for (int i = 0; i < 3; i++) {
+            assertThat(call(HOT, "warm " + i)).isEqualTo(200);
+        }
         String nowhere = "m-none-" + RUN;
         try (WharfClient client = new WharfClient(cluster.endpoints())) {
             assertThat(client.invoke(client.event(nowhere, "x".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(30))
@@ -95,12 +102,18 @@ class MetricsIT {
         assertThat(Scrape.value(scrape, "wharf_worker_jobs_in_flight", Map.of("function", OK))).isZero();
         assertThat(Scrape.value(scrape, "wharf_worker_lag_records", Map.of("pool", "default"))).as("every job taken").isZero();
 
+        assertThat(Scrape.value(scrape, "wharf_worker_prestarted_taken_total", Map.of("function", OK))).as("each cold job asked").isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_prestarted_containers")).isNotNaN();
+        assertThat(Scrape.value(scrape, "wharf_worker_image_cache_total", Map.of("outcome", "hit"))).as("busybox is present").isGreaterThanOrEqualTo(11.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_warm_acquired_total", Map.of("function", HOT))).isEqualTo(3.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_warm_containers", Map.of("function", HOT, "state", "busy"))).isZero();
+        assertThat(Scrape.value(scrape, "wharf_worker_warm_containers", Map.of("function", HOT, "state", "idle"))).isGreaterThanOrEqualTo(1.0);
         assertThat(Scrape.value(scrape, "wharf_dispatcher_states_total", Map.of("function", OK, "phase", "QUEUED"))).isEqualTo(5.0);
         assertThat(Scrape.value(scrape, "wharf_dispatcher_jobs_ended_total", Map.of("function", nowhere, "status", "REJECTED"))).isEqualTo(1.0);
         assertThat(Scrape.value(scrape, "wharf_dispatcher_dead_lettered_total", Map.of("function", nowhere, "status", "REJECTED"))).isEqualTo(1.0);
 
         assertThat(Scrape.value(scrape, "wharf_gateway_requests_seconds_count", Map.of("method", "POST", "route", "/function/{name}", "status", "200")))
-                .isEqualTo(5.0);
+                .as("5 cold and 3 warm calls").isEqualTo(8.0);
         assertThat(Scrape.value(scrape, "wharf_gateway_requests_seconds_count", Map.of("route", "/function/{name}", "status", "502"))).isEqualTo(3.0);
 
         assertThat(Scrape.value(scrape, "wharf_role_ready", Map.of("role", "worker"))).isEqualTo(1.0);

@@ -8,6 +8,7 @@ import io.wharf.worker.docker.DockerClients;
 import io.wharf.worker.docker.DockerContainerRunner;
 import io.wharf.worker.docker.ImagePins;
 import io.wharf.worker.runtime.ContainerRunner;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * The worker's Docker runtime, for whoever else needs it (the CLI pins images at deploy, a benchmark runs bare
@@ -27,12 +28,12 @@ public final class DockerEngine {
         return DockerClients.of(host);
     }
 
-    /** The runner a worker with these settings uses. */
-    public static ContainerRunner runner(WorkerConfig config) {
+    /** The runner a worker with these settings uses, recording its pools and image cache in {@code meters}. */
+    public static ContainerRunner runner(WorkerConfig config, WorkerMeters meters) {
         return new DockerContainerRunner(client(), config.workerId(), Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)),
                 new DockerContainerRunner.Options(config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG), config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG),
                         config.getInt(WorkerConfig.PRESTART_CONFIG), Path.of(config.getString(WorkerConfig.SHIM_PATH_CONFIG)),
-                        config.getBoolean(WorkerConfig.HOST_CREDENTIALS_CONFIG)));
+                        config.getBoolean(WorkerConfig.HOST_CREDENTIALS_CONFIG)), meters);
     }
 
     /** A plain runner for {@code owner}: fresh containers, no image budget, no pre-starting. */

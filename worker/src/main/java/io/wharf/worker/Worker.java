@@ -132,7 +132,7 @@ public final class Worker implements Role {
 
     /** A worker running jobs on the local Docker engine ({@code DOCKER_HOST}, else the local socket). */
     public Worker(WorkerConfig config, MeterRegistry meters) {
-        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config), meters);
+        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config, new WorkerMeters(meters)), meters);
     }
 
     /** A worker running jobs on {@code runner}, which must have been made for this worker's id (it labels and cleans up by it). */

@@ -31,6 +31,7 @@ import io.wharf.worker.runtime.Labels;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * Runs jobs in fresh containers through docker-java. The path is: image present (pull once, concurrent
@@ -93,6 +94,11 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     public DockerContainerRunner(DockerClient docker, String owner, Path workDir, Options options) {
+        this(docker, owner, workDir, options, WorkerMeters.none());
+    }
+
+    /** A runner recording its warm pools, pre-starts and image cache in {@code meters}. */
+    public DockerContainerRunner(DockerClient docker, String owner, Path workDir, Options options, WorkerMeters meters) {
         long pullTimeoutMillis = options.pullTimeoutMillis();
         int prestartPerFunction = options.prestartPerFunction();
         Path shim = options.shim();
@@ -101,12 +107,12 @@ public final class DockerContainerRunner implements ContainerRunner {
         this.containers = new HardenedContainers(docker, owner);
         this.privateDir = PrivateWorkDir.open("wharf.worker.work.dir", workDir, owner);
         this.workDir = privateDir.path();
-        this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials());
-        this.hot = new HotContainers(docker, this.workDir, containers);
+        this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials(), meters);
+        this.hot = new HotContainers(docker, this.workDir, containers, meters);
         this.httpServers = new HttpServers(docker, containers, shim != null && usableShim(shim) ? shim : null, prestartPerFunction);
         watchOomEvents();
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
-                ? new Prestarter(docker, this.workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers)
+                ? new Prestarter(docker, this.workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers, meters)
                 : null;
     }
 

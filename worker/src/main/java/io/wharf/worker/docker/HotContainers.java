@@ -34,6 +34,7 @@ import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * Warm containers of hot functions, spoken to through a FIFO pair in a bind-mounted directory (no
@@ -66,7 +67,10 @@ final class HotContainers implements AutoCloseable {
     private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("wharf-hot-janitor").factory());
 
-    HotContainers(DockerClient docker, Path workDir, HardenedContainers containers) {
+    private final WorkerMeters meters;
+
+    HotContainers(DockerClient docker, Path workDir, HardenedContainers containers, WorkerMeters meters) {
+        this.meters = meters;
         this.docker = docker;
         this.workDir = workDir;
         this.containers = containers;
@@ -177,6 +181,21 @@ final class HotContainers implements AutoCloseable {
     }
 
     /** The warm containers of one function version. */
+    /** The function's warm containers across its versions' pools, idle or busy (read by a gauge). */
+    private int count(String function, boolean idle) {
+        List<Pool> of;
+        synchronized (pools) {
+            of = pools.values().stream().filter(p -> p.template.function().equals(function)).toList();
+        }
+        int n = 0;
+        for (Pool p : of) {
+            synchronized (p) {
+                n += idle ? p.idle.size() : p.all.size() - p.idle.size();
+            }
+        }
+        return n;
+    }
+
     private final class Pool {
         private final RunRequest template;
         private final ArrayDeque<Container> idle = new ArrayDeque<>();
@@ -187,6 +206,9 @@ final class HotContainers implements AutoCloseable {
 
         Pool(RunRequest template) {
             this.template = template;
+            String function = template.function();
+            meters.gauge(WorkerMeters.WARM, () -> count(function, true), "function", function, "state", "idle");
+            meters.gauge(WorkerMeters.WARM, () -> count(function, false), "function", function, "state", "busy");
             // Prewarming stays within the function's container cap (the worker's slots, or its maxConcurrency).
             for (int i = 0; i < Math.min(template.hot().prewarm(), template.hot().maxContainers()); i++) {
                 Thread.ofVirtual().start(() -> {
@@ -199,16 +221,20 @@ final class HotContainers implements AutoCloseable {
         }
 
         Container acquire(RunRequest request) throws InterruptedException {
+            boolean waited = false;
             synchronized (this) {
                 while (true) {
                     Container c = idle.pollLast(); // most recently used: its caches are warm
                     if (c != null) {
+                        meters.warmAcquired(request.function(), waited ? "waited" : "hit");
                         return c;
                     }
                     if (all.size() + starting < request.hot().maxContainers()) {
                         starting++;
+                        meters.warmAcquired(request.function(), "started");
                         break;
                     }
+                    waited = true;
                     wait();
                 }
             }

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.wharf.worker.runtime.WorkerMeters;
+
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
@@ -58,7 +60,10 @@ final class ImageCache {
     private static final String ANYONE = "*";
     private final boolean hostCredentials;
 
-    ImageCache(DockerClient docker, long pullTimeoutMillis, long budgetBytes, boolean hostCredentials) {
+    private final WorkerMeters meters;
+
+    ImageCache(DockerClient docker, long pullTimeoutMillis, long budgetBytes, boolean hostCredentials, WorkerMeters meters) {
+        this.meters = meters;
         this.docker = docker;
         this.pullTimeoutMillis = pullTimeoutMillis;
         this.budgetBytes = budgetBytes;
@@ -77,6 +82,7 @@ final class ImageCache {
         String credentials = fingerprint(username, password);
         Long verified = verifiedAt.get(image);
         if (verified != null && System.nanoTime() - verified < VERIFIED_FOR_NANOS && mayUse(image, credentials)) {
+            meters.image("hit");
             return null;
         }
         boolean present;
@@ -92,6 +98,7 @@ final class ImageCache {
             present = false;
         }
         if (present && mayUse(image, credentials)) {
+            meters.image("hit");
             return null;
         }
         // Absent, or present but not yet pulled with these credentials: the registry decides.
@@ -101,14 +108,17 @@ final class ImageCache {
             pull.get(pullTimeoutMillis, TimeUnit.MILLISECONDS);
             pullableWith.computeIfAbsent(image, i -> ConcurrentHashMap.newKeySet()).add(credentials);
             evictOverBudget();
+            meters.image("pulled");
             return null;
         } catch (ExecutionException e) {
+            meters.image("failed");
             release(image);
             return present ? "Image " + image + " is on this worker, but the job's registry credentials "
                     + (username == null ? "(none)" : "(user " + username + ")") + " could not pull it, so it is not used: "
                     + e.getCause().getMessage()
                     : "Image " + image + " is not present and could not be pulled: " + e.getCause().getMessage();
         } catch (TimeoutException e) {
+            meters.image("failed");
             release(image);
             return "Image " + image + " could not be pulled within " + pullTimeoutMillis + " ms";
         } finally {
@@ -171,6 +181,7 @@ final class ImageCache {
         synchronized (this) {
             sizes.put(image, size);
         }
+        meters.imagePulled(size);
         log.info("Pulled image {} ({} bytes) in {} ms", image, size, (System.nanoTime() - begin) / 1_000_000);
     }
 

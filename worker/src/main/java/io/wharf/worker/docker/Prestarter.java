@@ -30,6 +30,7 @@ import com.github.dockerjava.api.model.Volume;
 
 import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * Fresh containers started ahead of need, so a cold job skips the engine's create and start (most of a cold
@@ -78,7 +79,11 @@ final class Prestarter implements AutoCloseable {
     /** Containers being started right now; close() waits for them so none outlives the worker. */
     private final java.util.concurrent.atomic.AtomicInteger starting = new java.util.concurrent.atomic.AtomicInteger();
 
-    Prestarter(DockerClient docker, Path workDir, Path shim, int perFunction, Duration idleTtl, HardenedContainers containers) {
+    private final WorkerMeters meters;
+
+    Prestarter(DockerClient docker, Path workDir, Path shim, int perFunction, Duration idleTtl, HardenedContainers containers, WorkerMeters meters) {
+        this.meters = meters;
+        meters.gauge(WorkerMeters.PRESTARTED, this::readyCount);
         this.docker = docker;
         this.workDir = workDir;
         this.shim = shim;
@@ -87,6 +92,21 @@ final class Prestarter implements AutoCloseable {
         this.containers = containers;
         janitor.scheduleWithFixedDelay(this::retireIdle, 1, 1, TimeUnit.SECONDS);
         janitor.scheduleWithFixedDelay(this::sampleCpu, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    /** Pre-started containers ready now, across functions (read by a gauge). */
+    private int readyCount() {
+        List<Pool> all;
+        synchronized (pools) {
+            all = List.copyOf(pools.values());
+        }
+        int n = 0;
+        for (Pool p : all) {
+            synchronized (p) {
+                n += p.ready.size();
+            }
+        }
+        return n;
     }
 
     /** The machine's CPU use over the last quarter second (negative when the platform cannot tell: then never saturated). */
@@ -126,6 +146,7 @@ final class Prestarter implements AutoCloseable {
                 pool.waiters--;
             }
             Ready ready = pool.ready.poll();
+            meters.prestartTaken(request.function(), ready != null);
             int missing = jobsRunning >= 2 && cpuSaturated ? 0 : perFunction - pool.ready.size() - pool.starting;
             pool.starting += Math.max(0, missing);
             for (int i = 0; i < missing; i++) {

@@ -32,6 +32,18 @@ public final class WorkerMeters {
     public static final String IN_FLIGHT = "wharf.worker.jobs.in.flight";
     /** Records of the pool's job partition not yet taken by this worker, by pool and partition (its assigned ones). */
     public static final String LAG = "wharf.worker.lag";
+    /** Warm containers of hot functions, by function and state (idle, busy). */
+    public static final String WARM = "wharf.worker.warm.containers";
+    /** How a hot function's job got its warm container, by function: hit (an idle one), started (a new one), waited (for a busy one). */
+    public static final String WARM_ACQUIRED = "wharf.worker.warm.acquired";
+    /** Containers started ahead of need for cold jobs and ready now. */
+    public static final String PRESTARTED = "wharf.worker.prestarted.containers";
+    /** Whether a cold job found a pre-started container, by function and outcome (hit, miss). */
+    public static final String PRESTART_TAKEN = "wharf.worker.prestarted.taken";
+    /** A job's image: present (hit) or pulled (miss), or the pull failed, by outcome. */
+    public static final String IMAGE_CACHE = "wharf.worker.image.cache";
+    /** Bytes of the images pulled. */
+    public static final String IMAGE_PULLED = "wharf.worker.image.pulled";
 
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -40,6 +52,38 @@ public final class WorkerMeters {
 
     public WorkerMeters(MeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /** Meters nobody reads, for a runner made outside a worker (tests, benchmarks). */
+    public static WorkerMeters none() {
+        return new WorkerMeters(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    /**
+     * A gauge of {@code name} with these tags, read from {@code value} at each scrape; registering the same one again
+     * keeps the first (so a pool may register its function's gauge each time it is made).
+     */
+    public void gauge(String name, java.util.function.Supplier<Number> value, String... tags) {
+        Gauge.builder(name, value).tags(tags).register(registry);
+    }
+
+    public void warmAcquired(String function, String how) {
+        Counter.builder(WARM_ACQUIRED).description("How jobs of hot functions got their warm container").tags("function", function, "how", how)
+                .register(registry).increment();
+    }
+
+    public void prestartTaken(String function, boolean hit) {
+        Counter.builder(PRESTART_TAKEN).description("Cold jobs that found a pre-started container, or not").tags("function", function,
+                "outcome", hit ? "hit" : "miss").register(registry).increment();
+    }
+
+    /** {@code outcome}: hit, pulled or failed. */
+    public void image(String outcome) {
+        Counter.builder(IMAGE_CACHE).description("Jobs' images: present, pulled or not pullable").tag("outcome", outcome).register(registry).increment();
+    }
+
+    public void imagePulled(long bytes) {
+        Counter.builder(IMAGE_PULLED).description("Bytes of images pulled").baseUnit("bytes").register(registry).increment(bytes);
     }
 
     public MeterRegistry registry() {
