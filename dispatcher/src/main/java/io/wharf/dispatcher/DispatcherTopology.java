@@ -110,7 +110,7 @@ public final class DispatcherTopology {
         topology.addSource(ATTEMPTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.ATTEMPTS);
 
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry, placement), FUNCTIONS_SOURCE);
-        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits, dedupeWindow),
+        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits, dedupeWindow, meters),
                 EVENTS_SOURCE, ATTEMPTS_SOURCE);
         if (!dedupeWindow.isZero()) {
             // In memory like the counters, for the same reason; it holds one window of event keys.
@@ -147,7 +147,7 @@ public final class DispatcherTopology {
                 "tenants-global", () -> new TenantLimits.GlobalUpdater(registry));
 
         topology.addSource(TENANT_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.TENANT_ADMISSION);
-        topology.addProcessor(TENANT_PROCESSOR, () -> new TenantProcessor(registry, tick, limits), TENANT_SOURCE);
+        topology.addProcessor(TENANT_PROCESSOR, () -> new TenantProcessor(registry, tick, limits, meters), TENANT_SOURCE);
         topology.addStateStore(memoryStore(Names.TENANT_LIMITS_STORE), TENANT_PROCESSOR);
         topology.addStateStore(memoryStore(Names.TENANT_INFLIGHT_STORE), TENANT_PROCESSOR);
         topology.addStateStore(bytesStore(Names.TENANT_PENDING_STORE), TENANT_PROCESSOR);
@@ -165,7 +165,7 @@ public final class DispatcherTopology {
         topology.addSink(Names.TENANT_DLQ_OUT, Topics.DLQ, new StringSerializer(), new AvroSerializer<DeadLetter>(registry), Names.TENANT_DLQ_SINK);
 
         topology.addSource(SCHEDULES_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.SCHEDULES);
-        topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick, placement), SCHEDULES_SOURCE);
+        topology.addProcessor(SCHEDULE_PROCESSOR, () -> new ScheduleProcessor(registry, tick, placement, meters), SCHEDULES_SOURCE);
         topology.addStateStore(store(Names.SCHEDULES_STORE, false), SCHEDULE_PROCESSOR);
         topology.addStateStore(store(Names.SCHEDULE_STATE_STORE, false), SCHEDULE_PROCESSOR);
         topology.addStateStore(bytesStore(Names.SCHEDULE_TIMERS_STORE), SCHEDULE_PROCESSOR);

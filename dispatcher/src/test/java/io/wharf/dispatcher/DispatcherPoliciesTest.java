@@ -21,6 +21,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.wharf.dispatcher.internals.DispatcherMeters;
+
 import io.wharf.records.Attempt;
 import io.wharf.records.AttemptSummary;
 import io.wharf.records.DeadLetter;
@@ -46,6 +49,7 @@ class DispatcherPoliciesTest {
     private static final long T0 = 1_700_000_000_000L;
 
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private TopologyTestDriver driver;
     private TestInputTopic<String, FunctionSpec> functions;
     private TestInputTopic<String, Event> events;
@@ -70,7 +74,8 @@ class DispatcherPoliciesTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-policies-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(DispatcherTopology.build(registry, Duration.ofMillis(10), Map.of(), limits), props,
+        driver = new TopologyTestDriver(DispatcherTopology.build(registry, Duration.ofMillis(10), Map.of(), limits,
+                DispatcherTopology.DEFAULT_DEDUPE_WINDOW, new DispatcherMeters(meters)), props,
                 Instant.ofEpochMilli(T0));
         functions = driver.createInputTopic(Topics.FUNCTIONS, new StringSerializer(), new AvroSerializer<>(registry));
         events = driver.createInputTopic(Topics.EVENTS, new StringSerializer(), new AvroSerializer<>(registry));
@@ -128,6 +133,35 @@ class DispatcherPoliciesTest {
         Attempt attempt = Attempt.newBuilder().setOutcome(outcome(job, status, exitCode, "out-" + job.getJobId()))
                 .setFinished(finished).setJob(finished ? null : job).build();
         attempts.pipeInput(job.getFunction().getName(), attempt);
+    }
+
+    @Test
+    void theMetersCountTheStatesAndDeadLettersWrittenAndTheJobsHeld() {
+        functions.pipeInput("capped", function("capped").setMaxConcurrency(1).build());
+        for (int i = 0; i < 3; i++) {
+            send(event("m" + i, "capped"));
+        }
+        send(event("lost", "nowhere"));
+        List<Job> running = jobs.readValuesToList();
+        assertThat(running).hasSize(1);
+        assertThat(meters.get(DispatcherMeters.PENDING).tag("function", "capped").gauge().value()).isEqualTo(2.0);
+        assertThat(meters.get(DispatcherMeters.STATES).tags("function", "capped", "phase", "QUEUED").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get(DispatcherMeters.STATES).tags("function", "capped", "phase", "THROTTLED").counter().count()).isEqualTo(2.0);
+        assertThat(meters.get(DispatcherMeters.ENDED).tags("function", "nowhere", "status", "REJECTED").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get(DispatcherMeters.DEAD_LETTERED).tags("function", "nowhere", "status", "REJECTED").counter().count()).isEqualTo(1.0);
+
+        report(running.getFirst(), JobStatus.SUCCEEDED, 0, true);
+        advance(20);
+        assertThat(jobs.readValuesToList()).hasSize(1);
+        assertThat(meters.get(DispatcherMeters.PENDING).tag("function", "capped").gauge().value()).isEqualTo(1.0);
+        assertThat(meters.get(DispatcherMeters.STATES).tags("function", "capped", "phase", "QUEUED").counter().count()).isEqualTo(2.0);
+        assertThat(meters.find(DispatcherMeters.ENDED).tags("function", "capped").counters()).as("a success is the worker's to count").isEmpty();
+        assertThat(meters.get(DispatcherMeters.PUNCTUATION_LAG).tag("stage", "dispatch").timer().count()).isPositive();
+
+        driver.close(); // the task closes: what it holds is no longer this instance's to count
+        driver = null;
+        assertThat(meters.get(DispatcherMeters.PENDING).tag("function", "capped").gauge().value()).isZero();
+        start(new TopicLimits(Map.of(), Topics.MAX_RECORD_BYTES));
     }
 
     @Test

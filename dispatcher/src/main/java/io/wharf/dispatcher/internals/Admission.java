@@ -306,4 +306,9 @@ final class Admission {
         }
         return released;
     }
+
+    /** The task closes: what it holds is no longer counted here. */
+    void close() {
+        pending.close();
+    }
 }

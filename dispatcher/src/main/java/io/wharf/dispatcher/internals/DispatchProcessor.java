@@ -96,7 +96,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
     };
 
-    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, TopicLimits limits, Duration dedupeWindow) {
+    private final DispatcherMeters meters;
+
+    public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, TopicLimits limits, Duration dedupeWindow,
+                             DispatcherMeters meters) {
+        this.meters = meters;
         this.placement = placement;
         this.dedupeWindow = dedupeWindow;
         this.limits = limits;
@@ -117,11 +121,18 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         this.fanOut = new FanOut(context.getStateStore(Names.BATCHES_STORE));
         this.dedupe = new Dedupe(dedupeWindow.isZero() ? null : context.getStateStore(Names.DEDUPE_STORE), dedupeWindow);
         this.admission = new Admission("Function", context.getStateStore(Names.LIMITS_STORE),
-                context.getStateStore(Names.INFLIGHT_STORE), new Pending(context.getStateStore(Names.PENDING_STORE)),
+                context.getStateStore(Names.INFLIGHT_STORE), new Pending(context.getStateStore(Names.PENDING_STORE), meters, DispatcherMeters.PENDING),
                 timers, new SlotLeases(limits), jobWriter, jobReader);
         this.tenants = new TenantLimits(registry, context.getStateStore(Names.TENANTS_STORE));
-        this.wakeup = new Wakeup(context, tick, this::punctuate);
+        this.wakeup = new Wakeup(context, tick, this::punctuate, late -> meters.late("dispatch", late));
         rearm(context.currentSystemTimeMs());
+    }
+
+    @Override
+    public void close() {
+        if (admission != null) {
+            admission.close();
+        }
     }
 
     /** Punctuate every tick while jobs are held (tokens refill), else at the next timer, else not at all. */

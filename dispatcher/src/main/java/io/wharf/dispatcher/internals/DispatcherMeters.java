@@ -1,6 +1,14 @@
 package io.wharf.dispatcher.internals;
 
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.JobPhase;
@@ -20,7 +28,15 @@ public final class DispatcherMeters {
     /** Records sent to the dead-letter topic, by function ({@code none} when the record names none) and status. */
     public static final String DEAD_LETTERED = "wharf.dispatcher.dead.lettered";
 
+    /** Jobs held back by their function's rate limit or concurrency cap, waiting in the dispatcher, by function. */
+    public static final String PENDING = "wharf.dispatcher.pending";
+    /** Jobs held back by their tenant's limits, by tenant. */
+    public static final String TENANT_PENDING = "wharf.dispatcher.tenant.pending";
+    /** How late a punctuation (releasing held jobs, firing timers and schedules) ran after it was due, by stage. */
+    public static final String PUNCTUATION_LAG = "wharf.dispatcher.punctuation.lag";
+
     private final MeterRegistry registry;
+    private final Map<String, AtomicLong> pending = new ConcurrentHashMap<>();
 
     public DispatcherMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -28,6 +44,23 @@ public final class DispatcherMeters {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** {@code delta} more jobs held for {@code owner} (a function, or a tenant for {@link #TENANT_PENDING}), across this instance's tasks. */
+    void pending(String meter, String owner, long delta) {
+        pending.computeIfAbsent(meter + "\0" + owner, k -> {
+            AtomicLong count = new AtomicLong();
+            Gauge.builder(meter, count, AtomicLong::get).description("Jobs held back, waiting in the dispatcher")
+                    .tag(meter.equals(TENANT_PENDING) ? "tenant" : "function", owner).register(registry);
+            return count;
+        }).addAndGet(delta);
+    }
+
+    /** A punctuation of {@code stage} ran {@code millis} after it was due. */
+    void late(String stage, long millis) {
+        Timer.builder(PUNCTUATION_LAG).description("How late punctuations ran").tag("stage", stage).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(1)).register(registry)
+                .record(Math.max(0, millis), TimeUnit.MILLISECONDS);
     }
 
     /** Counts a record the dispatcher is about to write, if it is one it meters. */

@@ -3,7 +3,9 @@ package io.wharf.dispatcher.internals;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -16,9 +18,30 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class Pending {
     private final KeyValueStore<Bytes, byte[]> store;
+    private final DispatcherMeters meters;
+    private final String meter;
+    /** Held jobs by owner in this task's store, counted into {@code meter} and taken out again at {@link #close}. */
+    private final Map<String, Long> counts = new HashMap<>();
 
-    Pending(KeyValueStore<Bytes, byte[]> store) {
+    /** Counts the jobs the store holds (restored after a restart or a move) into {@code meter}. */
+    Pending(KeyValueStore<Bytes, byte[]> store, DispatcherMeters meters, String meter) {
         this.store = store;
+        this.meters = meters;
+        this.meter = meter;
+        try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+            it.forEachRemaining(entry -> count(owner(entry.key), 1));
+        }
+    }
+
+    private void count(String owner, long delta) {
+        counts.merge(owner, delta, Long::sum);
+        meters.pending(meter, owner, delta);
+    }
+
+    /** The task is closing (moved, or the instance stops): its held jobs are another instance's to count. */
+    void close() {
+        counts.forEach((owner, n) -> meters.pending(meter, owner, -n));
+        counts.clear();
     }
 
     static Bytes key(String function, int priority, long sequence) {
@@ -39,10 +62,15 @@ final class Pending {
 
     void put(Bytes key, byte[] job) {
         store.put(key, job);
+        count(owner(key), 1);
     }
 
     byte[] remove(Bytes key) {
-        return store.delete(key);
+        byte[] removed = store.delete(key);
+        if (removed != null) {
+            count(owner(key), -1);
+        }
+        return removed;
     }
 
     /** Up to {@code max} pending entries of a function, highest priority (0) first, then oldest first. */

@@ -43,7 +43,10 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
     private Timers timers;
     private Wakeup wakeup;
 
-    public ScheduleProcessor(SchemaRegistryClient registry, Duration tick, Placement placement) {
+    private final DispatcherMeters meters;
+
+    public ScheduleProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, DispatcherMeters meters) {
+        this.meters = meters;
         this.placement = placement;
         this.deserializer = new AvroDeserializer<>(registry, Schedule.class);
         this.tick = tick;
@@ -70,7 +73,7 @@ public final class ScheduleProcessor implements Processor<String, byte[], String
         this.schedules = context.getStateStore(Names.SCHEDULES_STORE);
         this.states = context.getStateStore(Names.SCHEDULE_STATE_STORE);
         this.timers = new Timers(context.getStateStore(Names.SCHEDULE_TIMERS_STORE));
-        this.wakeup = new Wakeup(context, tick, this::punctuate);
+        this.wakeup = new Wakeup(context, tick, this::punctuate, late -> meters.late("schedule", late));
         rearm(context.currentSystemTimeMs());
     }
 

@@ -68,7 +68,10 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
     };
 
     /** {@code limits}: the pool topics' retention bounds how long a slot is held for a job that never reports. */
-    public TenantProcessor(SchemaRegistryClient registry, Duration tick, TopicLimits limits) {
+    private final DispatcherMeters meters;
+
+    public TenantProcessor(SchemaRegistryClient registry, Duration tick, TopicLimits limits, DispatcherMeters meters) {
+        this.meters = meters;
         this.limits = limits;
         this.jobReader = new AvroDeserializer<>(registry, Job.class);
         this.jobWriter = new AvroSerializer<>(registry);
@@ -93,9 +96,16 @@ public final class TenantProcessor implements Processor<String, byte[], String, 
         this.timers = new Timers(context.getStateStore(Names.TENANT_TIMERS_STORE));
         this.admission = new Admission("Tenant", context.getStateStore(Names.TENANT_LIMITS_STORE),
                 context.getStateStore(Names.TENANT_INFLIGHT_STORE),
-                new Pending(context.getStateStore(Names.TENANT_PENDING_STORE)), timers, new SlotLeases(limits), jobWriter, jobReader);
-        this.wakeup = new Wakeup(context, tick, this::punctuate);
+                new Pending(context.getStateStore(Names.TENANT_PENDING_STORE), meters, DispatcherMeters.TENANT_PENDING), timers, new SlotLeases(limits), jobWriter, jobReader);
+        this.wakeup = new Wakeup(context, tick, this::punctuate, late -> meters.late("tenant", late));
         rearm(context.currentSystemTimeMs());
+    }
+
+    @Override
+    public void close() {
+        if (admission != null) {
+            admission.close();
+        }
     }
 
     @Override

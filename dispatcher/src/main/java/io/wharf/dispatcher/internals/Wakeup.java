@@ -17,12 +17,15 @@ final class Wakeup {
     private final ProcessorContext<?, ?> context;
     private final LongConsumer callback;
     private final long tickMillis;
+    private final LongConsumer late;
     private Cancellable scheduled;
     private long at = Long.MAX_VALUE;
 
-    Wakeup(ProcessorContext<?, ?> context, Duration tick, LongConsumer callback) {
+    /** {@code late} is told how many milliseconds after its due time each punctuation ran. */
+    Wakeup(ProcessorContext<?, ?> context, Duration tick, LongConsumer callback, LongConsumer late) {
         this.context = context;
         this.callback = callback;
+        this.late = late;
         this.tickMillis = Math.max(1, tick.toMillis());
     }
 
@@ -62,6 +65,7 @@ final class Wakeup {
     }
 
     private void fire(long now) {
+        late.accept(now - at);
         cancel();
         callback.accept(now);
     }
