@@ -169,6 +169,26 @@ class MetricsIT {
             JsonNode rules = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/rules")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
             assertThat(rules.at("/data/groups/0/rules").size()).as("the alert rules loaded").isEqualTo(4);
+
+            // Every query of the shipped Grafana dashboard is valid PromQL and finds series after this run.
+            JsonNode dashboard = JSON.readTree(Path.of("..", "deploy", "grafana", "wharf.json").toFile());
+            // Rates need two samples of a series: asked until they have them.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                java.util.Set<String> found = new java.util.HashSet<>();
+                for (JsonNode panel : dashboard.get("panels")) {
+                    for (JsonNode target : panel.get("targets")) {
+                        String expr = target.get("expr").asText().replace("$__rate_interval", "30s");
+                        JsonNode result = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                                + java.net.URLEncoder.encode(expr, StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString()).body());
+                        assertThat(result.at("/status").asText()).as(panel.get("title").asText() + ": " + expr + " -> " + result).isEqualTo("success");
+                        if (!result.at("/data/result").isEmpty()) {
+                            found.add(panel.get("title").asText());
+                        }
+                    }
+                }
+                assertThat(found).contains("Jobs per second by status", "Container lifetime by phase (p50, p99)", "Backlog by pool", "Roles ready",
+                        "Gateway requests by status");
+            });
         } finally {
             if (prometheus != null) {
                 prometheus.destroy();
