@@ -88,7 +88,9 @@ final class JobsCommands {
                 if (json) {
                     print(System.out, describe(state));
                 } else {
-                    describe(state).forEach((k, v) -> System.out.printf("%-10s %s%n", k, v == null ? "-" : v));
+                    Map<String, Object> fields = describe(state);
+                    fields.put("usage", io.wharf.rules.Results.usage(state.getUsage()));
+                    fields.forEach((k, v) -> System.out.printf("%-10s %s%n", k, v == null ? "-" : v));
                 }
             }
             return 0;

@@ -188,10 +188,12 @@ public final class Wharf {
                 result.getBody().get(body);
                 System.out.write(body);
                 System.out.flush();
+                PrintStream err = System.err;
+                // What the job cost, as a report line beside the output (stdout stays the container's own).
+                err.println("wharf: " + report(result));
                 if (result.getStatus() == JobStatus.SUCCEEDED) {
                     return 0;
                 }
-                PrintStream err = System.err;
                 err.println("Job " + result.getJobId() + " " + result.getStatus() + ": " + result.getError());
                 if (result.getStderrTail() != null) {
                     err.println("--- stderr (tail) ---");
@@ -276,12 +278,19 @@ public final class Wharf {
         }
     }
 
+    /** A result's status, run time and resource use in one line: {@code job ID SUCCEEDED, ran 1103 ms, CPU 1.02 s, ...}. */
+    static String report(JobResult r) {
+        Timings t = r.getTimings();
+        String ran = t != null && t.getStartedAt() != null && t.getExitedAt() != null ? ", ran " + (t.getExitedAt() - t.getStartedAt()) + " ms" : "";
+        return "job " + r.getJobId() + " " + r.getStatus() + ran + (r.getUsage() == null ? "" : ", " + io.wharf.rules.Results.usage(r.getUsage()));
+    }
+
     static String line(JobResult r) {
         Timings t = r.getTimings();
         String lifetime = t.getStartedAt() != null && t.getExitedAt() != null ? (t.getExitedAt() - t.getStartedAt()) + " ms" : "-";
         String total = t.getEventCreatedAt() != null && t.getFinishedAt() != null ? (t.getFinishedAt() - t.getEventCreatedAt()) + " ms" : "-";
-        return String.format("%-38s %-20s %-11s lifetime %-9s end-to-end %s%s", r.getJobId(), r.getFunction(), r.getStatus(), lifetime, total,
-                r.getError() == null ? "" : "  " + r.getError());
+        return String.format("%-38s %-20s %-11s lifetime %-9s end-to-end %-9s %s%s", r.getJobId(), r.getFunction(), r.getStatus(), lifetime, total,
+                io.wharf.rules.Results.usage(r.getUsage()), r.getError() == null ? "" : "  " + r.getError());
     }
 
     @Command(name = "completion", description = "Print a completion script for bash: source <(./wharf completion bash).")

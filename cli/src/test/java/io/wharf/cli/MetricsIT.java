@@ -108,6 +108,11 @@ class MetricsIT {
         assertThat(Scrape.value(scrape, "wharf_worker_warm_acquired_total", Map.of("function", HOT))).isEqualTo(3.0);
         assertThat(Scrape.value(scrape, "wharf_worker_warm_containers", Map.of("function", HOT, "state", "busy"))).isZero();
         assertThat(Scrape.value(scrape, "wharf_worker_warm_containers", Map.of("function", HOT, "state", "idle"))).isGreaterThanOrEqualTo(1.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_usage_cpu_seconds_total", Map.of("function", OK, "tenant", "default"))).isPositive();
+        assertThat(Scrape.value(scrape, "wharf_worker_usage_run_seconds_total", Map.of("function", OK, "tenant", "default"))).isPositive();
+        assertThat(Scrape.value(scrape, "wharf_worker_usage_memory_peak_bytes_count", Map.of("function", OK))).isEqualTo(5.0);
+        assertThat(Scrape.value(scrape, "wharf_worker_usage_memory_peak_bytes_max", Map.of("function", OK))).isPositive();
+        assertThat(Scrape.value(scrape, "wharf_worker_usage_io_bytes_total", Map.of("function", OK, "direction", "read"))).isNotNaN();
         assertThat(Scrape.value(scrape, "wharf_dispatcher_states_total", Map.of("function", OK, "phase", "QUEUED"))).isEqualTo(5.0);
         assertThat(Scrape.value(scrape, "wharf_dispatcher_jobs_ended_total", Map.of("function", nowhere, "status", "REJECTED"))).isEqualTo(1.0);
         assertThat(Scrape.value(scrape, "wharf_dispatcher_dead_lettered_total", Map.of("function", nowhere, "status", "REJECTED"))).isEqualTo(1.0);
@@ -196,6 +201,21 @@ class MetricsIT {
             }
             io.wharf.embedded.TempDirs.delete(dir);
         }
+    }
+
+    @Test
+    void aCallAndItsJobSayWhatTheContainerUsed() throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.gatewayUrl() + "/function/" + OK))
+                .header("Authorization", "Bearer " + cluster.adminKey()).POST(HttpRequest.BodyPublishers.ofString("used")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(Double.parseDouble(response.headers().firstValue("X-Wharf-Cpu-Seconds").orElseThrow())).isPositive();
+        assertThat(Long.parseLong(response.headers().firstValue("X-Wharf-Peak-Memory-Bytes").orElseThrow())).isPositive();
+        String id = response.headers().firstValue("X-Call-Id").orElseThrow();
+        JsonNode job = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(get("/v1/jobs/" + id, cluster.adminKey()).body()),
+                j -> j.path("final").asBoolean());
+        assertThat(job.at("/usage/cpuSeconds").asDouble()).isPositive();
+        assertThat(job.at("/usage/peakMemoryBytes").asLong()).isPositive();
     }
 
     @Test

@@ -277,14 +277,19 @@ class PoliciesIT {
         String[] connection = {"--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry()};
         java.io.InputStream stdin = System.in;
         java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         try {
             System.setIn(new java.io.ByteArrayInputStream("from a pipe".getBytes(StandardCharsets.UTF_8)));
             System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
             List<String> sync = new ArrayList<>(List.of("invoke", name, "--file", "-"));
             sync.addAll(List.of(connection));
             assertThat(Wharf.commandLine().execute(sync.toArray(String[]::new))).isZero();
-            assertThat(out.toString(StandardCharsets.UTF_8)).endsWith("FROM A PIPE");
+            assertThat(out.toString(StandardCharsets.UTF_8)).as("stdout is the job's output alone").endsWith("FROM A PIPE");
+            assertThat(err.toString(StandardCharsets.UTF_8)).as("the report line").containsPattern(
+                    "wharf: job \\S+ SUCCEEDED, ran \\d+ ms, CPU \\d+\\.\\d\\d s, peak memory [0-9.]+ [KM]iB, read .+, written .+");
 
             out.reset();
             List<String> async = new ArrayList<>(List.of("invoke", name, "--async", "--data", "later"));
@@ -293,6 +298,7 @@ class PoliciesIT {
         } finally {
             System.setIn(stdin);
             System.setOut(stdout);
+            System.setErr(stderr);
         }
         List<String> lines = out.toString(StandardCharsets.UTF_8).strip().lines().toList();
         String jobId = lines.get(lines.size() - 1);

@@ -17,14 +17,14 @@ public final class JobStates {
     /** The job, now in {@code phase} (not final), with {@code reason} if any. */
     public static JobState of(Job job, JobPhase phase, long now, String reason) {
         return new JobState(job.getJobId(), job.getFunction().getName(), job.getTenant(), phase, false, job.getAttempt(),
-                job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback());
+                job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback(), null);
     }
 
     /** The state of an event's job before the dispatcher has it: QUEUED, written by whoever sent the event. */
     public static JobState of(io.wharf.records.Event event, long now) {
         return new JobState(event.getId(), event.getFunction(), event.getTenant(), JobPhase.QUEUED, false, 1,
                 event.getCreatedAt().toEpochMilli(), now, event.getRunAt() == null ? null : event.getRunAt().toEpochMilli(), null, null, null,
-                event.getCallback());
+                event.getCallback(), null);
     }
 
     /** The final state a result says; {@code job}, when the writer has it, adds the tenant (and the callback, else the result's). */
@@ -32,7 +32,7 @@ public final class JobStates {
         Long created = result.getTimings() == null ? null : result.getTimings().getEventCreatedAt();
         return new JobState(result.getJobId(), result.getFunction(), job == null ? null : job.getTenant(), phase(result.getStatus()), true,
                 result.getAttempt(), created != null ? created : job == null ? null : job.getEventCreatedAt().toEpochMilli(), now, null,
-                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? result.getCallback() : job.getCallback());
+                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? result.getCallback() : job.getCallback(), result.getUsage());
     }
 
     public static JobPhase phase(JobStatus status) {
@@ -86,6 +86,20 @@ public final class JobStates {
         out.put("workerId", s.getWorkerId());
         out.put("exitCode", s.getExitCode());
         out.put("reason", s.getReason());
+        out.put("usage", usage(s.getUsage()));
+        return out;
+    }
+
+    /** A job's resource use as people and scripts read it; null when it was not measured. */
+    public static java.util.Map<String, Object> usage(io.wharf.records.ResourceUsage u) {
+        if (u == null) {
+            return null;
+        }
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("cpuSeconds", u.getCpuSeconds());
+        out.put("peakMemoryBytes", u.getPeakMemoryBytes());
+        out.put("readBytes", u.getReadBytes());
+        out.put("writtenBytes", u.getWrittenBytes());
         return out;
     }
 }

@@ -51,4 +51,28 @@ public final class Results {
                 .setFinishedAt(outcome.getCompletedAt().toEpochMilli())
                 .build();
     }
+
+    /** A job's resource use in words, e.g. {@code CPU 1.02 s, peak memory 101.3 MiB, read 0 B, written 4.0 KiB}; "-" when not measured. */
+    public static String usage(io.wharf.records.ResourceUsage u) {
+        if (u == null) {
+            return "-";
+        }
+        return String.format(java.util.Locale.ROOT, "CPU %.2f s, peak memory %s, read %s, written %s", u.getCpuSeconds(), bytes(u.getPeakMemoryBytes()),
+                bytes(u.getReadBytes()), bytes(u.getWrittenBytes()));
+    }
+
+    /** Bytes in binary units, one decimal: {@code 0 B}, {@code 4.0 KiB}, {@code 101.3 MiB}. */
+    public static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int i = -1;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
+    }
 }

@@ -33,7 +33,8 @@ public final class DockerEngine {
         return new DockerContainerRunner(client(), config.workerId(), Path.of(config.getString(WorkerConfig.WORK_DIR_CONFIG)),
                 new DockerContainerRunner.Options(config.getLong(WorkerConfig.PULL_TIMEOUT_MS_CONFIG), config.getLong(WorkerConfig.IMAGE_CACHE_BYTES_CONFIG),
                         config.getInt(WorkerConfig.PRESTART_CONFIG), Path.of(config.getString(WorkerConfig.SHIM_PATH_CONFIG)),
-                        config.getBoolean(WorkerConfig.HOST_CREDENTIALS_CONFIG)), meters);
+                        config.getBoolean(WorkerConfig.HOST_CREDENTIALS_CONFIG),
+                        config.getString(WorkerConfig.CGROUP_ROOT_CONFIG).isBlank() ? null : Path.of(config.getString(WorkerConfig.CGROUP_ROOT_CONFIG))), meters);
     }
 
     /** A plain runner for {@code owner}: fresh containers, no image budget, no pre-starting. */

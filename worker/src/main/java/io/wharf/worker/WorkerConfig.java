@@ -46,6 +46,7 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String SHIM_PATH_CONFIG = "wharf.worker.shim.path";
     public static final String PULL_TIMEOUT_MS_CONFIG = "wharf.worker.pull.timeout.ms";
     public static final String HOST_CREDENTIALS_CONFIG = "wharf.worker.host.credentials";
+    public static final String CGROUP_ROOT_CONFIG = "wharf.worker.cgroup.root";
     public static final String WORK_DIR_CONFIG = "wharf.worker.work.dir";
     public static final String DRAIN_TIMEOUT_MS_CONFIG = "wharf.worker.drain.timeout.ms";
     public static final String BROKER_TIMEOUT_MS_CONFIG = "wharf.worker.broker.timeout.ms";
@@ -104,6 +105,10 @@ public final class WorkerConfig extends AbstractConfig {
                     "Functions without registry credentials pull with the host's Docker credentials (~/.docker/config.json). Off: "
                             + "they pull anonymously, so no function borrows access the host has; every function that may use the "
                             + "host's access can then pull what any of them can.")
+            .define(CGROUP_ROOT_CONFIG, Type.STRING, "/sys/fs/cgroup", Importance.LOW,
+                    "Where the Docker engine's cgroup file system is seen (mount the host's there when the worker runs in a container), "
+                            + "to measure each job's CPU seconds, peak memory and block I/O; empty measures nothing. Needs the engine's "
+                            + "cgroupfs driver.")
             .define(WORK_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/wharf-worker", Importance.LOW,
                     "Host directory for payload files (bind-mounted read-only into containers).")
             .define(DRAIN_TIMEOUT_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,

@@ -21,12 +21,20 @@ import io.wharf.records.JobResult;
  */
 public final class ResultResponses {
     public static final String CALL_ID = "X-Call-Id";
+    /** The CPU seconds and the peak memory (bytes) the call's container used, when measured. */
+    public static final String CPU_SECONDS = "X-Wharf-Cpu-Seconds";
+    public static final String PEAK_MEMORY = "X-Wharf-Peak-Memory-Bytes";
 
     private ResultResponses() {
     }
 
     public static void write(Context ctx, JobResult result, FunctionSpec function) {
         ctx.header(CALL_ID, result.getJobId());
+        if (result.getUsage() != null) {
+            // What the call cost, as Lambda reports its billed duration and memory beside the answer.
+            ctx.header(CPU_SECONDS, String.format(java.util.Locale.ROOT, "%.3f", result.getUsage().getCpuSeconds()));
+            ctx.header(PEAK_MEMORY, Long.toString(result.getUsage().getPeakMemoryBytes()));
+        }
         byte[] body = bytes(result.getBody());
         switch (result.getStatus()) {
             case SUCCEEDED -> succeeded(ctx, result, function, body);
@@ -71,6 +79,7 @@ public final class ResultResponses {
         body.put("exitCode", result.getExitCode());
         body.put("stderrTail", result.getStderrTail());
         body.put("reason", result.getError());
+        body.put("usage", io.wharf.rules.JobStates.usage(result.getUsage()));
         return body;
     }
 

@@ -31,6 +31,7 @@ import io.wharf.worker.runtime.Labels;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.Usage;
 import io.wharf.worker.runtime.WorkerMeters;
 
 /**
@@ -79,7 +80,7 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     /** A runner for {@code owner} (a worker's id): its containers carry it, and {@link #removeStale()} removes them. */
     public DockerContainerRunner(DockerClient docker, String owner, Path workDir, long pullTimeoutMillis) {
-        this(docker, owner, workDir, new Options(pullTimeoutMillis, Long.MAX_VALUE, 0, null, false));
+        this(docker, owner, workDir, new Options(pullTimeoutMillis, Long.MAX_VALUE, 0, null, false, Options.CGROUP_ROOT));
     }
 
     /**
@@ -89,8 +90,12 @@ public final class DockerContainerRunner implements ContainerRunner {
      * @param prestartPerFunction with a static busybox at {@code shim}, that many fresh containers per recently used
      *                            function are started ahead of need (see {@link Prestarter}); 0 for none
      * @param hostCredentials     functions without registry credentials pull with the host's Docker credentials
+     * @param cgroupRoot          where the engine's cgroup file system is seen, to measure jobs' resource use (see
+     *                            {@link Cgroups}); null measures nothing
      */
-    public record Options(long pullTimeoutMillis, long imageBudgetBytes, int prestartPerFunction, Path shim, boolean hostCredentials) {
+    public record Options(long pullTimeoutMillis, long imageBudgetBytes, int prestartPerFunction, Path shim, boolean hostCredentials,
+                          Path cgroupRoot) {
+        public static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     }
 
     public DockerContainerRunner(DockerClient docker, String owner, Path workDir, Options options) {
@@ -104,7 +109,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         Path shim = options.shim();
         this.docker = docker;
         this.engine = new EngineWatch(docker);
-        this.containers = new HardenedContainers(docker, owner);
+        this.containers = new HardenedContainers(docker, owner, Cgroups.detect(docker, options.cgroupRoot(), owner));
         this.privateDir = PrivateWorkDir.open("wharf.worker.work.dir", workDir, owner);
         this.workDir = privateDir.path();
         this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials(), meters);
@@ -199,7 +204,7 @@ public final class DockerContainerRunner implements ContainerRunner {
             stdin.close();
             String id = containerId;
             containerId = null; // finish() removes it
-            return finish(id, request, output, live, pulledAt, createdAt, startedAt);
+            return finish(id, request, output, live, pulledAt, createdAt, startedAt, null);
         } catch (DockerException | DockerClientException e) {
             log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
             return new RunOutcome(null, false, false, new byte[0], false, null,
@@ -234,12 +239,15 @@ public final class DockerContainerRunner implements ContainerRunner {
                 .exec(new JobOutput.Live(output));
         active.put(request.jobId(), ready.containerId());
         try {
+            // What it used waiting for a job is not the job's.
+            Usage waiting = containers.usage(ready.containerId());
+            containers.resetPeak(ready.containerId());
             if (!prestarter.go(ready, request)) {
                 closeQuietly(live);
                 return null;
             }
             nameAfterJob(ready.containerId(), request);
-            return finish(ready.containerId(), request, output, live, pulledAt, ready.createdAt(), System.currentTimeMillis());
+            return finish(ready.containerId(), request, output, live, pulledAt, ready.createdAt(), System.currentTimeMillis(), waiting);
         } finally {
             active.remove(request.jobId());
             Containers.deleteQuietly(ready.ctlDir());
@@ -279,7 +287,7 @@ public final class DockerContainerRunner implements ContainerRunner {
      * and removes it, whatever happens on the way.
      */
     RunOutcome finish(String containerId, RunRequest request, OutputListener output, JobOutput.Live live, long pulledAt, long createdAt,
-                      long startedAt) throws InterruptedException {
+                      long startedAt, Usage before) throws InterruptedException {
         long exitedAt = 0;
         try {
             boolean timedOut = false;
@@ -295,6 +303,11 @@ public final class DockerContainerRunner implements ContainerRunner {
                 docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback()).awaitStatusCode(30, TimeUnit.SECONDS);
             }
             exitedAt = System.currentTimeMillis();
+            // Its processes ended: their use is final (kept by the container's own cgroup parent after it goes).
+            Usage used = containers.usage(containerId);
+            if (used != null && before != null) {
+                used = used.since(before);
+            }
             if (!live.awaitCompletion(10, TimeUnit.SECONDS)) {
                 log.warn("Output of job {} did not end 10 s after its container exited; closing it", request.jobId());
             }
@@ -329,7 +342,7 @@ public final class DockerContainerRunner implements ContainerRunner {
             containerId = null;
             return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
                     oomKilled, logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
-                    pulledAt, createdAt, startedAt, exitedAt, 0);
+                    pulledAt, createdAt, startedAt, exitedAt, 0).withUsage(used);
         } catch (DockerException | DockerClientException e) {
             closeQuietly(live);
             log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
@@ -443,6 +456,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     public int removeStale() {
         List<String> stale = containers.all();
         stale.forEach(this::remove);
+        containers.removeStaleCgroups();
         return stale.size();
     }
 

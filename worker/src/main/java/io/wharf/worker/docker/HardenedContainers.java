@@ -19,6 +19,7 @@ import com.github.dockerjava.api.model.LogConfig;
 
 import io.wharf.worker.runtime.Labels;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.Usage;
 
 /**
  * The one place containers are made, for fresh, warm and pre-started runs alike: the request's limits, the
@@ -44,10 +45,29 @@ final class HardenedContainers {
 
     private final DockerClient docker;
     private final String owner;
+    private final Cgroups cgroups;
+    /** Container id to the token of its cgroup parent, while it exists. */
+    private final Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
 
-    HardenedContainers(DockerClient docker, String owner) {
+    HardenedContainers(DockerClient docker, String owner, Cgroups cgroups) {
         this.docker = docker;
         this.owner = owner;
+        this.cgroups = cgroups;
+    }
+
+    /** What the container used so far (its processes that ended included); null when not measured. */
+    Usage usage(String containerId) {
+        return cgroups.read(tokens.get(containerId));
+    }
+
+    /** Starts the container's memory peak afresh: a warm container's next job is measured on its own. */
+    void resetPeak(String containerId) {
+        cgroups.resetPeak(tokens.get(containerId));
+    }
+
+    /** Removes the cgroup directories of containers an earlier run left (after removing those containers). */
+    void removeStaleCgroups() {
+        cgroups.removeStale();
     }
 
     /** Creates (does not start) a container for {@code request}; a {@link Use#JOB} container's stdin is open for the payload. */
@@ -69,6 +89,11 @@ final class HardenedContainers {
                 .withPidsLimit(PIDS_LIMIT)
                 // The local driver stores lines as bytes (json-file would mangle non-UTF-8 output).
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "32m", "max-file", "2", "compress", "false")));
+        // Its own cgroup parent: what it used stays readable after it exited (see Cgroups).
+        String token = cgroups.measures() ? java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16) : null;
+        if (token != null) {
+            host.withCgroupParent(cgroups.parent(token));
+        }
         CreateContainerCmd create = docker.createContainerCmd(request.image())
                 .withEnv(env)
                 .withLabels(labels(request, use))
@@ -85,7 +110,11 @@ final class HardenedContainers {
         if (request.user() != null && !request.user().isBlank()) {
             create.withUser(request.user());
         }
-        return create.exec().getId();
+        String id = create.exec().getId();
+        if (token != null) {
+            tokens.put(id, token);
+        }
+        return id;
     }
 
     private Map<String, String> labels(RunRequest request, Use use) {
@@ -128,6 +157,8 @@ final class HardenedContainers {
             // already gone
         } catch (DockerException e) {
             log.warn("Could not remove container {}: {}", containerId, e.getMessage());
+            return;
         }
+        cgroups.remove(tokens.remove(containerId));
     }
 }

@@ -34,6 +34,7 @@ import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.Usage;
 import io.wharf.worker.runtime.WorkerMeters;
 
 /**
@@ -392,6 +393,9 @@ final class HotContainers implements AutoCloseable {
 
         /** Runs one job; null if the container died or closed its pipe before answering. */
         RunOutcome call(RunRequest request, OutputListener listener, long pulledAt) {
+            // The container serves job after job: a job's use is the difference over it, its peak since it began.
+            Usage before = owner.containers.usage(id);
+            owner.containers.resetPeak(id);
             long started = System.currentTimeMillis();
             HotOutput.Job job = output.jobStarted(listener);
             try {
@@ -443,8 +447,9 @@ final class HotContainers implements AutoCloseable {
             HotFraming.Answer parsed = (HotFraming.Answer) reply;
             // Only a failure reports its stderr, so only a failure waits for the last of it.
             String stderrTail = parsed.exitCode() == 0 ? null : job.stderrTail(STDERR_SETTLE);
+            Usage after = before == null ? null : owner.containers.usage(id);
             return new RunOutcome(parsed.exitCode(), false, false, parsed.stdout(), parsed.truncated(), stderrTail, null, request.image(),
-                    pulledAt, 0, started, exited, 0);
+                    pulledAt, 0, started, exited, 0).withUsage(after == null ? null : after.since(before));
         }
 
         /** The outcome of a job whose container died twice under it: OOM if the kernel said so. */

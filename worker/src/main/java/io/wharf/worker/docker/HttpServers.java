@@ -32,6 +32,7 @@ import com.github.dockerjava.api.model.Volume;
 import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.Usage;
 
 /**
  * HTTP-server functions: an unchanged web-server image, its container started per request (or taken ready from a
@@ -81,9 +82,13 @@ final class HttpServers implements AutoCloseable {
         long deadline = System.nanoTime() + request.timeout().toNanos();
         String key = Containers.key(request);
         Server server = take(key);
+        Usage before = null;
         try {
             if (server == null) {
-                server = start(request, deadline);
+                server = start(request, deadline); // a server started for this request: its start counts as the request's use
+            } else {
+                before = containers.usage(server.id()); // a server serving again: the difference over this request
+                containers.resetPeak(server.id());
             }
             refill(request, key);
             active.put(request.jobId(), server.id());
@@ -105,8 +110,9 @@ final class HttpServers implements AutoCloseable {
                         + response.length + " bytes): " + preview(response), server, pulledAt, served, request);
             }
             boolean truncated = response.length > request.maxBodyBytes() + MAX_HEAD;
+            Usage used = containers.usage(server.id());
             RunOutcome ok = new RunOutcome(0, false, false, cgi, truncated, null, null, request.image(), pulledAt, server.createdAt(),
-                    server.startedAt(), served, 0, server.readyAt());
+                    server.startedAt(), served, 0, server.readyAt()).withUsage(used == null || before == null ? used : used.since(before));
             server = keep(request, key, server) ? null : server;
             return ok;
         } catch (StartFailure e) {

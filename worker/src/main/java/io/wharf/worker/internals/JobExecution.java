@@ -31,6 +31,7 @@ import io.wharf.records.Timings;
 import io.wharf.rules.JobStates;
 import io.wharf.rules.Results;
 import io.wharf.records.PoolPolicy;
+import io.wharf.records.ResourceUsage;
 import io.wharf.rules.PoolPolicies;
 import io.wharf.secrets.FunctionSecrets;
 import io.wharf.secrets.SealedSecrets;
@@ -39,6 +40,7 @@ import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
+import io.wharf.worker.runtime.Usage;
 import io.wharf.worker.runtime.WorkerMeters;
 
 /**
@@ -191,6 +193,7 @@ public final class JobExecution {
                 .setBodyTruncated(outcome.stdoutTruncated())
                 .setStderrTail(quietStderr ? null : outcome.stderrTail())
                 .setImageDigest(outcome.imageId())
+                .setUsage(usage(outcome.usage()))
                 .build();
     }
 
@@ -272,6 +275,7 @@ public final class JobExecution {
         long now = clock.millis();
         return result(job, JobStatus.CANCELLED, "Cancelled: " + reason, timings(job, dequeuedAt, outcome, now).build(), now)
                 .setExitCode(outcome == null ? null : outcome.exitCode())
+                .setUsage(outcome == null ? null : usage(outcome.usage()))
                 .build();
     }
 
@@ -288,6 +292,12 @@ public final class JobExecution {
     public JobResult failure(Job job, long dequeuedAt, String error) {
         long now = clock.millis();
         return result(job, JobStatus.FAILED, error, Timings.newBuilder().setDequeuedAt(dequeuedAt).setFinishedAt(now).build(), now).build();
+    }
+
+    /** The use a runner measured, as results carry it; null when it measured none. */
+    static ResourceUsage usage(Usage measured) {
+        return measured == null ? null : new ResourceUsage(measured.cpuNanos() / 1e9, measured.peakMemoryBytes(), measured.readBytes(),
+                measured.writtenBytes());
     }
 
     /** Whether the job is past its deadline at {@code dequeuedAt}. */

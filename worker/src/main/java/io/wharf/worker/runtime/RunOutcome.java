@@ -12,10 +12,23 @@ package io.wharf.worker.runtime;
  * @param error         why the container could not be run at all (image missing, engine error), else null
  * @param imageId       the image the container ran
  * @param readyAt       an HTTP-server function's container listened on its port (0 for every other run)
+ * @param usage         what the container used over the job; null when it was not measured
  */
 public record RunOutcome(Integer exitCode, boolean timedOut, boolean oomKilled, byte[] stdout, boolean stdoutTruncated,
                          String stderrTail, String error, String imageId,
-                         long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt, long readyAt) {
+                         long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt, long readyAt, Usage usage) {
+
+    public RunOutcome(Integer exitCode, boolean timedOut, boolean oomKilled, byte[] stdout, boolean stdoutTruncated, String stderrTail, String error,
+                      String imageId, long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt, long readyAt) {
+        this(exitCode, timedOut, oomKilled, stdout, stdoutTruncated, stderrTail, error, imageId, pulledAt, createdAt, startedAt, exitedAt, removedAt,
+                readyAt, null);
+    }
+
+    /** This outcome with {@code usage} measured. */
+    public RunOutcome withUsage(Usage measured) {
+        return new RunOutcome(exitCode, timedOut, oomKilled, stdout, stdoutTruncated, stderrTail, error, imageId, pulledAt, createdAt, startedAt,
+                exitedAt, removedAt, readyAt, measured);
+    }
 
     public RunOutcome(Integer exitCode, boolean timedOut, boolean oomKilled, byte[] stdout, boolean stdoutTruncated, String stderrTail, String error,
                       String imageId, long pulledAt, long createdAt, long startedAt, long exitedAt, long removedAt) {

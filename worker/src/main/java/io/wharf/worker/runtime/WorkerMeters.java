@@ -8,11 +8,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
+import io.wharf.records.ResourceUsage;
 import io.wharf.records.Timings;
 
 /**
@@ -44,6 +46,14 @@ public final class WorkerMeters {
     public static final String IMAGE_CACHE = "wharf.worker.image.cache";
     /** Bytes of the images pulled. */
     public static final String IMAGE_PULLED = "wharf.worker.image.pulled";
+    /** CPU seconds jobs' containers used, by function and tenant: what a tenant is billed for. */
+    public static final String CPU = "wharf.worker.usage.cpu";
+    /** Seconds jobs' containers ran (start to exit, or to the answer of a warm one), by function and tenant. */
+    public static final String RUN = "wharf.worker.usage.run";
+    /** Block I/O of jobs' containers, by function, tenant and direction (read, write). */
+    public static final String IO = "wharf.worker.usage.io";
+    /** Jobs' peak memory, by function: its distribution (count, sum, max). */
+    public static final String PEAK_MEMORY = "wharf.worker.usage.memory.peak";
 
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -99,6 +109,7 @@ public final class WorkerMeters {
         } else {
             Counter.builder(RETRIED).description("Attempts reported for a retry").tag("function", function).register(registry).increment();
         }
+        usage(function, job.getTenant(), result);
         Timings t = result.getTimings();
         if (t == null || t.getStartedAt() == null || t.getExitedAt() == null) {
             return; // never ran a container: nothing to split
@@ -121,6 +132,27 @@ public final class WorkerMeters {
             timer(QUEUE_WAIT, "From the event to its container's start", function).record(
                     Math.max(0, Math.max(t.getStartedAt(), dequeued) - t.getEventCreatedAt()), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** What the attempt's container used, counted per function and tenant (every attempt ran, retried ones too). */
+    private void usage(String function, String tenant, JobResult result) {
+        Timings t = result.getTimings();
+        if (t != null && t.getStartedAt() != null && t.getExitedAt() != null && t.getExitedAt() >= t.getStartedAt()) {
+            Counter.builder(RUN).description("Seconds jobs' containers ran").baseUnit("seconds").tags("function", function, "tenant", tenant)
+                    .register(registry).increment((t.getExitedAt() - t.getStartedAt()) / 1000.0);
+        }
+        ResourceUsage u = result.getUsage();
+        if (u == null) {
+            return;
+        }
+        Counter.builder(CPU).description("CPU seconds jobs' containers used").baseUnit("seconds").tags("function", function, "tenant", tenant)
+                .register(registry).increment(u.getCpuSeconds());
+        Counter.builder(IO).description("Block I/O of jobs' containers").baseUnit("bytes").tags("function", function, "tenant", tenant, "direction", "read")
+                .register(registry).increment(u.getReadBytes());
+        Counter.builder(IO).description("Block I/O of jobs' containers").baseUnit("bytes").tags("function", function, "tenant", tenant, "direction", "write")
+                .register(registry).increment(u.getWrittenBytes());
+        DistributionSummary.builder(PEAK_MEMORY).description("Jobs' peak memory").baseUnit("bytes").tag("function", function).register(registry)
+                .record(u.getPeakMemoryBytes());
     }
 
     private void phase(String function, String phase, long millis) {
