@@ -21,7 +21,10 @@ import io.wharf.embedded.EmbeddedKafka;
 import io.wharf.embedded.SchemaRegistryProcess;
 import io.wharf.embedded.TempDirs;
 import io.wharf.gateway.Gateway;
+import io.opentelemetry.api.OpenTelemetry;
 import io.wharf.ops.Metrics;
+import io.wharf.ops.Telemetry;
+import io.wharf.ops.Traces;
 import io.wharf.gateway.GatewayConfig;
 import io.wharf.topics.Topics;
 import io.wharf.worker.Worker;
@@ -43,11 +46,13 @@ public final class DevCluster implements AutoCloseable {
     private final String adminKey;
     private final Path stateDir;
     private final Metrics metrics;
+    private final OpenTelemetry traces;
     private boolean closed;
 
     private DevCluster(EmbeddedKafka kafka, SchemaRegistryProcess registry, Dispatcher dispatcher, Worker worker, Gateway gateway, String adminKey,
-                       Path stateDir, Metrics metrics) {
+                       Path stateDir, Metrics metrics, OpenTelemetry traces) {
         this.metrics = metrics;
+        this.traces = traces;
         this.kafka = kafka;
         this.registry = registry;
         this.dispatcher = dispatcher;
@@ -76,6 +81,9 @@ public final class DevCluster implements AutoCloseable {
         Gateway gateway = null;
         // One set of meters for the process: the gateway's /metrics shows the dispatcher's and the worker's too.
         Metrics metrics = new Metrics();
+        // Spans exported with OTLP when the OTEL_* variables say where (see Traces), else none recorded.
+        OpenTelemetry traces = Traces.fromEnvironment("dev", System.getenv());
+        Telemetry telemetry = new Telemetry(metrics.registry(), traces);
         try {
             registry = SchemaRegistryProcess.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
@@ -86,7 +94,7 @@ public final class DevCluster implements AutoCloseable {
                     DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     DispatcherConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
                     DispatcherConfig.STATE_DIR_CONFIG, stateDir.toString(),
-                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, DISPATCHER_COMMIT_INTERVAL_MS), metrics.registry()).start();
+                    DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, DISPATCHER_COMMIT_INTERVAL_MS), telemetry).start();
             Map<String, Object> settings = new java.util.HashMap<>(Map.of(
                     WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     WorkerConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(),
@@ -102,11 +110,11 @@ public final class DevCluster implements AutoCloseable {
             }
             settings.putAll(secrets);
             settings.putAll(workerSettings);
-            worker = new Worker(settings, metrics.registry()).start();
+            worker = new Worker(settings, telemetry).start();
             Map<String, Object> gatewaySettings = new java.util.HashMap<>(secrets);
             gatewaySettings.putAll(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                     GatewayConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(), GatewayConfig.PORT_CONFIG, gatewayPort));
-            gateway = new Gateway(gatewaySettings, metrics).alsoReady(dispatcher, worker).start();
+            gateway = new Gateway(gatewaySettings, metrics, traces).alsoReady(dispatcher, worker).start();
             if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");
             }
@@ -117,7 +125,7 @@ public final class DevCluster implements AutoCloseable {
             metrics.watch("dispatcher", dispatcher);
             metrics.watch("worker", worker);
             metrics.watch("gateway", gateway);
-            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, gateway, adminKey, stateDir, metrics);
+            DevCluster cluster = new DevCluster(kafka, registry, dispatcher, worker, gateway, adminKey, stateDir, metrics, traces);
             if (writeEndpoints) {
                 cluster.writeEndpoints();
             }
@@ -138,6 +146,7 @@ public final class DevCluster implements AutoCloseable {
             }
             kafka.close();
             metrics.close();
+            Traces.close(traces);
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
         }
     }
@@ -196,6 +205,7 @@ public final class DevCluster implements AutoCloseable {
         registry.close();
         kafka.close();
         metrics.close();
+        Traces.close(traces);
         try {
             Path file = Endpoints.stateFile();
             Properties props = Endpoints.read(file);

@@ -9,11 +9,10 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wharf.dispatcher.internals.DispatcherMeters;
 import io.wharf.ops.Role;
+import io.wharf.ops.Telemetry;
 import io.wharf.topics.TopicLimits;
 import io.wharf.serde.HttpSchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClient;
@@ -32,25 +31,27 @@ public final class Dispatcher implements Role {
     private volatile boolean startFailed;
     private volatile boolean closing;
     private final DispatcherMeters meters;
+    private final io.opentelemetry.api.trace.Tracer tracer;
     private KafkaStreamsMetrics streamsMetrics;
 
     public Dispatcher(Map<String, ?> settings) {
-        this(settings, new SimpleMeterRegistry());
+        this(settings, Telemetry.none());
     }
 
-    /** A dispatcher recording its meters in {@code meters} (see {@link DispatcherMeters}). */
-    public Dispatcher(Map<String, ?> settings, MeterRegistry meters) {
-        this(new DispatcherConfig(settings), meters);
+    /** A dispatcher recording its meters (see {@link DispatcherMeters}) and spans in {@code telemetry}. */
+    public Dispatcher(Map<String, ?> settings, Telemetry telemetry) {
+        this(new DispatcherConfig(settings), telemetry);
     }
 
-    public Dispatcher(DispatcherConfig config, MeterRegistry meters) {
-        this(config, new HttpSchemaRegistryClient(config.registry()), meters);
+    public Dispatcher(DispatcherConfig config, Telemetry telemetry) {
+        this(config, new HttpSchemaRegistryClient(config.registry()), telemetry);
     }
 
-    public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry, MeterRegistry meters) {
+    public Dispatcher(DispatcherConfig config, SchemaRegistryClient registry, Telemetry telemetry) {
         this.config = config;
         this.registry = registry;
-        this.meters = new DispatcherMeters(meters);
+        this.meters = new DispatcherMeters(telemetry.meters());
+        this.tracer = telemetry.tracer("dispatcher");
     }
 
     /**
@@ -80,7 +81,7 @@ public final class Dispatcher implements Role {
         }
         KafkaStreams created = new KafkaStreams(DispatcherTopology.build(registry,
                 Duration.ofMillis(config.getLong(DispatcherConfig.TICK_MS_CONFIG)), partitions, limits,
-                Duration.ofMillis(config.getLong(DispatcherConfig.DEDUPE_WINDOW_MS_CONFIG)), meters), config.streamsProperties());
+                Duration.ofMillis(config.getLong(DispatcherConfig.DEDUPE_WINDOW_MS_CONFIG)), meters, tracer), config.streamsProperties());
         // A crashed stream thread is replaced, after a pause; its task restarts from the last committed transaction.
         created.setUncaughtExceptionHandler(new StreamFailures(() -> closing));
         created.setStateListener((now, before) -> log.info("Dispatcher {} (was {})", of(now), of(before)));

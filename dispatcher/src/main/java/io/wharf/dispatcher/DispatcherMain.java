@@ -1,6 +1,7 @@
 package io.wharf.dispatcher;
 
 import io.wharf.ops.RoleMain;
+import io.wharf.ops.Telemetry;
 
 /**
  * Runs one dispatcher instance until the process is stopped: {@code DispatcherMain key=value ...} with the keys
@@ -12,6 +13,6 @@ public final class DispatcherMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("dispatcher", args, DispatcherConfig.configDef(), (settings, metrics) -> new Dispatcher(settings, metrics.registry()));
+        RoleMain.run("dispatcher", args, DispatcherConfig.configDef(), (settings, metrics, traces) -> new Dispatcher(settings, new Telemetry(metrics.registry(), traces)));
     }
 }

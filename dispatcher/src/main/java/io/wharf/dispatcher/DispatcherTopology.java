@@ -97,12 +97,13 @@ public final class DispatcherTopology {
     /** As above; events re-sent within {@code dedupeWindow} become no second job (zero: no dedupe). */
     public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits,
                                  Duration dedupeWindow) {
-        return build(registry, tick, partitions, limits, dedupeWindow, new DispatcherMeters(new SimpleMeterRegistry()));
+        return build(registry, tick, partitions, limits, dedupeWindow, new DispatcherMeters(new SimpleMeterRegistry()),
+                io.opentelemetry.api.OpenTelemetry.noop().getTracer("io.wharf.dispatcher"));
     }
 
-    /** As above, counting what it writes in {@code meters}. */
+    /** As above, counting what it writes in {@code meters} and tracing each event's dispatch with {@code tracer}. */
     public static Topology build(SchemaRegistryClient registry, Duration tick, Map<String, Integer> partitions, TopicLimits limits,
-                                 Duration dedupeWindow, DispatcherMeters meters) {
+                                 Duration dedupeWindow, DispatcherMeters meters, io.opentelemetry.api.trace.Tracer tracer) {
         Placement placement = new Placement(partitions);
         Topology topology = new Topology();
         topology.addSource(FUNCTIONS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.FUNCTIONS);
@@ -110,7 +111,7 @@ public final class DispatcherTopology {
         topology.addSource(ATTEMPTS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.ATTEMPTS);
 
         topology.addProcessor(FUNCTIONS_PROCESSOR, () -> new FunctionRegistryProcessor(registry, placement), FUNCTIONS_SOURCE);
-        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits, dedupeWindow, meters),
+        topology.addProcessor(DISPATCH_PROCESSOR, () -> new DispatchProcessor(registry, tick, placement, limits, dedupeWindow, meters, tracer),
                 EVENTS_SOURCE, ATTEMPTS_SOURCE);
         if (!dedupeWindow.isZero()) {
             // In memory like the counters, for the same reason; it holds one window of event keys.

@@ -75,7 +75,8 @@ class DispatcherPoliciesTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-policies-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         driver = new TopologyTestDriver(DispatcherTopology.build(registry, Duration.ofMillis(10), Map.of(), limits,
-                DispatcherTopology.DEFAULT_DEDUPE_WINDOW, new DispatcherMeters(meters)), props,
+                DispatcherTopology.DEFAULT_DEDUPE_WINDOW, new DispatcherMeters(meters),
+                io.opentelemetry.api.OpenTelemetry.noop().getTracer("test")), props,
                 Instant.ofEpochMilli(T0));
         functions = driver.createInputTopic(Topics.FUNCTIONS, new StringSerializer(), new AvroSerializer<>(registry));
         events = driver.createInputTopic(Topics.EVENTS, new StringSerializer(), new AvroSerializer<>(registry));

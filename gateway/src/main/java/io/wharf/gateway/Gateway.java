@@ -20,6 +20,7 @@ import io.wharf.gateway.http.AdminRoutes;
 import io.wharf.gateway.http.CallbackRequests;
 import io.wharf.gateway.http.Callers;
 import io.wharf.gateway.http.FunctionRoutes;
+import io.wharf.gateway.http.GatewayTraces;
 import io.wharf.gateway.http.HttpApi;
 import io.wharf.gateway.http.Invocations;
 import io.wharf.gateway.http.JobRoutes;
@@ -56,6 +57,7 @@ public final class Gateway implements Role {
 
     private final Metrics metrics;
     private final boolean ownMetrics;
+    private final io.opentelemetry.api.trace.Tracer tracer;
     private volatile List<Role> companions = List.of();
 
     /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
@@ -68,9 +70,15 @@ public final class Gateway implements Role {
      * null for a set of its own.
      */
     public Gateway(Map<?, ?> settings, Metrics metrics) {
+        this(settings, metrics, io.opentelemetry.api.OpenTelemetry.noop());
+    }
+
+    /** As above, recording a span per request with {@code openTelemetry} and carrying its context into the events it sends. */
+    public Gateway(Map<?, ?> settings, Metrics metrics, io.opentelemetry.api.OpenTelemetry openTelemetry) {
         this.config = new GatewayConfig(settings);
         this.ownMetrics = metrics == null;
         this.metrics = ownMetrics ? new Metrics() : metrics;
+        this.tracer = openTelemetry.getTracer("io.wharf.gateway");
     }
 
     @Override
@@ -101,7 +109,7 @@ public final class Gateway implements Role {
             SealedSecrets secrets = config.secrets();
             http = new HttpApi(new HttpApi.Parts(callers, invocations, jobs, new FunctionRoutes(client, this::function, functions::snapshot, secrets,
                     () -> functions.refresh(Duration.ofSeconds(5))),
-                    new AdminRoutes(client), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::readiness, metrics),
+                    new AdminRoutes(client), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::readiness, metrics, new GatewayTraces(tracer)),
                     config.getString(GatewayConfig.HOST_CONFIG), config.getInt(GatewayConfig.PORT_CONFIG), maxBody + 1L).start();
             state = State.RUNNING;
             log.info("Gateway listening on {} (request bodies up to {} bytes)", url(), maxBody);

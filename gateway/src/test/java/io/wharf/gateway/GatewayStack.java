@@ -17,12 +17,18 @@ import org.apache.kafka.clients.admin.Admin;
 
 import com.github.dockerjava.api.DockerClient;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.wharf.client.Endpoints;
 import io.wharf.client.WharfClient;
 import io.wharf.dispatcher.Dispatcher;
 import io.wharf.dispatcher.DispatcherConfig;
 import io.wharf.embedded.LocalImages;
 import io.wharf.embedded.TempDirs;
+import io.wharf.ops.Telemetry;
 import io.wharf.records.FunctionSpec;
 import io.wharf.testkit.SharedServices;
 import io.wharf.topics.Topics;
@@ -47,6 +53,10 @@ final class GatewayStack {
     final DockerClient docker = DockerEngine.client();
     final String image = LocalImages.busybox(docker);
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** Every span the stack's roles finished, kept in memory for the tests to read. */
+    final InMemorySpanExporter spans = InMemorySpanExporter.create();
+    final OpenTelemetrySdk traces = OpenTelemetrySdk.builder()
+            .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
     private final Path state;
 
     private GatewayStack() throws IOException {
@@ -57,9 +67,9 @@ final class GatewayStack {
         state = Files.createTempDirectory("wharf-gateway-it-");
         dispatcher = new Dispatcher(Map.of(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, DispatcherConfig.REGISTRY_URL_CONFIG, registry,
                 DispatcherConfig.STATE_DIR_CONFIG, state.toString(), DispatcherConfig.APPLICATION_ID_CONFIG, "gateway-it-" + suffix,
-                DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10)).start();
+                DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10), new Telemetry(new SimpleMeterRegistry(), traces)).start();
         worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, WorkerConfig.REGISTRY_URL_CONFIG, registry,
-                WorkerConfig.ID_CONFIG, "gateway-it-" + suffix, WorkerConfig.SLOTS_CONFIG, 4)).start();
+                WorkerConfig.ID_CONFIG, "gateway-it-" + suffix, WorkerConfig.SLOTS_CONFIG, 4), new Telemetry(new SimpleMeterRegistry(), traces)).start();
         gateway = startGateway();
     }
 
@@ -82,7 +92,7 @@ final class GatewayStack {
         Map<String, Object> all = new HashMap<>(settings);
         all.putAll(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, GatewayConfig.REGISTRY_URL_CONFIG, registry,
                 GatewayConfig.PORT_CONFIG, 0, GatewayConfig.SYNC_ALLOWANCE_MS_CONFIG, 20_000));
-        return new Gateway(all).start();
+        return new Gateway(all, null, traces).start();
     }
 
     /** A unique function name with {@code prefix}, deployed as {@code customize} makes it (busybox, 64 MiB, 20 s). */

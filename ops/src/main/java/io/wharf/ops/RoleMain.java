@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -66,16 +65,23 @@ public final class RoleMain {
         return SettingsSources.over(SettingsSources.over(file, SettingsSources.fromEnvironment(env, settings, rolePrefix)), given);
     }
 
+    /** Makes a role from its settings, recording into the process's meters and traces. */
+    @FunctionalInterface
+    public interface Factory {
+        Role create(Map<String, String> settings, Metrics metrics, io.opentelemetry.api.OpenTelemetry openTelemetry);
+    }
+
     /**
      * Runs the role {@code create} makes from the arguments and the process's {@link Metrics} until it stops, then
-     * exits with its code. When the role's settings declare a management port ({@link Management}), its metrics and
+     * exits with its code (traces as {@link Traces#fromEnvironment} says). When the role's settings declare a management
+     * port ({@link Management}), its metrics and
      * health are served there from before the role starts (so a probe sees it starting) until it stopped.
      */
-    public static void run(String name, String[] args, ConfigDef settings, BiFunction<Map<String, String>, Metrics, Role> create) {
+    public static void run(String name, String[] args, ConfigDef settings, Factory create) {
         System.exit(exitCode(name, args, System.getenv(), settings, create));
     }
 
-    static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, BiFunction<Map<String, String>, Metrics, Role> create) {
+    static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, Factory create) {
         Map<String, String> values;
         Role role;
         Management management;
@@ -86,9 +92,10 @@ public final class RoleMain {
             System.err.println("wharf " + name + ": " + e.getMessage() + (e instanceof ConfigException ? "" : "; the keys are:\n" + settings.toRst()));
             return MISCONFIGURED;
         }
+        io.opentelemetry.api.OpenTelemetry traces = Traces.fromEnvironment(name, env);
         try (Metrics metrics = new Metrics()) {
             try {
-                role = create.apply(values, metrics);
+                role = create.create(values, metrics, traces);
             } catch (ConfigException e) {
                 System.err.println("wharf " + name + ": " + e.getMessage());
                 return MISCONFIGURED;
@@ -114,6 +121,8 @@ public final class RoleMain {
                 System.err.println("wharf " + name + ": " + e.getMessage());
                 return MISCONFIGURED;
             }
+        } finally {
+            Traces.close(traces);
         }
     }
 }

@@ -17,14 +17,15 @@ public final class JobStates {
     /** The job, now in {@code phase} (not final), with {@code reason} if any. */
     public static JobState of(Job job, JobPhase phase, long now, String reason) {
         return new JobState(job.getJobId(), job.getFunction().getName(), job.getTenant(), phase, false, job.getAttempt(),
-                job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback(), null);
+                job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback(), null,
+                job.getTraceContext().get("traceparent"));
     }
 
     /** The state of an event's job before the dispatcher has it: QUEUED, written by whoever sent the event. */
     public static JobState of(io.wharf.records.Event event, long now) {
         return new JobState(event.getId(), event.getFunction(), event.getTenant(), JobPhase.QUEUED, false, 1,
                 event.getCreatedAt().toEpochMilli(), now, event.getRunAt() == null ? null : event.getRunAt().toEpochMilli(), null, null, null,
-                event.getCallback(), null);
+                event.getCallback(), null, event.getHeaders().get("traceparent"));
     }
 
     /** The final state a result says; {@code job}, when the writer has it, adds the tenant (and the callback, else the result's). */
@@ -32,7 +33,8 @@ public final class JobStates {
         Long created = result.getTimings() == null ? null : result.getTimings().getEventCreatedAt();
         return new JobState(result.getJobId(), result.getFunction(), job == null ? null : job.getTenant(), phase(result.getStatus()), true,
                 result.getAttempt(), created != null ? created : job == null ? null : job.getEventCreatedAt().toEpochMilli(), now, null,
-                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? result.getCallback() : job.getCallback(), result.getUsage());
+                result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? result.getCallback() : job.getCallback(), result.getUsage(),
+                result.getTraceparent());
     }
 
     public static JobPhase phase(JobStatus status) {
@@ -68,6 +70,9 @@ public final class JobStates {
         if (merged.getEventCreatedAt() == null) {
             merged.setEventCreatedAt(current.getEventCreatedAt());
         }
+        if (merged.getTraceparent() == null) {
+            merged.setTraceparent(current.getTraceparent());
+        }
         return merged;
     }
 
@@ -87,6 +92,7 @@ public final class JobStates {
         out.put("exitCode", s.getExitCode());
         out.put("reason", s.getReason());
         out.put("usage", usage(s.getUsage()));
+        out.put("traceparent", s.getTraceparent());
         return out;
     }
 

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wharf.ops.Role;
+import io.wharf.ops.Telemetry;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.LogLine;
@@ -122,21 +122,22 @@ public final class Worker implements Role {
     private int inFlight;
 
     public Worker(Map<String, ?> settings) {
-        this(settings, new SimpleMeterRegistry());
+        this(settings, Telemetry.none());
     }
 
-    /** A worker recording its meters in {@code meters} (see {@link WorkerMeters}). */
-    public Worker(Map<String, ?> settings, MeterRegistry meters) {
-        this(new WorkerConfig(settings), meters);
+    /** A worker recording its meters (see {@link WorkerMeters}) and spans in {@code telemetry}. */
+    public Worker(Map<String, ?> settings, Telemetry telemetry) {
+        this(new WorkerConfig(settings), telemetry);
     }
 
     /** A worker running jobs on the local Docker engine ({@code DOCKER_HOST}, else the local socket). */
-    public Worker(WorkerConfig config, MeterRegistry meters) {
-        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config, new WorkerMeters(meters)), meters);
+    public Worker(WorkerConfig config, Telemetry telemetry) {
+        this(config, new HttpSchemaRegistryClient(config.registry()), DockerEngine.runner(config, new WorkerMeters(telemetry.meters())), telemetry);
     }
 
     /** A worker running jobs on {@code runner}, which must have been made for this worker's id (it labels and cleans up by it). */
-    public Worker(WorkerConfig config, SchemaRegistryClient registry, ContainerRunner runner, MeterRegistry meters) {
+    public Worker(WorkerConfig config, SchemaRegistryClient registry, ContainerRunner runner, Telemetry telemetry) {
+        MeterRegistry meters = telemetry.meters();
         this.config = config;
         this.workerId = config.workerId();
         this.topic = Topics.jobs(config.pool());
@@ -157,7 +158,7 @@ public final class Worker implements Role {
                 config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG), cancels::policy), runner, cancels, job -> new LogShipper(job.getJobId(),
                 job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines),
                 // Through the log producer: not transactional, as a running job has no outcome yet.
-                state -> logProducer.send(records.status(state)), this.meters, Clock.systemUTC());
+                state -> logProducer.send(records.status(state)), this.meters, telemetry.tracer("worker"), Clock.systemUTC());
         this.clientMetrics = List.of(new KafkaClientMetrics(consumer), new KafkaClientMetrics(producer));
         clientMetrics.forEach(m -> m.bindTo(meters));
         this.committer = new ResultCommitter(workerId, producer, config.getInt(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG) * 1_000_000L,

@@ -1,6 +1,7 @@
 package io.wharf.worker;
 
 import io.wharf.ops.RoleMain;
+import io.wharf.ops.Telemetry;
 
 /**
  * Runs one worker until the process is stopped: {@code WorkerMain key=value ...} with the keys of
@@ -13,6 +14,6 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("worker", args, WorkerConfig.configDef(), (settings, metrics) -> new Worker(settings, metrics.registry()));
+        RoleMain.run("worker", args, WorkerConfig.configDef(), (settings, metrics, traces) -> new Worker(settings, new Telemetry(metrics.registry(), traces)));
     }
 }

@@ -41,6 +41,12 @@ final class Chains {
         headers.put(PARENT_HEADER, result.getJobId());
         headers.put(PARENT_FUNCTION_HEADER, result.getFunction());
         headers.put(PARENT_STATUS_HEADER, result.getStatus().name());
+        // The chained job stays in the trace of the one that ran before it.
+        for (String name : java.util.List.of(io.wharf.ops.Traces.TRACEPARENT, io.wharf.ops.Traces.TRACESTATE)) {
+            if (parentHeaders.get(name) != null) {
+                headers.put(name, parentHeaders.get(name));
+            }
+        }
         boolean success = result.getStatus() == JobStatus.SUCCEEDED;
         ByteBuffer payload;
         if (success) {

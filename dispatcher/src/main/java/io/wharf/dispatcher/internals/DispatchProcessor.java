@@ -14,6 +14,11 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.wharf.ops.Traces;
 import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
@@ -98,9 +103,12 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     private final DispatcherMeters meters;
 
+    private final Tracer tracer;
+
     public DispatchProcessor(SchemaRegistryClient registry, Duration tick, Placement placement, TopicLimits limits, Duration dedupeWindow,
-                             DispatcherMeters meters) {
+                             DispatcherMeters meters, Tracer tracer) {
         this.meters = meters;
+        this.tracer = tracer;
         this.placement = placement;
         this.dedupeWindow = dedupeWindow;
         this.limits = limits;
@@ -152,6 +160,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     // ---- events ---------------------------------------------------------------------------------------
 
+    /**
+     * An event's dispatch, as a span in the trace it came with (its headers' {@code traceparent}, else its Kafka record's),
+     * whose context its jobs carry on to the worker.
+     */
     private void onEvent(Record<String, byte[]> record) {
         Event event;
         try {
@@ -167,9 +179,35 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     "Event could not be decoded: " + e.getMessage(), null);
             return;
         }
+        Map<String, String> carrier = event.getHeaders().containsKey(Traces.TRACEPARENT) ? event.getHeaders() : recordHeaders(record);
+        Span span = tracer.spanBuilder("dispatch " + event.getFunction()).setSpanKind(SpanKind.CONSUMER).setParent(Traces.extract(carrier))
+                .setAttribute("wharf.job.id", String.valueOf(event.getId())).setAttribute("wharf.function", String.valueOf(event.getFunction()))
+                .setAttribute("wharf.tenant", event.getTenant()).startSpan();
+        try {
+            dispatch(record, event, span);
+        } finally {
+            span.end();
+        }
+    }
+
+    /** The Kafka record's trace headers (any producer may set them), as a carrier. */
+    private static Map<String, String> recordHeaders(Record<String, byte[]> record) {
+        Map<String, String> carrier = new java.util.HashMap<>(2);
+        for (String name : List.of(Traces.TRACEPARENT, Traces.TRACESTATE)) {
+            org.apache.kafka.common.header.Header header = record.headers().lastHeader(name);
+            if (header != null && header.value() != null) {
+                carrier.put(name, new String(header.value(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return carrier;
+    }
+
+    /** Turns a decoded event into its jobs (or refuses it), within its dispatch span, whose context the jobs carry. */
+    private void dispatch(Record<String, byte[]> record, Event event, Span span) {
         String function = event.getFunction();
         String jobId = event.getId() == null || event.getId().isBlank() ? DeadLetters.positionId(context) : event.getId();
         if (function == null || function.isBlank()) {
+            span.setStatus(StatusCode.ERROR, "names no function");
             DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED, "Event " + jobId + " names no function", event);
             return;
         }
@@ -184,23 +222,26 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         FunctionSpec spec = specs.get(function);
         Validation.Checked checked = Validation.check(event, jobId, spec);
         if (checked.error() != null) {
+            span.setStatus(StatusCode.ERROR, checked.error());
             DeadLetters.refuse(context, record, jobId, function, JobStatus.REJECTED, checked.error(), event);
             return;
         }
         long now = context.currentSystemTimeMs();
         int priority = event.getPriority() != null ? event.getPriority() : spec.getPriority();
+        Map<String, String> trace = Traces.with(event.getHeaders(), span); // the workers' spans are children of this one
         List<Job> jobs = new ArrayList<>();
         if (checked.elements() == null) {
-            jobs.add(job(event, spec, jobId, event.getPayload(), priority, null, now));
+            jobs.add(job(event, spec, jobId, event.getPayload(), priority, null, trace, now));
         } else {
             List<ByteBuffer> elements = checked.elements();
             for (int i = 0; i < elements.size(); i++) {
-                jobs.add(job(event, spec, FanOut.childId(jobId, i), elements.get(i), priority, jobId, now));
+                jobs.add(job(event, spec, FanOut.childId(jobId, i), elements.get(i), priority, jobId, trace, now));
             }
         }
         String tooLarge = tooLarge(jobs, spec);
         if (tooLarge != null) {
             // The dead letter would be as large: it points at the event, which stays on its topic, instead of copying it.
+            span.setStatus(StatusCode.ERROR, tooLarge);
             DeadLetters.refuse(context, record.withValue(null), jobId, function, JobStatus.REJECTED, tooLarge, event);
             return;
         }
@@ -258,13 +299,14 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         return null;
     }
 
-    private static Job job(Event event, FunctionSpec spec, String jobId, ByteBuffer payload, int priority, String parentId, long now) {
+    private static Job job(Event event, FunctionSpec spec, String jobId, ByteBuffer payload, int priority, String parentId,
+                           Map<String, String> trace, long now) {
         long createdAt = event.getCreatedAt().toEpochMilli();
         Instant deadline = spec.getMaxJobAgeMillis() == null ? null
                 : Instant.ofEpochMilli(Math.max(createdAt, event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis());
         // The all-fields constructor: a builder would deep-copy defaults and the spec on every event.
         return new Job(jobId, 1, spec, payload, event.getContentType(), event.getKey(), event.getCreatedAt(), Instant.ofEpochMilli(now),
-                deadline, event.getHeaders(), priority, event.getTenant(), List.of(), parentId, true, event.getHttp(), event.getCallback());
+                deadline, trace, priority, event.getTenant(), List.of(), parentId, true, event.getHttp(), event.getCallback());
     }
 
     // ---- admission ------------------------------------------------------------------------------------

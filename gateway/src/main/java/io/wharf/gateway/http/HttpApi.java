@@ -33,7 +33,7 @@ public final class HttpApi {
 
     /** What the routes call. */
     public record Parts(Callers callers, Invocations invocations, JobRoutes jobs, FunctionRoutes functions, AdminRoutes admin,
-                        Webhooks hooks, Supplier<List<Role.Check>> readiness, Metrics metrics) {
+                        Webhooks hooks, Supplier<List<Role.Check>> readiness, Metrics metrics, GatewayTraces traces) {
     }
 
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -66,7 +66,9 @@ public final class HttpApi {
             javalin.routes.error(405, "*", ctx -> ctx.json(Map.of("error", "method_not_allowed", "message", ctx.method() + " is not served on " + ctx.path())));
             GatewayMeters meters = new GatewayMeters(parts.metrics().registry());
             javalin.routes.before(meters::started);
+            javalin.routes.before(parts.traces()::started);
             javalin.routes.after(meters::answered);
+            javalin.routes.after(parts.traces()::answered);
             route(javalin, HandlerType.GET, "/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             route(javalin, HandlerType.GET, "/readyz", ctx -> {
                 Map<String, Object> body = ManagementServer.readinessBody(parts.readiness().get());

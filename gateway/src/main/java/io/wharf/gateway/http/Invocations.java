@@ -129,6 +129,7 @@ public final class Invocations {
                 .setCallback(callback)
                 .setCreatedAt(Instant.now())
                 .setHttp(request(ctx, function.getName()))
+                .setHeaders(GatewayTraces.carrier(ctx))
                 .build();
     }
 

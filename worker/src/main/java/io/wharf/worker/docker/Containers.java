@@ -18,16 +18,18 @@ import io.wharf.worker.runtime.RunRequest;
 final class Containers {
     /** Environment variables that name one job; a container made before its job cannot carry them. */
     private static final Set<String> JOB_ENV = Set.of("WHARF_JOB_ID", "WHARF_ATTEMPT");
+    /** The job's trace context (W3C): given to a warm or pre-started container with each job, as its HTTP request is. */
+    private static final Set<String> TRACE_ENV = Set.of("TRACEPARENT", "TRACESTATE");
 
-    /** True for a variable of one job: its id and attempt, and the HTTP request it came from. */
+    /** True for a variable of one job: its id and attempt, its trace context, and the HTTP request it came from. */
     static boolean ofJob(String name) {
-        return JOB_ENV.contains(name) || name.startsWith(HttpEnvironment.PREFIX);
+        return JOB_ENV.contains(name) || TRACE_ENV.contains(name) || name.startsWith(HttpEnvironment.PREFIX);
     }
 
     /** The request's variables of its job alone, besides its id and attempt (which the shim reads from its FIFO). */
     static Map<String, String> jobOnly(RunRequest request) {
         Map<String, String> env = new java.util.TreeMap<>(request.env());
-        env.keySet().removeIf(name -> !name.startsWith(HttpEnvironment.PREFIX));
+        env.keySet().removeIf(name -> !name.startsWith(HttpEnvironment.PREFIX) && !TRACE_ENV.contains(name));
         return env;
     }
 

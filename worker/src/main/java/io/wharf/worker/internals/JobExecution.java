@@ -42,6 +42,8 @@ import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
 import io.wharf.worker.runtime.Usage;
 import io.wharf.worker.runtime.WorkerMeters;
+import io.wharf.ops.Traces;
+import io.opentelemetry.api.trace.Tracer;
 
 /**
  * One job attempt from start to result: the job becomes a run request, the runner runs it, and its outcome
@@ -67,6 +69,7 @@ public final class JobExecution {
     private final Cancels cancels;
     private final Function<Job, LogShipper> logs;
     private final WorkerMeters meters;
+    private final Tracer tracer;
     private final Clock clock;
     private final Set<String> runningNow = ConcurrentHashMap.newKeySet();
     private final Function<JobState, Future<?>> running;
@@ -77,7 +80,8 @@ public final class JobExecution {
      *                the running state never lands after the final one
      */
     public JobExecution(Settings settings, ContainerRunner runner, Cancels cancels, Function<Job, LogShipper> logs,
-                        Function<JobState, Future<?>> running, WorkerMeters meters, Clock clock) {
+                        Function<JobState, Future<?>> running, WorkerMeters meters, Tracer tracer, Clock clock) {
+        this.tracer = tracer;
         this.settings = settings;
         this.running = running;
         this.runner = runner;
@@ -146,11 +150,12 @@ public final class JobExecution {
     /** Runs the attempt taken at {@code dequeuedAt}; interrupted, it is abandoned (its container removed). */
     public JobResult run(Job job, long dequeuedAt) throws InterruptedException {
         FunctionSpec fn = job.getFunction();
+        JobSpans spans = JobSpans.start(tracer, job);
         RunRequest request;
         try {
-            request = request(job);
+            request = request(job, spans.traceparent());
         } catch (IllegalArgumentException e) {
-            return failure(job, dequeuedAt, e.getMessage());
+            return spans.ended(failure(job, dequeuedAt, e.getMessage()), null);
         }
         LogShipper output = logs.apply(job);
         RunOutcome outcome;
@@ -163,7 +168,7 @@ public final class JobExecution {
         try {
             String cancelledEarly = cancels.reason(job.getJobId());
             if (cancelledEarly != null) {
-                return cancelled(job, dequeuedAt, cancelledEarly, null);
+                return spans.ended(cancelled(job, dequeuedAt, cancelledEarly, null), null);
             }
             outcome = runner.run(request, output);
         } finally {
@@ -178,7 +183,7 @@ public final class JobExecution {
         // A run that succeeded stays SUCCEEDED: the cancel came too late to stop it, and a final status is never overwritten.
         if (cancelReason != null && status != JobStatus.SUCCEEDED) {
             output.system("[wharf] CANCELLED: " + cancelReason);
-            return cancelled(job, dequeuedAt, cancelReason, outcome);
+            return spans.ended(cancelled(job, dequeuedAt, cancelReason, outcome), outcome);
         }
         String error = error(status, outcome, fn);
         if (error != null) {
@@ -187,14 +192,14 @@ public final class JobExecution {
         long now = clock.millis();
         log.info("Job {} of {} {} in {} ms", job.getJobId(), fn.getName(), status, now - dequeuedAt);
         boolean quietStderr = status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty();
-        return result(job, status, error, timings(job, dequeuedAt, outcome, now).setPulledAt(nonZero(outcome.pulledAt())).build(), now)
+        return spans.ended(result(job, status, error, timings(job, dequeuedAt, outcome, now).setPulledAt(nonZero(outcome.pulledAt())).build(), now)
                 .setExitCode(outcome.exitCode())
                 .setBody(ByteBuffer.wrap(outcome.stdout()))
                 .setBodyTruncated(outcome.stdoutTruncated())
                 .setStderrTail(quietStderr ? null : outcome.stderrTail())
                 .setImageDigest(outcome.imageId())
                 .setUsage(usage(outcome.usage()))
-                .build();
+                .build(), outcome);
     }
 
     /**
@@ -306,11 +311,15 @@ public final class JobExecution {
     }
 
     private JobResult.Builder result(Job job, JobStatus status, String error, Timings timings, long now) {
-        return Results.of(job, status, error, now).setWorkerId(settings.workerId()).setTimings(timings);
+        return Results.of(job, status, error, now).setWorkerId(settings.workerId()).setTimings(timings)
+                .setTraceparent(job.getTraceContext().get(Traces.TRACEPARENT)); // the run's own, when it ran (JobSpans)
     }
 
-    /** What the runner needs for this attempt; throws naming the function and value when a sealed one cannot be opened. */
-    RunRequest request(Job job) {
+    /**
+     * What the runner needs for this attempt, its container given {@code traceparent} (when there is one) as
+     * {@code TRACEPARENT}; throws naming the function and value when a sealed one cannot be opened.
+     */
+    RunRequest request(Job job, String traceparent) {
         FunctionSpec fn = job.getFunction();
         PoolPolicy policy = settings.policy().get();
         PoolPolicies.violation(policy, fn).ifPresent(reason -> {
@@ -322,6 +331,13 @@ public final class JobExecution {
         env.put("WHARF_FUNCTION", fn.getName());
         env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
         env.putAll(HttpEnvironment.of(job.getHttp()));
+        if (traceparent != null) {
+            env.put("TRACEPARENT", traceparent);
+            String state = job.getTraceContext().get(Traces.TRACESTATE);
+            if (state != null) {
+                env.put("TRACESTATE", state);
+            }
+        }
         String password = FunctionSecrets.openRegistryPassword(settings.secretsKey(), fn);
         byte[] payload = Utils.toArray(job.getPayload());
         String image = fn.getImageDigest() != null ? fn.getImageDigest() : fn.getImage();

@@ -52,7 +52,7 @@ class JobExecutionTest {
     private JobExecution execution(SealedSecrets key) {
         return new JobExecution(new JobExecution.Settings("w1", 1024, 4, key, 3, () -> policy), runner, cancelled::get,
                 job -> new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(), 1 << 20, logs,
-                        new AvroSerializer<>(registry)), state -> java.util.concurrent.CompletableFuture.completedFuture(null), new io.wharf.worker.runtime.WorkerMeters(meters), Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+                        new AvroSerializer<>(registry)), state -> java.util.concurrent.CompletableFuture.completedFuture(null), new io.wharf.worker.runtime.WorkerMeters(meters), io.opentelemetry.api.OpenTelemetry.noop().getTracer("test"), Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
     }
 
     private static FunctionSpec.Builder fn(String script) {
