@@ -46,6 +46,11 @@ public final class Wharf {
     static Map<String, String> environment = System.getenv();
 
     public static void main(String[] args) {
+        String badFormat = io.wharf.ops.JobLogs.badFormat(System.getenv());
+        if (badFormat != null) {
+            System.err.println("wharf: " + badFormat);
+            System.exit(2);
+        }
         System.exit(commandLine().execute(args));
     }
 

@@ -85,6 +85,10 @@ public final class RoleMain {
         Map<String, String> values;
         Role role;
         Management management;
+        if (JobLogs.badFormat(env) != null) {
+            System.err.println("wharf " + name + ": " + JobLogs.badFormat(env));
+            return MISCONFIGURED;
+        }
         try {
             values = settings(name, args, env, settings);
             management = Management.of(name, settings, values);

@@ -50,4 +50,19 @@ class RoleMainTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("Cannot read");
         assertThat(new Password("x").toString()).isEqualTo("[hidden]");
     }
+
+    @Test
+    void anUnknownLogFormatStopsTheRoleAtStartNamingTheVariable() {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(RoleMain.exitCode("worker", new String[0], Map.of("WHARF_LOG_FORMAT", "xml"), OWN, (s, m, t) -> {
+                throw new AssertionError("not made");
+            })).isEqualTo(RoleMain.MISCONFIGURED);
+        } finally {
+            System.setErr(original);
+        }
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("WHARF_LOG_FORMAT=xml", "text", "json");
+    }
 }

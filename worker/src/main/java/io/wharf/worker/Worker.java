@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.wharf.ops.JobLogs;
 import io.wharf.ops.Role;
 import io.wharf.ops.Telemetry;
 import io.wharf.records.Job;
@@ -396,27 +397,35 @@ public final class Worker implements Role {
         }
         taken.tracker().started(record.offset(), System.nanoTime());
         JobTask task = new JobTask(() -> {
-            List<ProducerRecord<String, byte[]>> out = List.of();
-            try {
-                out = records.of(job, execution.run(job, dequeuedAt));
-            } catch (InterruptedException e) {
-                log.info("Job {} abandoned (its partition moved away or the worker stopped): its container is removed and the "
-                        + "partition's next owner runs it again", job.getJobId());
-            } catch (ContainerRunner.RuntimeUnavailableException e) {
-                runtimeLost = e; // not the job's fault: it stays uncommitted and runs again elsewhere, as the same attempt
-                out = null;
-            } catch (RuntimeException e) {
-                log.error("Job {} could not be run", job.getJobId(), e);
-                out = records.of(job, execution.failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e));
-            } finally {
-                if (out != null) {
-                    complete(taken, out, job.getJobId());
-                }
-                wakeLoop();
+            // Everything logged on the job's thread (its run, its container, its records) names the job.
+            try (JobLogs.Scope logs = JobLogs.of(job.getJobId(), job.getFunction().getName(), job.getTenant())) {
+                runTaken(taken, job, dequeuedAt);
             }
         });
         executor.execute(task);
         running.computeIfAbsent(taken.partition(), k -> new ArrayList<>()).add(task);
+    }
+
+    /** Runs a started job on its own thread and hands its records to the loop (none when it is to run elsewhere). */
+    private void runTaken(Taken taken, Job job, long dequeuedAt) {
+        List<ProducerRecord<String, byte[]>> out = List.of();
+        try {
+            out = records.of(job, execution.run(job, dequeuedAt));
+        } catch (InterruptedException e) {
+            log.info("Job {} abandoned (its partition moved away or the worker stopped): its container is removed and the "
+                    + "partition's next owner runs it again", job.getJobId());
+        } catch (ContainerRunner.RuntimeUnavailableException e) {
+            runtimeLost = e; // not the job's fault: it stays uncommitted and runs again elsewhere, as the same attempt
+            out = null;
+        } catch (RuntimeException e) {
+            log.error("Job {} could not be run", job.getJobId(), e);
+            out = records.of(job, execution.failure(job, dequeuedAt, "Worker " + workerId + " failed running the job: " + e));
+        } finally {
+            if (out != null) {
+                complete(taken, out, job.getJobId());
+            }
+            wakeLoop();
+        }
     }
 
     private void complete(Taken taken, List<ProducerRecord<String, byte[]>> out, String jobId) {

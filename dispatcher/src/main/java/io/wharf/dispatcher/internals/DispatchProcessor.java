@@ -18,6 +18,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
+import io.wharf.ops.JobLogs;
 import io.wharf.ops.Traces;
 import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
@@ -183,7 +184,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         Span span = tracer.spanBuilder("dispatch " + event.getFunction()).setSpanKind(SpanKind.CONSUMER).setParent(Traces.extract(carrier))
                 .setAttribute("wharf.job.id", String.valueOf(event.getId())).setAttribute("wharf.function", String.valueOf(event.getFunction()))
                 .setAttribute("wharf.tenant", event.getTenant()).startSpan();
-        try {
+        try (JobLogs.Scope logs = JobLogs.of(event.getId(), event.getFunction(), event.getTenant())) {
             dispatch(record, event, span);
         } finally {
             span.end();
@@ -347,6 +348,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             return;
         }
         context.forward(new Record<String, Object>(jobKey(job), job, now), Names.JOBS_SINK);
+        if (log.isDebugEnabled()) { // also for jobs released by a punctuation, which no event's scope covers
+            try (JobLogs.Scope logs = JobLogs.of(job.getJobId(), spec.getName(), job.getTenant())) {
+                log.debug("Job {} attempt {} written to {}", job.getJobId(), job.getAttempt(), Topics.jobs(spec.getPool()));
+            }
+        }
     }
 
     static String jobKey(Job job) {
@@ -367,8 +373,15 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     "Attempt report could not be decoded: " + e.getMessage());
             return;
         }
-        long now = context.currentSystemTimeMs();
         JobResult outcome = attempt.getOutcome();
+        try (JobLogs.Scope logs = JobLogs.of(outcome.getJobId(), outcome.getFunction(), attempt.getJob() == null ? null : attempt.getJob().getTenant())) {
+            onAttempt(record, attempt, outcome);
+        }
+    }
+
+    /** A worker's report of an attempt: frees its slot, retries it or writes its final result. */
+    private void onAttempt(Record<String, byte[]> record, Attempt attempt, JobResult outcome) {
+        long now = context.currentSystemTimeMs();
         String function = outcome.getFunction();
         if (admission.finished(function, outcome.getJobId(), outcome.getAttempt())) {
             FunctionSpec spec = specs.get(function);

@@ -16,6 +16,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import io.wharf.ops.JobLogs;
 import io.wharf.ops.ManagementServer;
 import io.wharf.ops.Metrics;
 import io.wharf.ops.Role;
@@ -69,6 +70,12 @@ public final class HttpApi {
             javalin.routes.before(parts.traces()::started);
             javalin.routes.after(meters::answered);
             javalin.routes.after(parts.traces()::answered);
+            javalin.routes.after(ctx -> {
+                JobLogs.Scope logs = ctx.attribute(Invocations.LOGS);
+                if (logs != null) {
+                    logs.close();
+                }
+            });
             route(javalin, HandlerType.GET, "/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             route(javalin, HandlerType.GET, "/readyz", ctx -> {
                 Map<String, Object> body = ManagementServer.readinessBody(parts.readiness().get());

@@ -21,6 +21,7 @@ import java.util.function.Function;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.wharf.client.WharfClient;
+import io.wharf.ops.JobLogs;
 import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
@@ -34,6 +35,9 @@ import io.wharf.records.JobResult;
  * tenant, which the caller's key must be (another tenant's function is not found, so names do not leak).
  */
 public final class Invocations {
+    /** The request attribute holding the log scope of its job, ended with the request. */
+    static final String LOGS = "wharf.logs";
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Invocations.class);
     /** Headers a function never sees: the caller's credentials for Wharf, and hop-by-hop ones. */
     private static final Set<String> WITHHELD = Set.of("authorization", "proxy-authorization", "connection", "keep-alive", "transfer-encoding", "te",
             "upgrade", "x-wharf-signature");
@@ -118,8 +122,12 @@ public final class Invocations {
     Event event(Context ctx, FunctionSpec function, EventSource source, String callback) {
         byte[] body = body(ctx, Math.min(maxBodyBytes, function.getMaxPayloadBytes()), function);
         String contentType = ctx.contentType();
+        String id = UUID.randomUUID().toString();
+        // The rest of the request's lines name its job (the request's thread is its own; HttpApi's after-handler ends it).
+        ctx.attribute(LOGS, JobLogs.of(id, function.getName(), function.getTenant()));
+        log.debug("{} {} is job {} of {}", ctx.method(), ctx.path(), id, function.getName());
         return Event.newBuilder()
-                .setId(UUID.randomUUID().toString())
+                .setId(id)
                 .setTenant(function.getTenant()) // the key's tenant (or an admin's choice of function), never the request's say
                 .setFunction(function.getName())
                 .setSource(source)

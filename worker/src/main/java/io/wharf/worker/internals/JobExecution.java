@@ -17,7 +17,6 @@ import java.util.function.Supplier;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HttpRequest;
@@ -162,9 +161,6 @@ public final class JobExecution {
         runningNow.add(job.getJobId());
         meters.running(fn.getName(), 1);
         RunningNotice told = new RunningNotice(job);
-        MDC.put("job", job.getJobId());
-        MDC.put("function", fn.getName());
-        MDC.put("tenant", job.getTenant());
         try {
             String cancelledEarly = cancels.reason(job.getJobId());
             if (cancelledEarly != null) {
@@ -174,7 +170,6 @@ public final class JobExecution {
         } finally {
             runningNow.remove(job.getJobId());
             meters.running(fn.getName(), -1);
-            MDC.clear();
             told.settle();
         }
         output.onEnd();
