@@ -104,4 +104,57 @@ class GatewayDevIT {
         assertThat(wharf("functions", "delete", secretive)).contains("Deleted " + secretive);
         await().atMost(Duration.ofSeconds(10)).until(() -> !wharf("functions").contains(secretive));
     }
+
+    /** Debian's rsyslogd on a loopback port, writing what it receives (RFC 5424, structured data kept) to {@code out}. */
+    private static Process rsyslog(java.nio.file.Path dir, int port, java.nio.file.Path out) throws Exception {
+        java.nio.file.Path conf = java.nio.file.Files.writeString(dir.resolve("rsyslog.conf"), "global(workDirectory=\"" + dir + "\")\n"
+                + "module(load=\"imtcp\")\n"
+                + "input(type=\"imtcp\" port=\"" + port + "\" address=\"127.0.0.1\")\n"
+                + "*.* action(type=\"omfile\" file=\"" + out + "\" template=\"RSYSLOG_SyslogProtocol23Format\")\n");
+        return new ProcessBuilder("rsyslogd", "-n", "-f", conf.toString(), "-i", dir.resolve("rsyslogd.pid").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("rsyslogd.log").toFile()).start();
+    }
+
+    /** Runs `wharf ship-logs` against the dev cluster on a thread of its own until {@code stop}. */
+    private static Thread ship(String syslog, ShipLogsCommand command) {
+        Thread thread = new Thread(() -> new picocli.CommandLine(command).execute("--syslog", syslog, "--group", "syslog-it", "--from-beginning",
+                "--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry()), "ship-logs");
+        thread.start();
+        return thread;
+    }
+
+    @Test
+    void shipLogsSendsAJobsLinesToARealRsyslogWithItsJobIdAsStructuredDataAndGoesOnWhereItStopped() throws Exception {
+        assertThat(Wharf.commandLine().execute("ship-logs", "--syslog", "udp://127.0.0.1:514")).as("UDP would lose lines").isEqualTo(2);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("wharf-syslog-it-");
+        java.nio.file.Path out = dir.resolve("received.log");
+        int port = io.wharf.embedded.Ports.free();
+        Process rsyslogd = rsyslog(dir, port, out);
+        try {
+            ShipLogsCommand first = new ShipLogsCommand();
+            Thread shipping = ship("tcp://127.0.0.1:" + port, first);
+            String id = wharf("invoke", function, "--data", "to syslog", "--async").strip();
+            List<String> lines = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> java.nio.file.Files.readAllLines(out).stream()
+                    .filter(l -> l.contains("job=\"" + id + "\"")).toList(), l -> l.size() >= 2);
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains(" wharf " + id + " STDOUT [wharf@32473 job=\"" + id + "\" function=\""
+                    + function + "\" attempt=\"1\" stream=\"stdout\" sequence=\"0\"] ").endsWith("echo to syslog"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("<12>1 ").contains(" STDERR ").endsWith("to stderr"));
+            first.stop.set(true);
+            shipping.join(30_000);
+
+            // Stopped, a job's lines wait in wharf.logs; the same group started again sends them, and nothing twice.
+            String later = wharf("invoke", function, "--data", "while stopped", "--async").strip();
+            await().atMost(Duration.ofSeconds(60)).until(() -> JSON.readTree(wharf("job", later, "--output", "json")).get("final").asBoolean());
+            ShipLogsCommand second = new ShipLogsCommand();
+            Thread again = ship("tcp://127.0.0.1:" + port, second);
+            await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.readString(out).contains("job=\"" + later + "\""));
+            second.stop.set(true);
+            again.join(30_000);
+            assertThat(java.nio.file.Files.readAllLines(out).stream().filter(l -> l.contains("job=\"" + id + "\""))).as("sent once").hasSize(lines.size());
+        } finally {
+            rsyslogd.destroy();
+            rsyslogd.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            io.wharf.embedded.TempDirs.delete(dir);
+        }
+    }
 }

@@ -452,9 +452,14 @@ public final class WharfClient implements AutoCloseable {
      * service that shares one topic's records among its instances.
      */
     public <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> groupConsumer(String group, Class<T> type) {
+        return groupConsumer(group, type, false);
+    }
+
+    /** As {@link #groupConsumer(String, Class)}; a group without committed offsets starts at the oldest record kept when {@code fromBeginning}. */
+    public <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> groupConsumer(String group, Class<T> type, boolean fromBeginning) {
         Properties c = committedReader();
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
         return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, type));
     }
 
