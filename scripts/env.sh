@@ -73,13 +73,16 @@ ensure_registry_tools() {
 # The client tests drive Wharf with clients that are not Wharf's own: kcat and Python's confluent-kafka (both on
 # librdkafka, whose default partitioner is not Java's), with Debian's Avro for Python.
 ensure_ops_tools() {
-  # What the operations tests run against: Prometheus and promtool, rsyslogd.
-  if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v rsyslogd >/dev/null 2>&1; then return 0; fi
+  # What the operations tests run against: Prometheus and promtool, rsyslogd, headless Chromium and its driver.
+  if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v rsyslogd >/dev/null 2>&1 \
+      && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing prometheus and rsyslog (used by the metrics and log shipping tests)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus rsyslog) >/dev/null 2>&1 && return 0
+    echo "wharf: installing prometheus, rsyslog, chromium and chromium-driver (used by the operations tests)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus rsyslog chromium chromium-driver) \
+      >/dev/null 2>&1 && return 0
   fi
-  echo "wharf: the operations tests need Prometheus, promtool and rsyslogd: install Debian's prometheus and rsyslog." >&2
+  echo "wharf: the operations tests need Prometheus, promtool, rsyslogd, /usr/bin/chromium and /usr/bin/chromedriver: install Debian's" \
+    "prometheus, rsyslog, chromium and chromium-driver." >&2
   return 1
 }
 

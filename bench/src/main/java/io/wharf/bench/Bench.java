@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ChaosBench.class, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 public final class Bench implements Callable<Integer> {
-    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway or all (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway, meters or all (default ${DEFAULT-VALUE}).")
     String mode;
     @Option(names = "--events", defaultValue = "200000", description = "Backlog of events for dispatcher throughput (default ${DEFAULT-VALUE}).")
     int events;
@@ -123,6 +123,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (mode.equals("gateway") || mode.equals("all")) {
             new GatewayBench(gatewayRequests, gatewayConcurrency, gatewayCold).run();
+        }
+        if (mode.equals("meters") || mode.equals("all")) {
+            meters();
         }
         return 0;
     }
@@ -377,6 +380,31 @@ public final class Bench implements Callable<Integer> {
                     p(e2e, 0.99) / (p(relay, 0.99) + p(run, 0.99)));
             System.out.printf("HOT throughput, %d jobs at once, 8 slots: Wharf %.0f jobs/s, bare relay %.0f msgs/s%n", hotBurst, rate, relayRate);
         }
+    }
+
+    /**
+     * What metering costs the hot path: hot-job throughput with the dispatcher's and worker's meters recorded into
+     * Prometheus' registry, and into one that keeps nothing, alternating clusters (on, off, on, off) on this noisy machine.
+     */
+    private void meters() throws Exception {
+        Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
+        for (boolean on : new boolean[] {true, false, true, false}) {
+            try (DevCluster cluster = DevCluster.start(8, false, Map.of(WorkerConfig.PREFETCH_CONFIG, 1000), 0, on);
+                 WharfClient client = new WharfClient(cluster.endpoints())) {
+                client.deploy(FunctionSpec.newBuilder().setName("bench-meters").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
+                        .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(8).build()).build());
+                throughput(client, "bench-meters", hotBurst); // warm-up: JIT and warm containers
+                for (int round = 0; round < 3; round++) {
+                    rates.computeIfAbsent(on ? "with meters" : "without", k -> new ArrayList<>()).add(throughput(client, "bench-meters", hotBurst));
+                }
+            }
+        }
+        double with = median(rates.get("with meters"));
+        double without = median(rates.get("without"));
+        System.out.printf("METERS on the hot path, %d hot jobs at once, 8 slots (median of 6 bursts over two clusters each):%n", hotBurst);
+        System.out.printf("  with the Prometheus meters    %6.0f jobs/s   bursts %s%n", with, rates.get("with meters"));
+        System.out.printf("  without (a registry that keeps nothing) %6.0f jobs/s   bursts %s%n", without, rates.get("without"));
+        System.out.printf("  metered / unmetered: %.0f%%%n", 100 * with / without);
     }
 
     private static List<Double> relayLatencies(String bootstrap, Relay relay, int n) {

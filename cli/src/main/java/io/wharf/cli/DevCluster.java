@@ -74,6 +74,14 @@ public final class DevCluster implements AutoCloseable {
 
     /** As {@link #start(int, boolean, Map)}, the gateway on {@code gatewayPort} of 127.0.0.1 (0: a free one). */
     public static DevCluster start(int slots, boolean writeEndpoints, Map<String, Object> workerSettings, int gatewayPort) {
+        return start(slots, writeEndpoints, workerSettings, gatewayPort, true);
+    }
+
+    /**
+     * As above; without {@code meters} the dispatcher and the worker record into a registry that keeps nothing (the
+     * benchmark's baseline for what metering costs them).
+     */
+    public static DevCluster start(int slots, boolean writeEndpoints, Map<String, Object> workerSettings, int gatewayPort, boolean meters) {
         EmbeddedKafka kafka = EmbeddedKafka.start();
         SchemaRegistryProcess registry = null;
         Dispatcher dispatcher = null;
@@ -83,7 +91,7 @@ public final class DevCluster implements AutoCloseable {
         Metrics metrics = new Metrics();
         // Spans exported with OTLP when the OTEL_* variables say where (see Traces), else none recorded.
         OpenTelemetry traces = Traces.fromEnvironment("dev", System.getenv());
-        Telemetry telemetry = new Telemetry(metrics.registry(), traces);
+        Telemetry telemetry = new Telemetry(meters ? metrics.registry() : new io.micrometer.core.instrument.composite.CompositeMeterRegistry(), traces);
         try {
             registry = SchemaRegistryProcess.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {

@@ -24,6 +24,7 @@ import io.wharf.gateway.http.GatewayTraces;
 import io.wharf.gateway.http.HttpApi;
 import io.wharf.gateway.http.Invocations;
 import io.wharf.gateway.http.JobRoutes;
+import io.wharf.gateway.http.JobStream;
 import io.wharf.gateway.http.Webhooks;
 import io.wharf.records.ApiKey;
 import io.wharf.records.FunctionSpec;
@@ -91,8 +92,9 @@ public final class Gateway implements Role {
             client = new WharfClient(config.endpoints(), config.clientSettings());
             functions = client.view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { });
             keys = client.view(Topics.API_KEYS, ApiKey.class, (id, key) -> { });
+            JobStream stream = new JobStream();
             states = client.view(Topics.STATUS, JobState.class, JobStates::fold,
-                    new TopicView.Bound<>(config.getInt(GatewayConfig.STATUS_MAX_JOBS_CONFIG), JobState::getUpdatedAt), (id, state) -> { });
+                    new TopicView.Bound<>(config.getInt(GatewayConfig.STATUS_MAX_JOBS_CONFIG), JobState::getUpdatedAt), (id, state) -> stream.publish(state));
             Duration startup = Duration.ofMillis(config.getLong(GatewayConfig.STARTUP_TIMEOUT_MS_CONFIG));
             if (!functions.awaitCaughtUp(startup) || !keys.awaitCaughtUp(startup) || !states.awaitCaughtUp(startup)) {
                 throw new IllegalStateException("The gateway could not read " + Topics.FUNCTIONS + ", " + Topics.API_KEYS + " and " + Topics.STATUS + " from "
@@ -101,7 +103,7 @@ public final class Gateway implements Role {
             int maxBody = Math.min(config.getInt(GatewayConfig.MAX_BODY_BYTES_CONFIG), eventsRecordLimit() - EVENT_ROOM);
             CallbackRequests callbackRequests = new CallbackRequests(config.callbacksAllowed());
             Invocations invocations = new Invocations(client, this::function, maxBody, config.syncAllowance(), callbackRequests);
-            JobRoutes jobs = new JobRoutes(client, states, this::function);
+            JobRoutes jobs = new JobRoutes(client, states, this::function, stream, () -> state == State.RUNNING || state == State.STARTING);
             callbacks = new Callbacks(client, callbackRequests, Duration.ofMillis(config.getLong(GatewayConfig.CALLBACK_RETRY_MS_CONFIG)));
             // A key made a moment ago is found: an unknown id reads the topic to its end once more.
             Callers callers = new Callers(id -> keys.get(id).or(() -> keys.refresh(Duration.ofSeconds(5)) ? keys.get(id) : java.util.Optional.empty())

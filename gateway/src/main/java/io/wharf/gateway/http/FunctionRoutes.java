@@ -200,7 +200,11 @@ public final class FunctionRoutes {
         return RecordJson.of(FunctionSecrets.hidden(spec));
     }
 
+    /** A schedule as the API shows it, with when it fires next ({@code null} when paused or past its end). */
     private static Map<String, Object> describe(Schedule schedule) {
-        return RecordJson.of(schedule);
+        Map<String, Object> out = new java.util.LinkedHashMap<>(RecordJson.of(schedule));
+        Long next = schedule.getPaused() ? null : io.wharf.rules.Schedules.nextDue(schedule, System.currentTimeMillis());
+        out.put("nextRun", next == null ? null : java.time.Instant.ofEpochMilli(next).toString());
+        return out;
     }
 }

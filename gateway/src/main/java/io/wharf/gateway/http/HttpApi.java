@@ -49,6 +49,14 @@ public final class HttpApi {
             javalin.jetty.host = host;
             javalin.jetty.port = port;
             javalin.http.maxRequestSize = maxRequestSize;
+            // The dashboard: a page and its script, served from the jar (its data comes from the API, with the reader's key),
+            // and its chart library from the uPlot webjar.
+            javalin.staticFiles.add(files -> {
+                files.hostedPath = "/dashboard";
+                files.directory = "/dashboard";
+                files.location = io.javalin.http.staticfiles.Location.CLASSPATH;
+            });
+            javalin.staticFiles.enableWebjars();
             javalin.routes.exception(ApiError.class, HttpApi::write);
             javalin.routes.exception(Exception.class, (e, ctx) -> {
                 ApiError error = ApiError.failure(e);
@@ -101,6 +109,8 @@ public final class HttpApi {
             route(javalin, HandlerType.POST, "/hooks/{name}", parts.hooks()::receive);
             JobRoutes jobs = parts.jobs();
             route(javalin, HandlerType.GET, "/v1/jobs", jobs::list);
+            route(javalin, HandlerType.GET, "/v1/jobs/stream", jobs::stream);
+            route(javalin, HandlerType.GET, "/v1/stats", jobs::stats);
             route(javalin, HandlerType.GET, "/v1/jobs/{id}", jobs::get);
             route(javalin, HandlerType.DELETE, "/v1/jobs/{id}", jobs::cancel);
             route(javalin, HandlerType.GET, "/v1/jobs/{id}/result", jobs::result);

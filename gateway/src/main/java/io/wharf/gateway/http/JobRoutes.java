@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -34,11 +35,80 @@ public final class JobRoutes {
     private final WharfClient client;
     private final TopicView<JobState> states;
     private final Function<String, FunctionSpec> functions;
+    private final JobStream stream;
+    private final java.util.function.BooleanSupplier running;
 
-    public JobRoutes(WharfClient client, TopicView<JobState> states, Function<String, FunctionSpec> functions) {
+    /** {@code stream}: where this instance's view of the states hands each one; {@code running}: false once the gateway stops. */
+    public JobRoutes(WharfClient client, TopicView<JobState> states, Function<String, FunctionSpec> functions, JobStream stream,
+                     java.util.function.BooleanSupplier running) {
         this.client = client;
         this.states = states;
         this.functions = functions;
+        this.stream = stream;
+        this.running = running;
+    }
+
+    /**
+     * {@code GET /v1/jobs/stream}: server-sent events, one {@code job} event (the job's state, as {@code GET /v1/jobs/{id}}
+     * answers it) for each state the caller may see, as it arrives; a comment every 15 s keeps proxies from closing it.
+     */
+    public void stream(Context ctx) throws IOException, InterruptedException {
+        Caller caller = Callers.of(ctx);
+        ctx.status(200).contentType("text/event-stream").header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no");
+        OutputStream out = ctx.res().getOutputStream();
+        ctx.res().flushBuffer();
+        JobStream.Subscriber subscriber = stream.subscribe(state -> caller.sees(tenant(state)));
+        try {
+            out.write(": stream of job states\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (running.getAsBoolean() && !subscriber.overflowed) {
+                JobState state = subscriber.queue.poll(15, java.util.concurrent.TimeUnit.SECONDS);
+                if (state == null) {
+                    out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                } else {
+                    event(out, "job", describe(state));
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // the reader went away
+        } finally {
+            stream.unsubscribe(subscriber);
+        }
+    }
+
+    /**
+     * {@code GET /v1/stats}: per function the caller sees, over the ended jobs this instance's view holds (the most
+     * recent, up to {@code wharf.gateway.status.max.jobs}): how many ended each way, the success ratio, and the
+     * lifetime (event to final state) at p50, p90 and p99, in milliseconds.
+     */
+    public void stats(Context ctx) {
+        Caller caller = Callers.of(ctx);
+        Map<String, List<JobState>> ended = new java.util.TreeMap<>();
+        for (JobState state : states.snapshot().values()) {
+            if (JobStates.isFinal(state) && caller.sees(tenant(state))) {
+                ended.computeIfAbsent(state.getFunction(), f -> new ArrayList<>()).add(state);
+            }
+        }
+        List<Map<String, Object>> functionsOut = new ArrayList<>();
+        ended.forEach((function, list) -> {
+            Map<String, Long> byStatus = new java.util.TreeMap<>();
+            list.forEach(s -> byStatus.merge(s.getPhase().name(), 1L, Long::sum));
+            long[] lifetimes = list.stream().filter(s -> s.getEventCreatedAt() != null).mapToLong(s -> s.getUpdatedAt() - s.getEventCreatedAt())
+                    .sorted().toArray();
+            Map<String, Object> row = new java.util.LinkedHashMap<>();
+            row.put("function", function);
+            row.put("ended", list.size());
+            row.put("byStatus", byStatus);
+            row.put("successRatio", byStatus.getOrDefault("SUCCEEDED", 0L) / (double) list.size());
+            row.put("lifetimeMs", Map.of("p50", percentile(lifetimes, 0.5), "p90", percentile(lifetimes, 0.9), "p99", percentile(lifetimes, 0.99)));
+            functionsOut.add(row);
+        });
+        ctx.json(Map.of("functions", functionsOut));
+    }
+
+    private static long percentile(long[] sorted, double q) {
+        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
     }
 
     /** {@code GET /v1/jobs/{id}}. */
