@@ -37,6 +37,8 @@ public final class DispatcherMeters {
 
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> pending = new ConcurrentHashMap<>();
+    /** Counters by name and tag values: each record looks its counter up in one map instead of building its id. */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     public DispatcherMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -44,6 +46,11 @@ public final class DispatcherMeters {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    private Counter counter(String name, String description, String... tags) {
+        return counters.computeIfAbsent(name + '\0' + String.join("\0", tags), k -> Counter.builder(name).description(description).tags(tags)
+                .register(registry));
     }
 
     /** {@code delta} more jobs held for {@code owner} (a function, or a tenant for {@link #TENANT_PENDING}), across this instance's tasks. */
@@ -67,16 +74,13 @@ public final class DispatcherMeters {
     void written(Object value) {
         switch (value) {
             case JobState state -> {
-                Counter.builder(STATES).description("Job states set by the dispatcher").tags("function", state.getFunction(), "phase",
-                        state.getPhase().name()).register(registry).increment();
+                counter(STATES, "Job states set by the dispatcher", "function", state.getFunction(), "phase", state.getPhase().name()).increment();
                 if (state.getDone() && state.getPhase() != JobPhase.SUCCEEDED) {
-                    Counter.builder(ENDED).description("Jobs the dispatcher ended itself").tags("function", state.getFunction(), "status",
-                            state.getPhase().name()).register(registry).increment();
+                    counter(ENDED, "Jobs the dispatcher ended itself", "function", state.getFunction(), "status", state.getPhase().name()).increment();
                 }
             }
-            case DeadLetter letter -> Counter.builder(DEAD_LETTERED).description("Records sent to the dead-letter topic")
-                    .tags("function", letter.getFunction() == null ? "none" : letter.getFunction(), "status", letter.getStatus().name())
-                    .register(registry).increment();
+            case DeadLetter letter -> counter(DEAD_LETTERED, "Records sent to the dead-letter topic",
+                    "function", letter.getFunction() == null ? "none" : letter.getFunction(), "status", letter.getStatus().name()).increment();
             default -> {
             }
         }

@@ -56,6 +56,10 @@ public final class WorkerMeters {
     public static final String PEAK_MEMORY = "wharf.worker.usage.memory.peak";
 
     private final MeterRegistry registry;
+    /** Meters by name and tag values: a job's path looks each up in one map instead of building its id every time. */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> summaries = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Gauge> lagGauges = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lag = new ConcurrentHashMap<>();
@@ -78,22 +82,21 @@ public final class WorkerMeters {
     }
 
     public void warmAcquired(String function, String how) {
-        Counter.builder(WARM_ACQUIRED).description("How jobs of hot functions got their warm container").tags("function", function, "how", how)
-                .register(registry).increment();
+        counter(WARM_ACQUIRED, "How jobs of hot functions got their warm container", null, "function", function, "how", how).increment();
     }
 
     public void prestartTaken(String function, boolean hit) {
-        Counter.builder(PRESTART_TAKEN).description("Cold jobs that found a pre-started container, or not").tags("function", function,
-                "outcome", hit ? "hit" : "miss").register(registry).increment();
+        counter(PRESTART_TAKEN, "Cold jobs that found a pre-started container, or not", null, "function", function, "outcome", hit ? "hit" : "miss")
+                .increment();
     }
 
     /** {@code outcome}: hit, pulled or failed. */
     public void image(String outcome) {
-        Counter.builder(IMAGE_CACHE).description("Jobs' images: present, pulled or not pullable").tag("outcome", outcome).register(registry).increment();
+        counter(IMAGE_CACHE, "Jobs' images: present, pulled or not pullable", null, "outcome", outcome).increment();
     }
 
     public void imagePulled(long bytes) {
-        Counter.builder(IMAGE_PULLED).description("Bytes of images pulled").baseUnit("bytes").register(registry).increment(bytes);
+        counter(IMAGE_PULLED, "Bytes of images pulled", "bytes").increment(bytes);
     }
 
     public MeterRegistry registry() {
@@ -104,10 +107,10 @@ public final class WorkerMeters {
     public void attempt(Job job, JobResult result, boolean last) {
         String function = job.getFunction().getName();
         if (last) {
-            Counter.builder(JOBS).description("Final results written by the worker").tag("function", function).tag("tenant", job.getTenant())
-                    .tag("status", result.getStatus().name()).register(registry).increment();
+            counter(JOBS, "Final results written by the worker", null, "function", function, "tenant", job.getTenant(), "status", result.getStatus().name())
+                    .increment();
         } else {
-            Counter.builder(RETRIED).description("Attempts reported for a retry").tag("function", function).register(registry).increment();
+            counter(RETRIED, "Attempts reported for a retry", null, "function", function).increment();
         }
         usage(function, job.getTenant(), result);
         Timings t = result.getTimings();
@@ -138,34 +141,39 @@ public final class WorkerMeters {
     private void usage(String function, String tenant, JobResult result) {
         Timings t = result.getTimings();
         if (t != null && t.getStartedAt() != null && t.getExitedAt() != null && t.getExitedAt() >= t.getStartedAt()) {
-            Counter.builder(RUN).description("Seconds jobs' containers ran").baseUnit("seconds").tags("function", function, "tenant", tenant)
-                    .register(registry).increment((t.getExitedAt() - t.getStartedAt()) / 1000.0);
+            counter(RUN, "Seconds jobs' containers ran", "seconds", "function", function, "tenant", tenant).increment((t.getExitedAt() - t.getStartedAt()) / 1000.0);
         }
         ResourceUsage u = result.getUsage();
         if (u == null) {
             return;
         }
-        Counter.builder(CPU).description("CPU seconds jobs' containers used").baseUnit("seconds").tags("function", function, "tenant", tenant)
-                .register(registry).increment(u.getCpuSeconds());
-        Counter.builder(IO).description("Block I/O of jobs' containers").baseUnit("bytes").tags("function", function, "tenant", tenant, "direction", "read")
-                .register(registry).increment(u.getReadBytes());
-        Counter.builder(IO).description("Block I/O of jobs' containers").baseUnit("bytes").tags("function", function, "tenant", tenant, "direction", "write")
-                .register(registry).increment(u.getWrittenBytes());
-        DistributionSummary.builder(PEAK_MEMORY).description("Jobs' peak memory").baseUnit("bytes").tag("function", function).register(registry)
-                .record(u.getPeakMemoryBytes());
+        counter(CPU, "CPU seconds jobs' containers used", "seconds", "function", function, "tenant", tenant).increment(u.getCpuSeconds());
+        counter(IO, "Block I/O of jobs' containers", "bytes", "function", function, "tenant", tenant, "direction", "read").increment(u.getReadBytes());
+        counter(IO, "Block I/O of jobs' containers", "bytes", "function", function, "tenant", tenant, "direction", "write").increment(u.getWrittenBytes());
+        summaries.computeIfAbsent(function, f -> DistributionSummary.builder(PEAK_MEMORY).description("Jobs' peak memory").baseUnit("bytes")
+                .tag("function", f).register(registry)).record(u.getPeakMemoryBytes());
     }
 
     private void phase(String function, String phase, long millis) {
         if (millis >= 0) {
-            Timer.builder(CONTAINER).description("A container's life by phase").tags("function", function, "phase", phase)
-                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
-                    .register(registry).record(millis, TimeUnit.MILLISECONDS);
+            timer(CONTAINER, "A container's life by phase", "function", function, "phase", phase).record(millis, TimeUnit.MILLISECONDS);
         }
     }
 
     private Timer timer(String name, String description, String function) {
-        return Timer.builder(name).description(description).tag("function", function).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1)).register(registry);
+        return timer(name, description, "function", function);
+    }
+
+    /** The timer of {@code name} with these tags (pairs of key and value), a histogram for quantiles across workers. */
+    private Timer timer(String name, String description, String... tags) {
+        return timers.computeIfAbsent(name + '\0' + String.join("\0", tags), k -> Timer.builder(name).description(description).tags(tags)
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1)).register(registry));
+    }
+
+    /** The counter of {@code name} with these tags (pairs of key and value). */
+    private Counter counter(String name, String description, String baseUnit, String... tags) {
+        return counters.computeIfAbsent(name + '\0' + String.join("\0", tags), k -> Counter.builder(name).description(description).baseUnit(baseUnit)
+                .tags(tags).register(registry));
     }
 
     /** A job's container starts running ({@code +1}) or ends ({@code -1}). */
