@@ -127,6 +127,8 @@ public final class Wharf {
             System.out.println("  Schema registry   " + e.registry());
             System.out.println("  Worker            " + cluster.workerId() + " (pool default, " + slots + " slots)");
             System.out.println("  Gateway           " + cluster.gatewayUrl());
+            System.out.println("  Dashboard         " + cluster.gatewayUrl() + "/dashboard/ (sign in with the admin key)");
+            System.out.println("  Metrics, health   " + cluster.gatewayUrl() + "/metrics (admin key), /healthz, /readyz");
             System.out.println("  Admin API key     " + cluster.adminKey());
             System.out.println("  Endpoints file    " + Endpoints.stateFile() + " (with the key; mode 600)");
             System.out.println("Try: ./wharf deploy hello --image " + LocalImages.DEMO + "   then   ./wharf invoke hello --data world");
