@@ -27,6 +27,9 @@ import io.wharf.worker.runtime.Usage;
 final class Cgroups {
     private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
 
+    /** The engines' cgroup drivers, by DOCKER_HOST (unset: the local socket). */
+    private static final java.util.Map<String, String> DRIVERS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Path root;
     private final boolean v2;
     /** The owner's part of every parent, e.g. {@code /wharf/worker-1}; null when nothing is measured. */
@@ -54,7 +57,9 @@ final class Cgroups {
         }
         String driver;
         try {
-            driver = docker.infoCmd().exec().getCGroupDriver();
+            // Asked once per engine and process: the engine's /info takes its network locks, and under many container
+            // exits at once Docker 20.10 was seen to deadlock there (every runner of a test JVM asking made it likely).
+            driver = DRIVERS.computeIfAbsent(String.valueOf(System.getenv("DOCKER_HOST")), host -> docker.infoCmd().exec().getCGroupDriver());
         } catch (RuntimeException e) {
             log.info("Could not ask the engine for its cgroup driver ({}): jobs' resource use is not measured", e.getMessage());
             return none();
