@@ -205,7 +205,10 @@ public final class DockerContainerRunner implements ContainerRunner {
             String id = containerId;
             containerId = null; // finish() removes it
             return finish(id, request, output, live, pulledAt, createdAt, startedAt, null);
-        } catch (DockerException | DockerClientException e) {
+        } catch (RuntimeException e) {
+            if (!engineFailure(e)) {
+                throw e;
+            }
             log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
             return new RunOutcome(null, false, false, new byte[0], false, null,
                     "The container engine failed to run image " + request.image() + ": " + e.getMessage(), null,
@@ -343,7 +346,10 @@ public final class DockerContainerRunner implements ContainerRunner {
             return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
                     oomKilled, logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
                     pulledAt, createdAt, startedAt, exitedAt, 0).withUsage(used);
-        } catch (DockerException | DockerClientException e) {
+        } catch (RuntimeException e) {
+            if (!engineFailure(e)) {
+                throw e;
+            }
             closeQuietly(live);
             log.warn("Docker failed running job {}: {}", request.jobId(), e.getMessage());
             return new RunOutcome(null, false, false, new byte[0], false, null,
@@ -358,6 +364,14 @@ public final class DockerContainerRunner implements ContainerRunner {
                 }
             }
         }
+    }
+
+    /**
+     * Whether {@code e} is the engine failing, not Wharf: its API's errors, and its transport's (a socket that vanished
+     * while it restarts comes as a bare RuntimeException over an IOException); the run's outcome then says so.
+     */
+    private static boolean engineFailure(RuntimeException e) {
+        return e instanceof DockerException || e instanceof DockerClientException || e.getCause() instanceof IOException;
     }
 
     private void watchOomEvents() {
