@@ -144,6 +144,9 @@ public final class DockerContainerRunner implements ContainerRunner {
                 log.warn("The Docker engine stopped under job {} ({}): once it is back, the job runs again, not counted as an attempt",
                         request.jobId(), outcome.error() != null ? outcome.error() : "exit " + outcome.exitCode());
                 engine.awaitBack(ENGINE_RETURN_TIMEOUT);
+                // The cut-short run's container, whose removal the engine may have refused while away: a fresh one
+                // carries the job's label, a pre-started one the job's name.
+                containers.ofJob(request.jobId()).forEach(this::remove);
                 removeQuietly(Labels.jobContainerName(request.jobId(), request.attempt()));
             }
         } finally {

@@ -130,9 +130,9 @@ final class HardenedContainers {
         return labels;
     }
 
-    /** The owner's fresh containers running {@code jobId} (warm and pre-started ones carry no job label). */
+    /** The owner's fresh containers of {@code jobId}, running or not (warm and pre-started ones carry no job label). */
     List<String> ofJob(String jobId) {
-        return docker.listContainersCmd().withLabelFilter(Map.of(Labels.WORKER, owner, Labels.JOB, jobId)).exec().stream()
+        return docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.WORKER, owner, Labels.JOB, jobId)).exec().stream()
                 .map(c -> c.getId()).toList();
     }
 
