@@ -1,7 +1,6 @@
 package io.wharf.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,7 +53,9 @@ class ResourceUsageIT {
     private static void assertHeavy(JobResult result, String how) {
         ResourceUsage usage = result.getUsage();
         assertThat(usage).as(how + ": usage measured").isNotNull();
-        assertThat(usage.getCpuSeconds()).as(how + ": CPU seconds").isCloseTo(1.0, within(0.2));
+        // The loop burns 0.95 s by its own count; dd's 100 MiB costs the kernel 0.05 to 0.4 s more of zeroing pages,
+        // the more the busier the machine (1.07 s alone, 1.33 s seen in a full CI run). Far more would be another's time.
+        assertThat(usage.getCpuSeconds()).as(how + ": CPU seconds").isBetween(0.95, 1.6);
         assertThat(usage.getPeakMemoryBytes()).as(how + ": peak memory").isGreaterThanOrEqualTo(100 * MIB);
     }
 
