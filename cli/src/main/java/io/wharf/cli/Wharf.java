@@ -37,7 +37,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code wharf} command. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "wharf 0.1.0",
         description = "Serverless container jobs on Apache Kafka.",
-        subcommands = {Wharf.Dev.class, DeployCommand.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class,
+        subcommands = {Wharf.Dev.class, DeployCommand.class, Wharf.Invoke.class, Wharf.Results.class, Wharf.Cancel.class, ScheduleCommand.class, TriggerCommand.class,
                 Wharf.Tenant.class, SecretsCommand.class, SchemasCommand.class, TopicsCommand.class, AclsCommand.class, PoolCommand.class, ApiKeyCommand.class, JobsCommands.Job.class, JobsCommands.Jobs.class, JobsCommands.Logs.class, ShipLogsCommand.class,
                 JobsCommands.Functions.class, Wharf.Demo.class, Wharf.Completion.class})
 public final class Wharf {

@@ -139,6 +139,11 @@ public final class WharfClient implements AutoCloseable {
         send(Topics.FUNCTIONS, spec.getName(), new AvroSerializer<FunctionSpec>(registry).serialize(Topics.FUNCTIONS, spec));
     }
 
+    /** Triggers: the user's topics that run functions. */
+    public Triggers triggers() {
+        return new Triggers(this, registry, endpoints.bootstrap());
+    }
+
     /** An admin client with this client's settings (TLS, SASL), for set-up: topics, ACLs. */
     public Admin admin() {
         return Admin.create(client(KafkaClientSettings.Kind.ADMIN));
@@ -169,7 +174,7 @@ public final class WharfClient implements AutoCloseable {
         return current(Topics.FUNCTIONS, FunctionSpec.class);
     }
 
-    private <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type) {
+    <T extends org.apache.avro.specific.SpecificRecord> Map<String, T> current(String topic, Class<T> type) {
         return current(topic, type, (older, newer) -> newer);
     }
 
@@ -476,7 +481,7 @@ public final class WharfClient implements AutoCloseable {
         return kafka.properties(kind, endpoints.bootstrap());
     }
 
-    private void send(String topic, String key, byte[] value) {
+    void send(String topic, String key, byte[] value) {
         try {
             producer.send(new ProducerRecord<>(topic, key, value)).get();
         } catch (InterruptedException e) {

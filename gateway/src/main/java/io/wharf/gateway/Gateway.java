@@ -25,6 +25,7 @@ import io.wharf.gateway.http.HttpApi;
 import io.wharf.gateway.http.Invocations;
 import io.wharf.gateway.http.JobRoutes;
 import io.wharf.gateway.http.JobStream;
+import io.wharf.gateway.http.TriggerRoutes;
 import io.wharf.gateway.http.Webhooks;
 import io.wharf.records.ApiKey;
 import io.wharf.records.FunctionSpec;
@@ -33,6 +34,7 @@ import io.wharf.rules.JobStates;
 import io.wharf.ops.Metrics;
 import io.wharf.ops.Role;
 import io.wharf.secrets.SealedSecrets;
+import io.wharf.sources.Sources;
 import io.wharf.topics.Topics;
 
 /**
@@ -55,6 +57,8 @@ public final class Gateway implements Role {
     private TopicView<JobState> states;
     private Callbacks callbacks;
     private HttpApi http;
+    /** The triggers this process runs, unless wharf.sources.enabled=false. */
+    private Sources sources;
 
     private final Metrics metrics;
     private final boolean ownMetrics;
@@ -111,8 +115,11 @@ public final class Gateway implements Role {
             SealedSecrets secrets = config.secrets();
             http = new HttpApi(new HttpApi.Parts(callers, invocations, jobs, new FunctionRoutes(client, this::function, functions::snapshot, secrets,
                     () -> functions.refresh(Duration.ofSeconds(5))),
-                    new AdminRoutes(client), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::readiness, metrics, new GatewayTraces(tracer)),
+                    new AdminRoutes(client), new TriggerRoutes(client, () -> sources == null ? Map.of() : sources.runs()), new Webhooks(invocations, this::function, secrets, Clock.systemUTC()), this::readiness, metrics, new GatewayTraces(tracer)),
                     config.getString(GatewayConfig.HOST_CONFIG), config.getInt(GatewayConfig.PORT_CONFIG), maxBody + 1L).start();
+            if (config.getBoolean(io.wharf.sources.SourcesConfig.ENABLED_CONFIG)) {
+                sources = new Sources(config.sourcesSettings(), metrics).start();
+            }
             state = State.RUNNING;
             log.info("Gateway listening on {} (request bodies up to {} bytes)", url(), maxBody);
             return this;
@@ -142,7 +149,11 @@ public final class Gateway implements Role {
         boolean caughtUp = now == State.RUNNING && functions.isCaughtUp() && keys.isCaughtUp() && states.isCaughtUp();
         List<Check> checks = new java.util.ArrayList<>(List.of(new Check("running", now == State.RUNNING, "the gateway is " + now),
                 new Check("views", caughtUp, caughtUp ? "functions, keys and job states read" : "reading functions, keys and job states")));
-        for (Role role : companions) {
+        List<Role> others = new java.util.ArrayList<>(companions);
+        if (sources != null) {
+            others.add(sources);
+        }
+        for (Role role : others) {
             String name = role.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
             role.readiness().forEach(c -> checks.add(new Check(name + " " + c.name(), c.ok(), c.detail())));
         }
@@ -210,7 +221,7 @@ public final class Gateway implements Role {
         if (http != null) {
             http.stop();
         }
-        for (AutoCloseable part : new AutoCloseable[] {callbacks, states, keys, functions, client}) {
+        for (AutoCloseable part : new AutoCloseable[] {sources, callbacks, states, keys, functions, client}) {
             if (part != null) {
                 try {
                     part.close();

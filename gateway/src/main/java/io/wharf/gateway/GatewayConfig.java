@@ -19,6 +19,7 @@ import io.wharf.gateway.http.CallbackRequests;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.secrets.SecretsSettings;
 import io.wharf.serde.RegistrySettings;
+import io.wharf.sources.SourcesConfig;
 
 /**
  * The gateway's settings: its own ({@code wharf.gateway.*}) beside the client's (where the cluster and the registry
@@ -36,7 +37,7 @@ public final class GatewayConfig extends AbstractConfig {
     public static final String STARTUP_TIMEOUT_MS_CONFIG = "wharf.gateway.startup.timeout.ms";
     public static final String STATUS_MAX_JOBS_CONFIG = "wharf.gateway.status.max.jobs";
 
-    private static final ConfigDef DEF = SecretsSettings.define(RegistrySettings.define(new ConfigDef()), "seal the secret values given "
+    private static final ConfigDef DEF = SecretsSettings.define(SourcesConfig.define(RegistrySettings.define(new ConfigDef())), "seal the secret values given "
             + "to PUT /v1/functions and open webhook secrets (the workers' keys); without them the gateway takes no secrets and serves no "
             + "sealed webhook")
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false),
@@ -80,6 +81,17 @@ public final class GatewayConfig extends AbstractConfig {
         Map<String, Object> settings = new HashMap<>();
         originals().forEach((key, value) -> {
             if (!DEF.names().contains(key) || WharfClient.SETTINGS.names().contains(key)) {
+                settings.put(key, value);
+            }
+        });
+        return settings;
+    }
+
+    /** What the sources role it hosts takes: the client's settings and the role's own keys. */
+    Map<String, Object> sourcesSettings() {
+        Map<String, Object> settings = clientSettings();
+        originals().forEach((key, value) -> {
+            if (key.startsWith("wharf.sources.")) {
                 settings.put(key, value);
             }
         });

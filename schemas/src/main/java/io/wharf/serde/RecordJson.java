@@ -30,7 +30,8 @@ public final class RecordJson {
         return out;
     }
 
-    private static Object value(Object v) {
+    /** Any Avro value (a record, a union's branch, a primitive) as plain JSON values, as {@link #of} gives a record's fields. */
+    public static Object value(Object v) {
         return switch (v) {
             case null -> null;
             case IndexedRecord r -> of(r);
@@ -38,6 +39,8 @@ public final class RecordJson {
             case Instant i -> i.toString();
             case ByteBuffer b -> Base64.getEncoder().encodeToString(Utils.toArray(b));
             case Enum<?> e -> e.name();
+            case org.apache.avro.generic.GenericEnumSymbol<?> e -> e.toString();
+            case org.apache.avro.generic.GenericFixed f -> Base64.getEncoder().encodeToString(f.bytes());
             case Map<?, ?> m -> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 m.forEach((k, x) -> out.put(k.toString(), value(x)));

@@ -53,6 +53,11 @@ public final class RoleAcls {
     }
 
     public static final String WORKER_TRANSACTIONS_PREFIX = "wharf-worker-";
+    /**
+     * The consumer groups and transactional ids of triggers begin with it (the sources role, which the gateway's
+     * process hosts); the topics triggers read are the user's, granted READ apart.
+     */
+    public static final String TRIGGER_PREFIX = "wharf-trigger-";
     /** The consumer groups of gateways begin with it. */
     public static final String GATEWAY_GROUP_PREFIX = "wharf-gateway-";
 
@@ -109,6 +114,11 @@ public final class RoleAcls {
                 grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);
                 grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE);
                 grants.allow(GROUP, GATEWAY_GROUP_PREFIX, PREFIXED, READ); // callbacks, shared by its instances
+                grants.allow(TOPIC, Topics.TRIGGERS, LITERAL, READ, WRITE);
+                // The triggers it runs: their groups, their transactions, and dead letters for records they cannot take.
+                grants.allow(GROUP, TRIGGER_PREFIX, PREFIXED, READ, DESCRIBE);
+                grants.allow(TRANSACTIONAL_ID, TRIGGER_PREFIX, PREFIXED, WRITE, DESCRIBE);
+                grants.allow(TOPIC, Topics.DLQ, LITERAL, WRITE);
                 invoker(grants);
             }
             case INVOKER -> invoker(grants);
@@ -117,9 +127,10 @@ public final class RoleAcls {
     }
 
     private static void operator(Grants grants) {
-        for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS, Topics.API_KEYS)) {
+        for (String topic : List.of(Topics.FUNCTIONS, Topics.SCHEDULES, Topics.TENANTS, Topics.POOLS, Topics.API_KEYS, Topics.TRIGGERS)) {
             grants.allow(TOPIC, topic, LITERAL, READ, WRITE);
         }
+        grants.allow(GROUP, TRIGGER_PREFIX, PREFIXED, DESCRIBE); // a trigger's lag
         grants.allow(TOPIC, Topics.JOBS_PREFIX, PREFIXED, CREATE, DESCRIBE);
         grants.allow(GROUP, "wharf-workers-", PREFIXED, DESCRIBE); // does a worker serve the pool deployed to?
         grants.allow(TOPIC, Topics.DLQ, LITERAL, READ);

@@ -15,6 +15,7 @@ import io.wharf.records.JobState;
 import io.wharf.records.LogLine;
 import io.wharf.records.PoolPolicy;
 import io.wharf.records.Schedule;
+import io.wharf.records.Trigger;
 import io.wharf.records.TenantSpec;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
@@ -57,6 +58,8 @@ public final class TopicSchemas {
                     "wharf deploy, any client", "dispatcher"),
             new Entry(Topics.SCHEDULES, "schedule id; compacted, a null value deletes", Schedule.getClassSchema(), Use.CLIENTS_WRITE,
                     "wharf schedule, any client", "dispatcher"),
+            new Entry(Topics.TRIGGERS, "trigger name; compacted, a null value deletes", Trigger.getClassSchema(), Use.CLIENTS_WRITE,
+                    "wharf trigger, any client", "the sources role"),
             new Entry(Topics.TENANTS, "tenant name; compacted, a null value deletes", TenantSpec.getClassSchema(), Use.CLIENTS_WRITE,
                     "wharf tenant, any client", "dispatcher"),
             new Entry(Topics.POOLS, "pool name; compacted, a null value restores the defaults", PoolPolicy.getClassSchema(), Use.CLIENTS_WRITE,

@@ -23,6 +23,7 @@ import org.apache.kafka.common.utils.Utils;
 public final class Topics {
     public static final String FUNCTIONS = "wharf.functions";
     public static final String SCHEDULES = "wharf.schedules";
+    public static final String TRIGGERS = "wharf.triggers";
     /** Tenant-wide limits (compacted, keyed by tenant). */
     public static final String TENANTS = "wharf.tenants";
     /** Pools' policies: what their functions may ask for (compacted, keyed by pool; written by operators only). */
@@ -98,6 +99,7 @@ public final class Topics {
         // One partition: every worker reads all of it, and it holds one small record per pool.
         topics.add(topic(POOLS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         topics.add(topic(API_KEYS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(triggersTopic(replication));
         topics.add(topic(STATUS, partitions, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
                 TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE, TopicConfig.RETENTION_MS_CONFIG,
                 String.valueOf(STATUS_RETENTION_MS))));
@@ -109,6 +111,11 @@ public final class Topics {
             topics.add(jobsTopic(pool, partitions, replication));
         }
         return topics;
+    }
+
+    /** The triggers' topic: one partition, as every sources instance reads all of it and it holds one record per trigger. */
+    public static NewTopic triggersTopic(short replication) {
+        return topic(TRIGGERS, 1, replication, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
     }
 
     /** A pool's job topic, as {@link #core} makes them ({@code replication} -1: the broker's default). */

@@ -307,7 +307,18 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 : Instant.ofEpochMilli(Math.max(createdAt, event.getRunAt() == null ? 0 : event.getRunAt().toEpochMilli()) + spec.getMaxJobAgeMillis());
         // The all-fields constructor: a builder would deep-copy defaults and the spec on every event.
         return new Job(jobId, 1, spec, payload, event.getContentType(), event.getKey(), event.getCreatedAt(), Instant.ofEpochMilli(now),
-                deadline, trace, priority, event.getTenant(), List.of(), parentId, true, event.getHttp(), event.getCallback());
+                deadline, trace, priority, event.getTenant(), List.of(), parentId, true, event.getHttp(), event.getCallback(), jobHeaders(event.getHeaders()));
+    }
+
+    /** The event's headers a job is given: all but its trace context, which travels as the job's own. */
+    private static Map<String, String> jobHeaders(Map<String, String> headers) {
+        if (!headers.containsKey(Traces.TRACEPARENT) && !headers.containsKey(Traces.TRACESTATE)) {
+            return headers;
+        }
+        Map<String, String> own = new java.util.HashMap<>(headers);
+        own.remove(Traces.TRACEPARENT);
+        own.remove(Traces.TRACESTATE);
+        return own;
     }
 
     // ---- admission ------------------------------------------------------------------------------------

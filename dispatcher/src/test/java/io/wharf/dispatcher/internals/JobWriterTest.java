@@ -27,7 +27,7 @@ class JobWriterTest {
         for (int i = 0; i < 3; i++) {
             Job job = new Job("job-" + i, 1, spec, ByteBuffer.wrap(("payload " + i).getBytes()), "text/plain", null, Instant.ofEpochMilli(5),
                     Instant.ofEpochMilli(6), null, Map.of("h", "v"), 1, "default", List.of(), null, true,
-                    i == 1 ? io.wharf.records.HttpRequest.newBuilder().setMethod("GET").setPath("/p").build() : null, null);
+                    i == 1 ? io.wharf.records.HttpRequest.newBuilder().setMethod("GET").setPath("/p").build() : null, null, Map.of());
             byte[] expected = plain.serialize("wharf.jobs.default", job);
             assertThat(reusing.serialize("wharf.jobs.default", job)).isEqualTo(expected);
             assertThat(new AvroDeserializer<>(registry, Job.class).deserialize("wharf.jobs.default", expected).getFunction()).isEqualTo(spec);

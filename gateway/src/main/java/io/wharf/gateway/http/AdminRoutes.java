@@ -94,7 +94,8 @@ public final class AdminRoutes {
         ctx.status(202).json(Map.of("id", id, "message", "The event was sent again to " + Topics.EVENTS));
     }
 
-    private static JsonNode json(Context ctx) {
+    /** The request's body as a JSON object; a 400 saying what is wrong otherwise. */
+    static JsonNode json(Context ctx) {
         try {
             JsonNode body = JSON.readTree(ctx.body());
             if (body == null || !body.isObject()) {

@@ -34,7 +34,7 @@ public final class HttpApi {
 
     /** What the routes call. */
     public record Parts(Callers callers, Invocations invocations, JobRoutes jobs, FunctionRoutes functions, AdminRoutes admin,
-                        Webhooks hooks, Supplier<List<Role.Check>> readiness, Metrics metrics, GatewayTraces traces) {
+                        TriggerRoutes triggers, Webhooks hooks, Supplier<List<Role.Check>> readiness, Metrics metrics, GatewayTraces traces) {
     }
 
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -129,6 +129,13 @@ public final class HttpApi {
             route(javalin, HandlerType.DELETE, "/v1/tenants/{name}", admin::deleteTenant);
             route(javalin, HandlerType.GET, "/v1/dlq", admin::deadLetters);
             route(javalin, HandlerType.POST, "/v1/dlq/{id}/replay", admin::replay);
+            TriggerRoutes triggers = parts.triggers();
+            route(javalin, HandlerType.GET, "/v1/triggers", triggers::list);
+            route(javalin, HandlerType.POST, "/v1/triggers", triggers::create);
+            route(javalin, HandlerType.GET, "/v1/triggers/{name}", triggers::get);
+            route(javalin, HandlerType.DELETE, "/v1/triggers/{name}", triggers::delete);
+            route(javalin, HandlerType.POST, "/v1/triggers/{name}/pause", triggers::pause);
+            route(javalin, HandlerType.POST, "/v1/triggers/{name}/resume", triggers::resume);
         });
     }
 

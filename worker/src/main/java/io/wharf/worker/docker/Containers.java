@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import io.wharf.worker.runtime.EventEnvironment;
 import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
 
@@ -21,15 +22,15 @@ final class Containers {
     /** The job's trace context (W3C): given to a warm or pre-started container with each job, as its HTTP request is. */
     private static final Set<String> TRACE_ENV = Set.of("TRACEPARENT", "TRACESTATE");
 
-    /** True for a variable of one job: its id and attempt, its trace context, and the HTTP request it came from. */
+    /** True for a variable of one job: its id and attempt, its trace context, and the HTTP request or event it came from. */
     static boolean ofJob(String name) {
-        return JOB_ENV.contains(name) || TRACE_ENV.contains(name) || name.startsWith(HttpEnvironment.PREFIX);
+        return JOB_ENV.contains(name) || TRACE_ENV.contains(name) || name.startsWith(HttpEnvironment.PREFIX) || name.startsWith(EventEnvironment.PREFIX);
     }
 
     /** The request's variables of its job alone, besides its id and attempt (which the shim reads from its FIFO). */
     static Map<String, String> jobOnly(RunRequest request) {
         Map<String, String> env = new java.util.TreeMap<>(request.env());
-        env.keySet().removeIf(name -> !name.startsWith(HttpEnvironment.PREFIX) && !TRACE_ENV.contains(name));
+        env.keySet().removeIf(name -> !ofJob(name) || JOB_ENV.contains(name));
         return env;
     }
 

@@ -37,6 +37,7 @@ import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
 import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.worker.runtime.EventEnvironment;
 import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
 import io.wharf.worker.runtime.Usage;
@@ -326,6 +327,7 @@ public final class JobExecution {
         env.put("WHARF_FUNCTION", fn.getName());
         env.put("WHARF_ATTEMPT", String.valueOf(job.getAttempt()));
         env.putAll(HttpEnvironment.of(job.getHttp()));
+        env.putAll(EventEnvironment.of(job.getKey(), job.getHeaders()));
         if (traceparent != null) {
             env.put("TRACEPARENT", traceparent);
             String state = job.getTraceContext().get(Traces.TRACESTATE);

@@ -1,0 +1,75 @@
+package io.wharf.rules;
+
+import java.util.regex.Pattern;
+
+import io.wharf.records.TopicSource;
+import io.wharf.records.Trigger;
+
+/**
+ * What makes a trigger runnable, checked by the client before it is sent and by the sources role before it runs one
+ * (a record anyone produced): each error names the field, its value and what would do.
+ */
+public final class Triggers {
+    /** Names go into consumer-group and transactional ids and job ids: a character set every one of them takes. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+    /** Kafka's own rule for topic names. */
+    private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
+    public static final int MAX_BATCH = 10_000;
+    public static final long MAX_LINGER_MILLIS = 600_000;
+
+    private Triggers() {
+    }
+
+    /** @throws IllegalArgumentException naming what is wrong and how to fix it */
+    public static void validate(Trigger trigger) {
+        String name = trigger.getName();
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("Trigger name '" + name + "' is not valid: use 1 to 100 letters, digits, '.', '_' or '-', "
+                    + "starting with a letter or digit");
+        }
+        if (trigger.getFunction() == null || trigger.getFunction().isBlank()) {
+            throw new IllegalArgumentException("Trigger '" + name + "' names no function: give --function NAME");
+        }
+        TopicSource topic = trigger.getTopic();
+        if (topic == null) {
+            throw new IllegalArgumentException("Trigger '" + name + "' has no source: give --topic TOPIC");
+        }
+        if (!TOPIC.matcher(topic.getTopic()).matches()) {
+            throw new IllegalArgumentException("Trigger '" + name + "': topic '" + topic.getTopic() + "' is not a valid Kafka topic name");
+        }
+        if (topic.getTopic().startsWith("wharf.")) {
+            throw new IllegalArgumentException("Trigger '" + name + "': topic " + topic.getTopic() + " is Wharf's own; a trigger reads "
+                    + "a topic of yours (to run a function after another, use its onSuccess)");
+        }
+        if (topic.getBatchSize() < 1 || topic.getBatchSize() > MAX_BATCH) {
+            throw new IllegalArgumentException("Trigger '" + name + "': batch " + topic.getBatchSize() + " is out of range: 1 to " + MAX_BATCH);
+        }
+        if (topic.getLingerMillis() < 0 || topic.getLingerMillis() > MAX_LINGER_MILLIS) {
+            throw new IllegalArgumentException("Trigger '" + name + "': linger " + topic.getLingerMillis() + " ms is out of range: 0 to "
+                    + MAX_LINGER_MILLIS + " ms");
+        }
+        KeyFrom.parse(topic.getKeyFrom());
+    }
+
+    /** Where an event's key comes from: the record's key, nothing, one of its headers, or a JSON pointer into its value. */
+    public record KeyFrom(Kind kind, String name) {
+        public enum Kind { KEY, NONE, HEADER, JSON }
+
+        /** @throws IllegalArgumentException naming the accepted forms */
+        public static KeyFrom parse(String spec) {
+            if (spec == null || spec.equals("key")) {
+                return new KeyFrom(Kind.KEY, null);
+            }
+            if (spec.equals("none")) {
+                return new KeyFrom(Kind.NONE, null);
+            }
+            if (spec.startsWith("header:") && spec.length() > "header:".length()) {
+                return new KeyFrom(Kind.HEADER, spec.substring("header:".length()));
+            }
+            if (spec.startsWith("json:/")) {
+                return new KeyFrom(Kind.JSON, spec.substring("json:".length()));
+            }
+            throw new IllegalArgumentException("--key-from '" + spec + "' is not one of: key, none, header:NAME, json:/pointer (e.g. json:/order/id)");
+        }
+    }
+}
