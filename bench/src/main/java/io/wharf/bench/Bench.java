@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ChaosBench.class, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 public final class Bench implements Callable<Integer> {
-    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway, meters or all (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway, meters, trigger or all (default ${DEFAULT-VALUE}).")
     String mode;
     @Option(names = "--events", defaultValue = "200000", description = "Backlog of events for dispatcher throughput (default ${DEFAULT-VALUE}).")
     int events;
@@ -82,6 +82,8 @@ public final class Bench implements Callable<Integer> {
     int gatewayRequests;
     @Option(names = "--gateway-concurrency", defaultValue = "16", description = "Requests at once in the gateway bench (default ${DEFAULT-VALUE}).")
     int gatewayConcurrency;
+    @Option(names = "--trigger-records", defaultValue = "200000", description = "Records on the topic of the trigger bench (default ${DEFAULT-VALUE}).")
+    int triggerRecords;
     @Option(names = "--gateway-cold", defaultValue = "20", description = "Sequential cold calls per side in the gateway bench (default ${DEFAULT-VALUE}).")
     int gatewayCold;
 
@@ -126,6 +128,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (mode.equals("meters") || mode.equals("all")) {
             meters();
+        }
+        if (mode.equals("trigger") || mode.equals("all")) {
+            new TriggerBench(triggerRecords).run();
         }
         return 0;
     }
