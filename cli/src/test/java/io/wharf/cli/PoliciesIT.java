@@ -245,6 +245,39 @@ class PoliciesIT {
     }
 
     @Test
+    void aTriggerCreatedWithTheCliRunsItsFunctionForEachRecordOfTheTopic() throws Exception {
+        String name = unique("greeter");
+        deploy(function(name, "echo \"hello $(cat) from $WHARF_EVENT_TOPIC\""));
+        String topic = unique("people");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers",
+                cluster.endpoints().bootstrap()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 2, (short) 1))).all().get();
+        }
+        List<String> connection = List.of("--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry());
+        java.io.StringWriter err = new java.io.StringWriter();
+        List<String> bad = new ArrayList<>(List.of("trigger", "create", name, "--topic", topic, "--function", name, "--format", "xml"));
+        bad.addAll(connection);
+        assertThat(Wharf.commandLine().setErr(new java.io.PrintWriter(err)).execute(bad.toArray(String[]::new))).isEqualTo(2);
+        assertThat(err.toString()).contains("--format 'xml' is not one of: raw, json, avro");
+        List<String> create = new ArrayList<>(List.of("trigger", "create", name, "--topic", topic, "--function", name));
+        create.addAll(connection);
+        assertThat(Wharf.commandLine().execute(create.toArray(String[]::new))).isZero();
+
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                Map.of("bootstrap.servers", cluster.endpoints().bootstrap()), new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "ada", "Ada"));
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "alan", "Alan"));
+        }
+        List<JobResult> results = read(Topics.RESULTS, JobResult.class, k -> k.startsWith(name + "-"), 2);
+        assertThat(results).extracting(r -> StandardCharsets.UTF_8.decode(r.getBody()).toString())
+                .containsExactlyInAnyOrder("hello Ada from " + topic + "\n", "hello Alan from " + topic + "\n");
+        List<String> delete = new ArrayList<>(List.of("trigger", "delete", name));
+        delete.addAll(connection);
+        assertThat(Wharf.commandLine().execute(delete.toArray(String[]::new))).isZero();
+    }
+
+    @Test
     void aDeployAskingForMoreThanItsPoolAllowsIsRefusedUntilAnOperatorAllowsIt() {
         String name = unique("hostnet");
         String pool = unique("pool");
