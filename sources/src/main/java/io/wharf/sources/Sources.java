@@ -23,6 +23,8 @@ import io.wharf.records.Trigger;
 import io.wharf.rules.Triggers;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClients;
+import io.wharf.sources.spi.TriggerClients;
+import io.wharf.sources.spi.TriggerRun;
 import io.wharf.sources.topic.TopicTrigger;
 import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;

@@ -24,6 +24,7 @@ import io.wharf.records.Event;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Trigger;
+import io.wharf.sources.spi.TriggerRun;
 import io.wharf.topics.Topics;
 
 /** Records of a user's topic become events and jobs, each exactly once, across restarts and rebalances. */

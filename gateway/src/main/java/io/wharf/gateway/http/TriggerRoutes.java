@@ -13,7 +13,7 @@ import io.wharf.client.Triggers;
 import io.wharf.client.Units;
 import io.wharf.client.WharfClient;
 import io.wharf.records.Trigger;
-import io.wharf.sources.TriggerRun;
+import io.wharf.sources.spi.TriggerRun;
 
 /**
  * {@code /v1/triggers}: the caller's triggers, with each one's lag (read from the cluster) and, where this instance

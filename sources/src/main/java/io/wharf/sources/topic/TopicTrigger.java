@@ -33,8 +33,8 @@ import io.wharf.records.JobStatus;
 import io.wharf.records.Trigger;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryException;
-import io.wharf.sources.TriggerClients;
-import io.wharf.sources.TriggerRun;
+import io.wharf.sources.spi.TriggerClients;
+import io.wharf.sources.spi.TriggerRun;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
 

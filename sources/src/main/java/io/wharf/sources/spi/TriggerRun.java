@@ -1,4 +1,4 @@
-package io.wharf.sources;
+package io.wharf.sources.spi;
 
 import io.wharf.records.Trigger;
 

@@ -1,4 +1,4 @@
-package io.wharf.sources;
+package io.wharf.sources.spi;
 
 import java.util.Properties;
 
@@ -18,7 +18,7 @@ public final class TriggerClients {
     private final String bootstrap;
     private final String instance;
 
-    TriggerClients(KafkaClientSettings kafka, String bootstrap, String instance) {
+    public TriggerClients(KafkaClientSettings kafka, String bootstrap, String instance) {
         this.kafka = kafka;
         this.bootstrap = bootstrap;
         this.instance = instance;
