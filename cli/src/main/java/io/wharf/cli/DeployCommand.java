@@ -121,6 +121,9 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = "--http-response", description = "body (default): a call through the gateway answers 200 with the output; cgi: the "
             + "output may begin with CGI headers (Status: 201, Content-Type: ...) and a blank line.")
     String httpResponse;
+    @Option(names = "--payload-key", description = "An RSA public key (PEM file): payloads sent to the function are sealed to it before "
+            + "they reach Kafka (JWE, RSA-OAEP-256 + A256GCM); the job opens them with the private key (docs/sources.md).")
+    Path payloadKey;
     @Option(names = {"-f", "--file"}, description = "Read the function from a YAML or JSON file; flags override it.")
     Path file;
     @CommandLine.Mixin
@@ -179,6 +182,13 @@ final class DeployCommand implements Callable<Integer> {
         put(n, "httpResponse", httpResponse);
         put(n, "webhookSecret", webhookSecret);
         put(n, "httpPort", httpPort);
+        if (payloadKey != null) {
+            try {
+                put(n, "payloadKey", java.nio.file.Files.readString(payloadKey));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--payload-key " + payloadKey + " cannot be read: " + e.getMessage(), e);
+            }
+        }
         return n;
     }
 

@@ -20,6 +20,7 @@ import io.wharf.client.WharfClient;
 import io.wharf.client.Endpoints;
 import io.wharf.client.Units;
 import io.wharf.records.Event;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobStatus;
 import io.wharf.records.RateLimit;
@@ -162,11 +163,15 @@ public final class Wharf {
         boolean fanOut;
         @Option(names = "--tenant", defaultValue = "default", description = "The function's tenant (default ${DEFAULT-VALUE}).")
         String tenant;
+        @Option(names = "--reply-key", description = "Your RSA private key (PKCS#8 PEM file): the result is sealed to its public half, "
+                + "so only you read it (its stdout is not logged), and opened here with it.")
+        Path replyKey;
         @CommandLine.Mixin
         Connection connection;
 
         @Override
         public Integer call() throws Exception {
+            java.security.PrivateKey opener = replyKey == null ? null : PayloadEnvelope.privateKey(Files.readString(replyKey));
             if (data != null && file != null) {
                 throw new IllegalArgumentException("Give --data or --file, not both");
             }
@@ -179,6 +184,9 @@ public final class Wharf {
                 event.setKey(key);
                 event.setFanOut(fanOut);
                 event.setTenant(tenant);
+                if (opener != null) {
+                    event.setHeaders(Map.of(PayloadEnvelope.REPLY_KEY_HEADER, PayloadEnvelope.encode(PayloadEnvelope.publicKey(Files.readString(replyKey)))));
+                }
                 Duration timeout = Units.duration("--wait", wait);
                 if (delay != null) {
                     Duration d = Units.duration("--delay", delay);
@@ -193,6 +201,9 @@ public final class Wharf {
                 JobResult result = client.invoke(event, timeout);
                 byte[] body = new byte[result.getBody().remaining()];
                 result.getBody().get(body);
+                if (opener != null && PayloadEnvelope.looksSealed(body)) {
+                    body = PayloadEnvelope.open(body, opener).payload();
+                }
                 System.out.write(body);
                 System.out.flush();
                 PrintStream err = System.err;

@@ -58,13 +58,15 @@ import io.wharf.rules.FunctionRules;
  * webhookSecret: "..."                # POST /hooks/NAME takes requests signed with it; sealed like secretEnv
  * httpPort: 8080                       # an unchanged web-server image: each request is forwarded to this port in its container
  * httpResponse: cgi                    # body (default): the gateway answers 200 with the output; cgi: the output may begin with headers
+ * payloadKey: |                        # an RSA public key (PEM): payloads are sealed to it before they reach Kafka
+ *   -----BEGIN PUBLIC KEY-----
  * </pre>
  * An unknown key, or a value that does not parse, is an error naming the key, the value and where it came from.
  */
 public final class FunctionDefinitions {
     public static final List<String> KEYS = List.of("name", "image", "cmd", "entrypoint", "memory", "cpus", "timeout", "env", "secretEnv", "pool", "network",
             "user", "tenant", "rate", "burst", "maxConcurrency", "maxPending", "priority", "maxAge", "maxPayload", "ordering", "hot", "enabled",
-            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse", "webhookSecret", "httpPort");
+            "retry", "onSuccess", "onFailure", "contentTypes", "httpResponse", "webhookSecret", "httpPort", "payloadKey");
     public static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "maxBackoff", "multiplier", "jitter", "onExitCodes", "onStatuses");
     public static final List<String> HOT_KEYS = List.of("idleTtl", "maxJobsPerContainer", "prewarm");
     /** The most CPUs a function may ask for: more is a typo, not a job. */
@@ -168,6 +170,14 @@ public final class FunctionDefinitions {
             if (node.has("contentTypes")) spec.setContentTypes(strings(node, "contentTypes"));
             text(node, "webhookSecret").ifPresent(spec::setWebhookSecret);
             if (node.hasNonNull("httpPort")) spec.setHttpPort(whole(node, "httpPort", 1));
+            text(node, "payloadKey").ifPresent(v -> {
+                try {
+                    io.wharf.secrets.PayloadEnvelope.publicKey(v);
+                } catch (IllegalArgumentException e) {
+                    throw bad("payloadKey", v.length() > 40 ? v.substring(0, 40) + "..." : v, e.getMessage());
+                }
+                spec.setPayloadKey(v.strip());
+            });
             text(node, "httpResponse").ifPresent(v -> spec.setHttpResponse(choice(HttpResponseMode.class, "httpResponse", v, "body or cgi")));
         }
 

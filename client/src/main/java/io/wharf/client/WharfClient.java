@@ -71,6 +71,7 @@ public final class WharfClient implements AutoCloseable {
     private final AvroSerializer<Event> eventSerializer;
     private final AvroSerializer<JobState> stateSerializer;
     private ResultWaiter results;
+    private final PayloadSealing sealing = new PayloadSealing(() -> view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { }));
 
     public WharfClient(Endpoints endpoints) {
         this(endpoints, Map.of());
@@ -157,7 +158,7 @@ public final class WharfClient implements AutoCloseable {
     /** Creates or replaces a schedule; the dispatcher validates it again and dead-letters what it refuses. */
     public void schedule(Schedule schedule) {
         Schedules.validate(schedule);
-        send(Topics.SCHEDULES, schedule.getId(), new AvroSerializer<Schedule>(registry).serialize(Topics.SCHEDULES, schedule));
+        send(Topics.SCHEDULES, schedule.getId(), new AvroSerializer<Schedule>(registry).serialize(Topics.SCHEDULES, sealing.seal(schedule)));
     }
 
     public void deleteSchedule(String id) {
@@ -366,7 +367,7 @@ public final class WharfClient implements AutoCloseable {
      * sent). Add a timeout with {@link CompletableFuture#orTimeout}.
      */
     public CompletableFuture<JobResult> invokeAsync(Event event) {
-        byte[] value = eventSerializer.serialize(Topics.EVENTS, event); // before awaiting: an event that cannot be written leaves no waiter
+        byte[] value = eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)); // before awaiting: an event that cannot be written leaves no waiter
         CompletableFuture<JobResult> result = results().await(event.getId());
         producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), value),
                 (metadata, error) -> {
@@ -380,7 +381,12 @@ public final class WharfClient implements AutoCloseable {
 
     /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */
     public void send(Event event) {
-        send(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, event));
+        send(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)));
+    }
+
+    /** Where this client finds a function's payload key (PEM, null for none) to seal what it sends; a gateway gives its view. */
+    public void payloadKeys(java.util.function.Function<String, String> keys) {
+        sealing.keys(keys);
     }
 
     /**
@@ -500,6 +506,7 @@ public final class WharfClient implements AutoCloseable {
         if (results != null) {
             results.close();
         }
+        sealing.close();
         producer.close(Duration.ofSeconds(5));
     }
 }

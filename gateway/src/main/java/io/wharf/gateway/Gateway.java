@@ -95,6 +95,8 @@ public final class Gateway implements Role {
         try {
             client = new WharfClient(config.endpoints(), config.clientSettings());
             functions = client.view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { });
+            // Payloads are sealed to their function's key with what this instance knows of the function.
+            client.payloadKeys(name -> functions.get(name).map(FunctionSpec::getPayloadKey).orElse(null));
             keys = client.view(Topics.API_KEYS, ApiKey.class, (id, key) -> { });
             JobStream stream = new JobStream();
             states = client.view(Topics.STATUS, JobState.class, JobStates::fold,

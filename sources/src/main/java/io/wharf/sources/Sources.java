@@ -19,6 +19,7 @@ import io.wharf.client.TopicView;
 import io.wharf.client.WharfClient;
 import io.wharf.ops.Metrics;
 import io.wharf.ops.Role;
+import io.wharf.records.FunctionSpec;
 import io.wharf.records.Trigger;
 import io.wharf.rules.Triggers;
 import io.wharf.serde.SchemaRegistryClient;
@@ -49,6 +50,7 @@ public final class Sources implements Role {
     private volatile State state = State.CREATED;
     private WharfClient client;
     private TopicView<Trigger> triggers;
+    private TopicView<FunctionSpec> functions;
     private TopicTrigger.Parts parts;
 
     /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
@@ -76,6 +78,9 @@ public final class Sources implements Role {
                 Topics.ensure(admin, List.of(Topics.triggersTopic((short) -1)));
                 limits = TopicLimits.read(admin, List.of(Topics.EVENTS, Topics.DLQ), Duration.ofSeconds(30));
             }
+            // Events are sealed to their function's payload key, as this instance knows the function.
+            functions = client.view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { });
+            functions.awaitCaughtUp(Duration.ofSeconds(60));
             SchemaRegistryClient registry = SchemaRegistryClients.forSettings(WharfClient.registrySettings(config.endpoints().registry(),
                     config.clientSettings()));
             parts = new TopicTrigger.Parts(new TriggerClients(config.kafka(), config.endpoints().bootstrap(), config.instanceId()), registry,
@@ -89,7 +94,7 @@ public final class Sources implements Role {
                         public void aborted(String trigger) {
                             meters.aborted(trigger);
                         }
-                    });
+                    }, this::payloadKey);
             triggers = client.view(Topics.TRIGGERS, Trigger.class, this::changed);
             supervisor.scheduleWithFixedDelay(this::restartFailed, RETRY.toMillis(), RETRY.toMillis(), TimeUnit.MILLISECONDS);
             state = State.RUNNING;
@@ -103,6 +108,12 @@ public final class Sources implements Role {
             release();
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
+    }
+
+    /** The function's payload key; one deployed a moment ago is found by reading the topic to its end once more. */
+    private String payloadKey(String function) {
+        return functions.get(function).or(() -> functions.refresh(Duration.ofSeconds(5)) ? functions.get(function) : java.util.Optional.empty())
+                .map(FunctionSpec::getPayloadKey).orElse(null);
     }
 
     /** The triggers as this instance runs them, by name. */
@@ -204,6 +215,9 @@ public final class Sources implements Role {
             triggers.close();
         }
         runs.forEach(this::stop);
+        if (functions != null) {
+            functions.close();
+        }
         if (client != null) {
             client.close();
         }

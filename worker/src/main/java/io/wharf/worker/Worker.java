@@ -57,6 +57,7 @@ import io.wharf.worker.internals.Completion;
 import io.wharf.worker.internals.JobExecution;
 import io.wharf.worker.internals.JobQueue;
 import io.wharf.worker.internals.JobTask;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.worker.internals.LogShipper;
 import io.wharf.worker.internals.PartitionHolds;
 import io.wharf.worker.internals.PartitionTracker;
@@ -156,8 +157,10 @@ public final class Worker implements Role {
         long maxLogBytes = config.getLong(WorkerConfig.MAX_LOG_BYTES_CONFIG);
         this.cancels = new ControlWatcher(config.controlConsumerProperties(), workerId, config.pool(), registry, this::cancelled);
         this.execution = new JobExecution(new JobExecution.Settings(workerId, config.getInt(WorkerConfig.MAX_BODY_BYTES_CONFIG), slots,
-                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG), cancels::policy), runner, cancels, job -> new LogShipper(job.getJobId(),
-                job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines),
+                config.secrets(), config.getInt(WorkerConfig.MAX_CRASHES_CONFIG), cancels::policy), runner, cancels, job -> {
+                    LogShipper shipper = new LogShipper(job.getJobId(), job.getFunction().getName(), job.getAttempt(), maxLogBytes, logProducer, logLines);
+                    return job.getHeaders().containsKey(PayloadEnvelope.REPLY_KEY_HEADER) ? shipper.withholdStdout() : shipper;
+                },
                 // Through the log producer: not transactional, as a running job has no outcome yet.
                 state -> logProducer.send(records.status(state)), this.meters, telemetry.tracer("worker"), Clock.systemUTC());
         this.clientMetrics = List.of(new KafkaClientMetrics(consumer), new KafkaClientMetrics(producer));

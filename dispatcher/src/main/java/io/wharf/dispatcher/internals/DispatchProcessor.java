@@ -23,6 +23,7 @@ import io.wharf.ops.Traces;
 import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobPhase;
@@ -456,6 +457,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         };
         for (String target : next) {
             Event chained = Chains.event(result, target, spec.getTenant(), trace, now);
+            FunctionSpec targetSpec = specs.get(target);
+            if (targetSpec != null && targetSpec.getPayloadKey() != null) { // a function with a key takes sealed payloads only
+                chained = PayloadEnvelope.sealed(chained, PayloadEnvelope.publicKey(targetSpec.getPayloadKey()));
+            }
             context.forward(new Record<String, Object>(target, chained, now), Names.EVENTS_SINK);
         }
     }

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.wharf.records.Event;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.records.FunctionSpec;
 
 /** The checks an event passes before it becomes jobs; each failure names what was wrong and how to fix it. */
@@ -58,6 +59,13 @@ final class Validation {
                     + ": check onSuccess/onFailure for a cycle");
         }
         String contentType = event.getContentType() == null ? "" : event.getContentType().split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (contentType.equals(PayloadEnvelope.CONTENT_TYPE)) {
+            return sealed(event, jobId, spec);
+        }
+        if (spec.getPayloadKey() != null) {
+            return Checked.error("Function '" + function + "' takes sealed payloads only (it has a payload key), and event " + jobId + " is in clear: "
+                    + "send it with Wharf's client, the CLI or the gateway, which seal it, or seal it yourself (JWE RSA-OAEP-256 + A256GCM)");
+        }
         if (!spec.getContentTypes().isEmpty() && spec.getContentTypes().stream().noneMatch(accepted -> matches(accepted, contentType))) {
             return Checked.error("Function '" + function + "' accepts " + spec.getContentTypes() + ", not content type '" + contentType + "'");
         }
@@ -91,6 +99,28 @@ final class Validation {
             elements.add(payload);
         }
         return new Checked(null, elements);
+    }
+
+    /**
+     * A sealed payload: only its header is readable here, which names the content type sealed inside; that is checked
+     * against the function's, and what needs the payload itself (JSON, fan-out) is left to the job.
+     */
+    private static Checked sealed(Event event, String jobId, FunctionSpec spec) {
+        if (event.getFanOut()) {
+            return Checked.error("Event " + jobId + " is sealed and asks to fan out: a sealed payload cannot be split here; send one event per element");
+        }
+        String inner;
+        try {
+            inner = PayloadEnvelope.sealedContentType(bytes(event.getPayload()));
+        } catch (IllegalArgumentException e) {
+            return Checked.error("Event " + jobId + " says it is sealed (" + PayloadEnvelope.CONTENT_TYPE + ") but is not: " + e.getMessage());
+        }
+        String contentType = inner == null ? "" : inner.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!spec.getContentTypes().isEmpty() && spec.getContentTypes().stream().noneMatch(accepted -> matches(accepted, contentType))) {
+            return Checked.error("Function '" + event.getFunction() + "' accepts " + spec.getContentTypes() + ", not content type '" + contentType
+                    + "' (sealed)");
+        }
+        return new Checked(null, null);
     }
 
     private static boolean matches(String accepted, String contentType) {

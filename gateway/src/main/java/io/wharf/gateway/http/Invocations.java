@@ -23,6 +23,7 @@ import io.javalin.http.HandlerType;
 import io.wharf.client.WharfClient;
 import io.wharf.ops.JobLogs;
 import io.wharf.records.Event;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.HttpRequest;
@@ -118,6 +119,9 @@ public final class Invocations {
         return function;
     }
 
+    /** A caller's RSA public key (base64 of its X.509 DER): the job's result is sealed to it, so only the caller reads it. */
+    static final String REPLY_KEY = "X-Wharf-Reply-Key";
+
     /** The event a request makes: its body (within the limits), its method, path, query and headers. */
     Event event(Context ctx, FunctionSpec function, EventSource source, String callback) {
         byte[] body = body(ctx, Math.min(maxBodyBytes, function.getMaxPayloadBytes()), function);
@@ -137,8 +141,22 @@ public final class Invocations {
                 .setCallback(callback)
                 .setCreatedAt(Instant.now())
                 .setHttp(request(ctx, function.getName()))
-                .setHeaders(GatewayTraces.carrier(ctx))
+                .setHeaders(headers(ctx))
                 .build();
+    }
+
+    /** The event's headers: the request's trace context, and the key its result is to be sealed to, if it names one. */
+    private static Map<String, String> headers(Context ctx) {
+        Map<String, String> headers = new java.util.HashMap<>(GatewayTraces.carrier(ctx));
+        String replyKey = ctx.header(REPLY_KEY);
+        if (replyKey != null) {
+            try {
+                headers.put(PayloadEnvelope.REPLY_KEY_HEADER, PayloadEnvelope.encode(PayloadEnvelope.publicKey(replyKey)));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest(REPLY_KEY + ": " + e.getMessage() + " (give base64 of the key's X.509 DER: openssl rsa -pubout -outform DER | base64 -w0)");
+            }
+        }
+        return headers;
     }
 
     private byte[] body(Context ctx, int limit, FunctionSpec function) {

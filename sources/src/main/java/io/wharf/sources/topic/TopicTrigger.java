@@ -32,6 +32,7 @@ import io.wharf.records.Event;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Trigger;
 import io.wharf.serde.AvroSerializer;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.serde.SchemaRegistryException;
 import io.wharf.sources.spi.TriggerClients;
 import io.wharf.sources.spi.TriggerRun;
@@ -51,7 +52,7 @@ public final class TopicTrigger implements TriggerRun {
 
     /** What a trigger's run needs from the role: its clients, its serializers, and the records' limits. */
     public record Parts(TriggerClients clients, io.wharf.serde.SchemaRegistryClient registry, int payloadBudget, int deadLetterBudget,
-                        Clock clock, Outcomes outcomes) {
+                        Clock clock, Outcomes outcomes, java.util.function.Function<String, String> payloadKeys) {
     }
 
     /** Told what each transaction carried: the role's meters. */
@@ -68,6 +69,7 @@ public final class TopicTrigger implements TriggerRun {
     private final AvroSerializer<DeadLetter> deadLetterSerializer;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<ConsumerRecord<byte[], byte[]>> pending = new ArrayList<>();
+    private final Map<String, java.security.interfaces.RSAPublicKey> keys = new HashMap<>();
     private final Thread thread;
     private KafkaProducer<String, byte[]> producer;
     private long pendingSince;
@@ -214,7 +216,7 @@ public final class TopicTrigger implements TriggerRun {
             for (RecordEvents.Out out : outs) {
                 switch (out) {
                     case RecordEvents.Emit emit -> {
-                        Event event = emit.event();
+                        Event event = sealed(emit.event());
                         producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, event)));
                         emitted++;
                     }
@@ -243,6 +245,12 @@ public final class TopicTrigger implements TriggerRun {
         parts.outcomes().committed(trigger.getName(), count, emitted, rejected);
         taken.clear();
         pendingSince = parts.clock().millis();
+    }
+
+    /** The event sealed to its function's payload key, if it has one: the record's value reaches Kafka again only as ciphertext. */
+    private Event sealed(Event event) {
+        String pem = parts.payloadKeys().apply(event.getFunction());
+        return pem == null ? event : PayloadEnvelope.sealed(event, keys.computeIfAbsent(pem, PayloadEnvelope::publicKey));
     }
 
     private void abort(KafkaException e, boolean abortable) {

@@ -37,6 +37,7 @@ import io.wharf.secrets.SealedSecrets;
 import io.wharf.topics.Topics;
 import io.wharf.worker.runtime.ContainerRunner;
 import io.wharf.worker.runtime.RunOutcome;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.worker.runtime.EventEnvironment;
 import io.wharf.worker.runtime.HttpEnvironment;
 import io.wharf.worker.runtime.RunRequest;
@@ -190,12 +191,18 @@ public final class JobExecution {
         boolean quietStderr = status == JobStatus.SUCCEEDED || outcome.stderrTail() == null || outcome.stderrTail().isEmpty();
         return spans.ended(result(job, status, error, timings(job, dequeuedAt, outcome, now).setPulledAt(nonZero(outcome.pulledAt())).build(), now)
                 .setExitCode(outcome.exitCode())
-                .setBody(ByteBuffer.wrap(outcome.stdout()))
+                .setBody(ByteBuffer.wrap(sealedToCaller(job, outcome.stdout())))
                 .setBodyTruncated(outcome.stdoutTruncated())
                 .setStderrTail(quietStderr ? null : outcome.stderrTail())
                 .setImageDigest(outcome.imageId())
                 .setUsage(usage(outcome.usage()))
                 .build(), outcome);
+    }
+
+    /** The body as the result carries it: sealed to the caller's key when its event named one (and its stdout was not logged). */
+    private static byte[] sealedToCaller(Job job, byte[] stdout) {
+        String replyKey = job.getHeaders().get(PayloadEnvelope.REPLY_KEY_HEADER);
+        return replyKey == null ? stdout : PayloadEnvelope.seal(stdout, "application/octet-stream", PayloadEnvelope.publicKey(replyKey));
     }
 
     /**

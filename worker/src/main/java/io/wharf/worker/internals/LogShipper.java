@@ -42,6 +42,7 @@ public final class LogShipper implements OutputListener {
     private long droppedBytes;
     private long droppedLines;
     private boolean ended;
+    private boolean stdoutWithheld;
     private final AtomicLong lost = new AtomicLong();
 
     public LogShipper(String jobId, String function, int attempt, long maxBytes, Producer<String, byte[]> producer,
@@ -54,8 +55,21 @@ public final class LogShipper implements OutputListener {
         this.serializer = serializer;
     }
 
+    /**
+     * Ships stderr only: stdout is the result, sealed to the caller's key, and would be in clear on {@code wharf.logs}.
+     * A system line says so.
+     */
+    public synchronized LogShipper withholdStdout() {
+        stdoutWithheld = true;
+        system("[wharf] stdout is the result, sealed to the caller's key: it is not logged");
+        return this;
+    }
+
     @Override
     public synchronized void onOutput(boolean isStderr, byte[] chunk) {
+        if (!isStderr && stdoutWithheld) {
+            return;
+        }
         ByteArrayOutputStream partial = isStderr ? stderr : stdout;
         LogStream stream = isStderr ? LogStream.STDERR : LogStream.STDOUT;
         int start = 0;
