@@ -245,6 +245,28 @@ class DispatcherTopologyTest {
     }
 
     @Test
+    void shouldTakeOnlySealedPayloadsForAFunctionWithAKeyCheckingTheContentTypeSealedInside() throws Exception {
+        java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        java.security.interfaces.RSAPublicKey key = (java.security.interfaces.RSAPublicKey) rsa.generateKeyPair().getPublic();
+        functions.pipeInput("vault", FunctionSpec.newBuilder(function("vault")).setContentTypes(java.util.List.of("application/json"))
+                .setPayloadKey(java.util.Base64.getEncoder().encodeToString(key.getEncoded())).build());
+        events.pipeInput("vault", io.wharf.secrets.PayloadEnvelope.sealed(Event.newBuilder(event("sealed-1", "vault", "{\"pin\": 1}"))
+                .setContentType("application/json").build(), key));
+        events.pipeInput("vault", io.wharf.secrets.PayloadEnvelope.sealed(Event.newBuilder(event("sealed-2", "vault", "x"))
+                .setContentType("text/plain").build(), key));
+        events.pipeInput("vault", Event.newBuilder(event("clear-3", "vault", "{}")).setContentType("application/json").build());
+
+        Job job = jobs.readValue();
+        assertThat(job.getJobId()).isEqualTo("sealed-1");
+        assertThat(job.getContentType()).isEqualTo(io.wharf.secrets.PayloadEnvelope.CONTENT_TYPE);
+        assertThat(java.nio.charset.StandardCharsets.US_ASCII.decode(job.getPayload()).toString()).doesNotContain("pin");
+        assertThat(results.readValuesToList()).extracting(JobResult::getError).satisfiesExactly(
+                e -> assertThat(e).contains("accepts [application/json], not content type 'text/plain' (sealed)"),
+                e -> assertThat(e).contains("takes sealed payloads only").contains("is in clear"));
+    }
+
+    @Test
     void shouldRefuseAFunctionRecordNoJobCouldRunWithKeepingThePreviousDefinition() {
         functions.pipeInput("echo", function("echo"));
         functions.pipeInput("echo", FunctionSpec.newBuilder(function("echo")).setCpus(0).build());

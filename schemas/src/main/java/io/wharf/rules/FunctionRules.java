@@ -43,6 +43,14 @@ public final class FunctionRules {
         if (fn.getImage() == null || fn.getImage().isBlank() || fn.getImage().chars().anyMatch(Character::isWhitespace)) {
             return bad("image", fn.getImage(), "name an image, e.g. registry.example/team/app:1");
         }
+        if (fn.getPayloadKey() != null) {
+            try {
+                io.wharf.secrets.PayloadEnvelope.publicKey(fn.getPayloadKey());
+            } catch (IllegalArgumentException e) {
+                return bad("payloadKey", fn.getPayloadKey().length() > 40 ? fn.getPayloadKey().substring(0, 40) + "..." : fn.getPayloadKey(),
+                        e.getMessage());
+            }
+        }
         if (fn.getMemoryMb() < MIN_MEMORY_MB) {
             return bad("memory", fn.getMemoryMb() + " MiB", "the Docker engine needs at least " + MIN_MEMORY_MB + " MiB");
         }
