@@ -73,16 +73,17 @@ ensure_registry_tools() {
 # The client tests drive Wharf with clients that are not Wharf's own: kcat and Python's confluent-kafka (both on
 # librdkafka, whose default partitioner is not Java's), with Debian's Avro for Python.
 ensure_ops_tools() {
-  # What the operations tests run against: Prometheus and promtool, rsyslogd, headless Chromium and its driver.
+  # What the operations and sources tests run against: Prometheus and promtool, rsyslogd, headless Chromium and its
+  # driver, PostgreSQL (a database trigger's source).
   if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v rsyslogd >/dev/null 2>&1 \
-      && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then return 0; fi
+      && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing prometheus, rsyslog, chromium and chromium-driver (used by the operations tests)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus rsyslog chromium chromium-driver) \
-      >/dev/null 2>&1 && return 0
+    echo "wharf: installing prometheus, rsyslog, chromium, chromium-driver and postgresql (used by the operations and sources tests)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus rsyslog chromium chromium-driver \
+      postgresql) >/dev/null 2>&1 && return 0
   fi
-  echo "wharf: the operations tests need Prometheus, promtool, rsyslogd, /usr/bin/chromium and /usr/bin/chromedriver: install Debian's" \
-    "prometheus, rsyslog, chromium and chromium-driver." >&2
+  echo "wharf: the operations and sources tests need Prometheus, promtool, rsyslogd, /usr/bin/chromium, /usr/bin/chromedriver and PostgreSQL:" \
+    "install Debian's prometheus, rsyslog, chromium, chromium-driver and postgresql." >&2
   return 1
 }
 

@@ -1,5 +1,6 @@
 package io.wharf.cli;
 
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -19,13 +20,28 @@ import picocli.CommandLine.Parameters;
                 TriggerCommand.Resume.class, TriggerCommand.Delete.class})
 final class TriggerCommand {
 
-    @Command(name = "create", description = "Create a trigger: each record of --topic becomes an event of --function, read and sent "
-            + "in one transaction (a restart neither loses nor repeats one).")
+    @Command(name = "create", description = "Create a trigger: each record of --topic (read and sent in one transaction), or each "
+            + "committed row change of --table in --database (PostgreSQL), becomes an event of --function.")
     static final class Create implements Callable<Integer> {
         @Parameters(index = "0", description = "Trigger name.")
         String name;
-        @Option(names = "--topic", required = true, description = "The topic to read.")
+        @Option(names = "--topic", description = "The topic to read.")
         String topic;
+        @Option(names = "--database", description = "A PostgreSQL database whose row changes run the function (logical replication: wal_level=logical).")
+        String database;
+        @Option(names = "--table", description = "schema.table whose changes run it; more than once for more tables.")
+        List<String> tables = new java.util.ArrayList<>();
+        @Option(names = "--db-host", defaultValue = "127.0.0.1", description = "The database's host (default ${DEFAULT-VALUE}).")
+        String dbHost;
+        @Option(names = "--db-port", defaultValue = "5432", description = "Its port (default ${DEFAULT-VALUE}).")
+        int dbPort;
+        @Option(names = "--db-user", description = "A user with the REPLICATION attribute who may read the tables.")
+        String dbUser;
+        @Option(names = "--db-password-env", description = "The variable that holds the user's password (never an argument); sealed with "
+                + "WHARF_SECRETS_KEY when it is set.")
+        String dbPasswordEnv;
+        @Option(names = "--snapshot", description = "Also one event (operation read) per row the tables hold when the trigger starts.")
+        boolean snapshot;
         @Option(names = "--function", required = true, description = "The function each record (or batch) runs.")
         String function;
         @Option(names = "--tenant", defaultValue = "default", description = "The tenant its events count against (default ${DEFAULT-VALUE}).")
@@ -49,13 +65,34 @@ final class TriggerCommand {
 
         @Override
         public Integer call() {
-            Trigger trigger = Triggers.topicTrigger(name, function, tenant, topic, format, start, batch, Units.duration("--linger", linger), keyFrom);
+            if ((topic == null) == (database == null)) {
+                throw new IllegalArgumentException("Give --topic TOPIC, or --database DB with --table schema.table: one source");
+            }
+            Trigger trigger = topic != null
+                    ? Triggers.topicTrigger(name, function, tenant, topic, format, start, batch, Units.duration("--linger", linger), keyFrom)
+                    : Triggers.databaseTrigger(name, function, tenant, dbHost, dbPort, database, dbUser == null ? "" : dbUser, password(), tables, snapshot,
+                    SecretsCommand.keysFromEnvironment());
             trigger.setPaused(paused);
             try (WharfClient client = connection.client()) {
                 client.triggers().create(trigger);
             }
             System.out.println("Trigger " + name + " created: " + describe(trigger));
+            if (database != null && !trigger.getDatabase().getPassword().isEmpty() && !trigger.getDatabase().getPassword().startsWith("sealed:")) {
+                System.err.println("wharf: warning: the database password is stored in clear on wharf.triggers: set " + SecretsCommand.KEY_ENV
+                        + " (the sources role's wharf.secrets.key) to seal it");
+            }
             return 0;
+        }
+
+        private String password() {
+            if (dbPasswordEnv == null) {
+                return "";
+            }
+            String value = Wharf.environment.get(dbPasswordEnv);
+            if (value == null) {
+                throw new IllegalArgumentException("--db-password-env " + dbPasswordEnv + ": that variable is not set");
+            }
+            return value;
         }
     }
 
@@ -126,6 +163,11 @@ final class TriggerCommand {
     }
 
     static String describe(Trigger t) {
+        if (t.getDatabase() != null) {
+            var d = t.getDatabase();
+            return "changes of " + String.join(", ", d.getTables()) + " in " + d.getConnector() + " " + d.getUser() + "@" + d.getHost() + ":" + d.getPort()
+                    + "/" + d.getDatabase() + (d.getSnapshot() ? ", with a snapshot" : "");
+        }
         var s = t.getTopic();
         return "topic " + s.getTopic() + ", " + s.getFormat().name().toLowerCase(java.util.Locale.ROOT)
                 + (s.getBatchSize() > 1 ? ", batches of " + s.getBatchSize() + " (linger " + s.getLingerMillis() + " ms)" : "")

@@ -50,15 +50,16 @@ public final class Triggers {
         io.wharf.rules.Triggers.validate(trigger);
         Trigger existing = all().get(trigger.getName());
         if (existing != null) {
-            throw new IllegalStateException("Trigger " + trigger.getName() + " exists (topic " + existing.getTopic().getTopic() + " to function "
-                    + existing.getFunction() + "): delete it first (wharf trigger delete " + trigger.getName() + "), or choose another name");
+            throw new IllegalStateException("Trigger " + trigger.getName() + " exists (to function " + existing.getFunction() + "): delete it first (wharf trigger delete " + trigger.getName() + "), or choose another name");
         }
         if (!client.functions().containsKey(trigger.getFunction())) {
             throw new IllegalArgumentException("No function " + trigger.getFunction() + " is deployed: deploy it first (wharf deploy), or check --function");
         }
         try (Admin admin = client.admin()) {
             Topics.ensure(admin, List.of(Topics.triggersTopic((short) -1)));
-            describe(admin, trigger.getTopic().getTopic());
+            if (trigger.getTopic() != null) {
+                describe(admin, trigger.getTopic().getTopic());
+            }
         }
         write(trigger);
         return trigger;
@@ -94,8 +95,14 @@ public final class Triggers {
         return client.current(Topics.TRIGGERS, Trigger.class);
     }
 
-    /** Records of the trigger's topic it has not taken yet, over all partitions; empty when the cluster could not say. */
+    /**
+     * Records of the trigger's topic it has not taken yet, over all partitions; empty when the cluster could not say, or
+     * for a database trigger (the database counts what its slot holds).
+     */
     public OptionalLong lag(Trigger trigger) {
+        if (trigger.getTopic() == null) {
+            return OptionalLong.empty();
+        }
         String topic = trigger.getTopic().getTopic();
         try (Admin admin = client.admin()) {
             TopicDescription description = describe(admin, topic);
@@ -143,6 +150,24 @@ public final class Triggers {
                         .setBatchSize(batch).setLingerMillis(linger.toMillis()).setKeyFrom(keyFrom).build())
                 .build();
         io.wharf.rules.Triggers.validate(trigger);
+        return trigger;
+    }
+
+    /**
+     * A new database trigger: each committed change of {@code tables} ({@code schema.table}) in PostgreSQL database
+     * {@code database} becomes an event. {@code password} is sealed with {@code keys} (those of the sources role) when
+     * given; without keys it is stored as it is, readable by whoever reads {@code wharf.triggers}.
+     */
+    public static Trigger databaseTrigger(String name, String function, String tenant, String host, int port, String database, String user,
+                                          String password, List<String> tables, boolean snapshot, io.wharf.secrets.SealedSecrets keys) {
+        Instant now = Instant.now();
+        Trigger trigger = Trigger.newBuilder().setName(name).setFunction(function).setTenant(tenant).setCreatedAt(now).setUpdatedAt(now)
+                .setDatabase(io.wharf.records.DatabaseSource.newBuilder().setHost(host).setPort(port).setDatabase(database).setUser(user)
+                        .setPassword("").setTables(tables).setSnapshot(snapshot).build())
+                .build();
+        io.wharf.rules.Triggers.validate(trigger);
+        trigger.getDatabase().setPassword(keys == null || password.isEmpty() ? password
+                : keys.seal(password, io.wharf.rules.Triggers.databasePassword(trigger)));
         return trigger;
     }
 

@@ -91,7 +91,7 @@ public final class GatewayConfig extends AbstractConfig {
     Map<String, Object> sourcesSettings() {
         Map<String, Object> settings = clientSettings();
         originals().forEach((key, value) -> {
-            if (key.startsWith("wharf.sources.")) {
+            if (key.startsWith("wharf.sources.") || key.equals(SealedSecrets.KEY_SETTING) || key.equals(SealedSecrets.KEY_FILE_SETTING)) {
                 settings.put(key, value);
             }
         });

@@ -30,10 +30,14 @@ public final class Triggers {
         if (trigger.getFunction() == null || trigger.getFunction().isBlank()) {
             throw new IllegalArgumentException("Trigger '" + name + "' names no function: give --function NAME");
         }
-        TopicSource topic = trigger.getTopic();
-        if (topic == null) {
-            throw new IllegalArgumentException("Trigger '" + name + "' has no source: give --topic TOPIC");
+        if ((trigger.getTopic() == null) == (trigger.getDatabase() == null)) {
+            throw new IllegalArgumentException("Trigger '" + name + "' needs one source: --topic TOPIC, or --database with --table");
         }
+        if (trigger.getDatabase() != null) {
+            database(name, trigger.getDatabase());
+            return;
+        }
+        TopicSource topic = trigger.getTopic();
         if (!TOPIC.matcher(topic.getTopic()).matches()) {
             throw new IllegalArgumentException("Trigger '" + name + "': topic '" + topic.getTopic() + "' is not a valid Kafka topic name");
         }
@@ -49,6 +53,34 @@ public final class Triggers {
                     + MAX_LINGER_MILLIS + " ms");
         }
         KeyFrom.parse(topic.getKeyFrom());
+    }
+
+    private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
+
+    private static void database(String name, io.wharf.records.DatabaseSource db) {
+        if (!db.getConnector().equals("postgresql")) {
+            throw new IllegalArgumentException("Trigger '" + name + "': connector '" + db.getConnector() + "' is not one Wharf runs: postgresql");
+        }
+        if (db.getHost() == null || db.getHost().isBlank() || db.getDatabase() == null || db.getDatabase().isBlank()
+                || db.getUser() == null || db.getUser().isBlank()) {
+            throw new IllegalArgumentException("Trigger '" + name + "' needs the database's host, name and user: --db-host, --database, --db-user");
+        }
+        if (db.getPort() < 1 || db.getPort() > 65_535) {
+            throw new IllegalArgumentException("Trigger '" + name + "': port " + db.getPort() + " is out of range: 1 to 65535");
+        }
+        if (db.getTables().isEmpty()) {
+            throw new IllegalArgumentException("Trigger '" + name + "' names no table: give --table schema.table (more than once for more)");
+        }
+        for (String table : db.getTables()) {
+            if (!TABLE.matcher(table).matches()) {
+                throw new IllegalArgumentException("Trigger '" + name + "': table '" + table + "' is not schema.table (e.g. public.orders)");
+            }
+        }
+    }
+
+    /** What a database trigger's password is sealed to: the trigger and the database's host. */
+    public static io.wharf.secrets.SealedSecrets.Binding databasePassword(Trigger trigger) {
+        return new io.wharf.secrets.SealedSecrets.Binding("trigger " + trigger.getName(), trigger.getDatabase().getHost(), "database password");
     }
 
     /** Where an event's key comes from: the record's key, nothing, one of its headers, or a JSON pointer into its value. */

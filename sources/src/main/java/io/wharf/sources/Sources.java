@@ -25,7 +25,9 @@ import io.wharf.rules.Triggers;
 import io.wharf.serde.SchemaRegistryClient;
 import io.wharf.serde.SchemaRegistryClients;
 import io.wharf.sources.spi.TriggerClients;
+import io.wharf.sources.spi.TriggerParts;
 import io.wharf.sources.spi.TriggerRun;
+import io.wharf.sources.database.DatabaseTrigger;
 import io.wharf.sources.topic.TopicTrigger;
 import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
@@ -51,7 +53,7 @@ public final class Sources implements Role {
     private WharfClient client;
     private TopicView<Trigger> triggers;
     private TopicView<FunctionSpec> functions;
-    private TopicTrigger.Parts parts;
+    private TriggerParts parts;
 
     /** @throws org.apache.kafka.common.config.ConfigException naming a bad setting */
     public Sources(Map<?, ?> settings) {
@@ -83,8 +85,8 @@ public final class Sources implements Role {
             functions.awaitCaughtUp(Duration.ofSeconds(60));
             SchemaRegistryClient registry = SchemaRegistryClients.forSettings(WharfClient.registrySettings(config.endpoints().registry(),
                     config.clientSettings()));
-            parts = new TopicTrigger.Parts(new TriggerClients(config.kafka(), config.endpoints().bootstrap(), config.instanceId()), registry,
-                    limits.valueBudget(Topics.EVENTS), limits.valueBudget(Topics.DLQ), Clock.systemUTC(), new TopicTrigger.Outcomes() {
+            parts = new TriggerParts(new TriggerClients(config.kafka(), config.endpoints().bootstrap(), config.instanceId()), registry,
+                    limits.valueBudget(Topics.EVENTS), limits.valueBudget(Topics.DLQ), Clock.systemUTC(), new TriggerParts.Outcomes() {
                         @Override
                         public void committed(String trigger, int records, int events, int deadLettered) {
                             meters.records(trigger, records, events, deadLettered);
@@ -94,7 +96,7 @@ public final class Sources implements Role {
                         public void aborted(String trigger) {
                             meters.aborted(trigger);
                         }
-                    }, this::payloadKey);
+                    }, this::payloadKey, config.secrets());
             triggers = client.view(Topics.TRIGGERS, Trigger.class, this::changed);
             supervisor.scheduleWithFixedDelay(this::restartFailed, RETRY.toMillis(), RETRY.toMillis(), TimeUnit.MILLISECONDS);
             state = State.RUNNING;
@@ -146,7 +148,7 @@ public final class Sources implements Role {
     }
 
     private TriggerRun begin(Trigger trigger) {
-        TriggerRun run = new TopicTrigger(trigger, parts).start();
+        TriggerRun run = (trigger.getDatabase() != null ? new DatabaseTrigger(trigger, parts) : new TopicTrigger(trigger, parts)).start();
         meters.lag(trigger.getName(), run, TriggerRun::lag);
         return run;
     }
@@ -160,7 +162,8 @@ public final class Sources implements Role {
     /** Whether only the paused flag (or nothing) differs, which a running trigger takes in place. */
     private static boolean sameSource(Trigger running, Trigger next) {
         return Objects.equals(running.getFunction(), next.getFunction()) && Objects.equals(running.getTenant(), next.getTenant())
-                && Objects.equals(running.getCreatedAt(), next.getCreatedAt()) && Objects.equals(running.getTopic(), next.getTopic());
+                && Objects.equals(running.getCreatedAt(), next.getCreatedAt()) && Objects.equals(running.getTopic(), next.getTopic())
+                && Objects.equals(running.getDatabase(), next.getDatabase());
     }
 
     private synchronized void restartFailed() {

@@ -14,6 +14,8 @@ import io.wharf.client.Endpoints;
 import io.wharf.client.WharfClient;
 import io.wharf.config.KafkaClientSettings;
 import io.wharf.ops.Management;
+import io.wharf.secrets.SealedSecrets;
+import io.wharf.secrets.SecretsSettings;
 import io.wharf.serde.RegistrySettings;
 
 /**
@@ -30,7 +32,8 @@ public final class SourcesConfig extends AbstractConfig {
     /** Where a sources role of its own serves /metrics, /healthz and /readyz (a gateway hosting it serves them on its port). */
     public static final int MANAGEMENT_PORT = 9472;
 
-    private static final ConfigDef DEF = Management.define(define(RegistrySettings.define(new ConfigDef())), "sources", MANAGEMENT_PORT)
+    private static final ConfigDef DEF = Management.define(SecretsSettings.define(define(RegistrySettings.define(new ConfigDef())),
+            "open a database trigger's sealed password (the keys wharf trigger create sealed it with)"), "sources", MANAGEMENT_PORT)
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.ValidList.anyNonDuplicateValues(false, false),
                     Importance.HIGH, "Kafka brokers to bootstrap from, host:port[,host:port].");
 
@@ -72,6 +75,11 @@ public final class SourcesConfig extends AbstractConfig {
 
     KafkaClientSettings kafka() {
         return new KafkaClientSettings(clientSettings(), WharfClient.SETTINGS);
+    }
+
+    /** The keys that open a database trigger's sealed password; null when none are set. */
+    SealedSecrets secrets() {
+        return SecretsSettings.from(this);
     }
 
     String instanceId() {

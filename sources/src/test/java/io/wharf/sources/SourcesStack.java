@@ -85,6 +85,11 @@ final class SourcesStack {
         return shared;
     }
 
+    /** The committed records of a Wharf topic whose values decode as {@code type} and pass {@code which}. */
+    <T extends org.apache.avro.specific.SpecificRecord> List<T> all(String topic, Class<T> type, Predicate<T> which) {
+        return read(topic, type, which);
+    }
+
     /** A sources instance of its own on this cluster. */
     Sources startSources(String id) {
         return new Sources(Map.of(SourcesConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, SourcesConfig.REGISTRY_URL_CONFIG, registry,

@@ -114,12 +114,18 @@ public final class TriggerRoutes {
         out.put("name", t.getName());
         out.put("function", t.getFunction());
         out.put("tenant", t.getTenant());
-        out.put("topic", t.getTopic().getTopic());
-        out.put("format", t.getTopic().getFormat().name().toLowerCase(java.util.Locale.ROOT));
-        out.put("start", t.getTopic().getStartAtEnd() ? "latest" : "earliest");
-        out.put("batch", t.getTopic().getBatchSize());
-        out.put("lingerMillis", t.getTopic().getLingerMillis());
-        out.put("keyFrom", t.getTopic().getKeyFrom());
+        if (t.getTopic() != null) {
+            out.put("topic", t.getTopic().getTopic());
+            out.put("format", t.getTopic().getFormat().name().toLowerCase(java.util.Locale.ROOT));
+            out.put("start", t.getTopic().getStartAtEnd() ? "latest" : "earliest");
+            out.put("batch", t.getTopic().getBatchSize());
+            out.put("lingerMillis", t.getTopic().getLingerMillis());
+            out.put("keyFrom", t.getTopic().getKeyFrom());
+        } else {
+            var d = t.getDatabase();
+            out.put("database", Map.of("connector", d.getConnector(), "host", d.getHost(), "port", d.getPort(), "database", d.getDatabase(),
+                    "user", d.getUser(), "tables", d.getTables(), "snapshot", d.getSnapshot()));
+        }
         out.put("paused", t.getPaused());
         out.put("createdAt", t.getCreatedAt().toString());
         out.put("lag", lag.isPresent() ? lag.getAsLong() : null);

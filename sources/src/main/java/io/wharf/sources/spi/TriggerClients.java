@@ -35,6 +35,24 @@ public final class TriggerClients {
         return c;
     }
 
+    /** An idempotent producer, not transactional: for a source that keeps its position elsewhere than a consumer group. */
+    public Properties plainProducer(String trigger) {
+        Properties p = kafka.properties(KafkaClientSettings.Kind.PRODUCER, bootstrap);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_RECORD_BYTES);
+        p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, RoleAcls.TRIGGER_PREFIX + trigger + "-" + instance);
+        return p;
+    }
+
+    /** The Kafka settings of an embedded Kafka Connect engine (its offset store): where the cluster is, TLS, SASL. */
+    public Properties connectSettings() {
+        Properties p = new Properties();
+        p.putAll(kafka.all());
+        p.put("bootstrap.servers", bootstrap);
+        return p;
+    }
+
     /** A transactional producer of this instance for the trigger: one per trigger and instance. */
     public Properties producer(String trigger) {
         Properties p = kafka.properties(KafkaClientSettings.Kind.PRODUCER, bootstrap);

@@ -34,7 +34,7 @@ import io.wharf.records.Trigger;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.serde.SchemaRegistryException;
-import io.wharf.sources.spi.TriggerClients;
+import io.wharf.sources.spi.TriggerParts;
 import io.wharf.sources.spi.TriggerRun;
 import io.wharf.topics.DeadLetterRecords;
 import io.wharf.topics.Topics;
@@ -50,20 +50,8 @@ public final class TopicTrigger implements TriggerRun {
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration REGISTRY_BACKOFF = Duration.ofSeconds(1);
 
-    /** What a trigger's run needs from the role: its clients, its serializers, and the records' limits. */
-    public record Parts(TriggerClients clients, io.wharf.serde.SchemaRegistryClient registry, int payloadBudget, int deadLetterBudget,
-                        Clock clock, Outcomes outcomes, java.util.function.Function<String, String> payloadKeys) {
-    }
-
-    /** Told what each transaction carried: the role's meters. */
-    public interface Outcomes {
-        void committed(String trigger, int records, int events, int deadLettered);
-
-        void aborted(String trigger);
-    }
-
     private final Trigger trigger;
-    private final Parts parts;
+    private final TriggerParts parts;
     private final RecordEvents events;
     private final AvroSerializer<Event> eventSerializer;
     private final AvroSerializer<DeadLetter> deadLetterSerializer;
@@ -79,7 +67,7 @@ public final class TopicTrigger implements TriggerRun {
     private volatile String problem;
     private volatile long lag;
 
-    public TopicTrigger(Trigger trigger, Parts parts) {
+    public TopicTrigger(Trigger trigger, TriggerParts parts) {
         this.trigger = trigger;
         this.parts = parts;
         com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
