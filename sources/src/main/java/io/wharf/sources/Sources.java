@@ -135,6 +135,9 @@ public final class Sources implements Role {
         }
         if (run != null) {
             stop(name, run);
+            if (trigger == null || !trigger.getCreatedAt().equals(run.trigger().getCreatedAt())) {
+                run.deleted();
+            }
         }
         if (trigger != null) {
             try {

@@ -111,9 +111,16 @@ class DatabaseTriggerIT {
                     assertThat(c.at("/before/item").asText()).startsWith("item-");
                 });
                 assertThat(byOperation.get("delete").stream().map(c -> c.at("/before/id").asInt()).distinct()).hasSize(30);
+
+                assertThat(postgres.query("SELECT count(*) FROM pg_replication_slots")).isEqualTo("1");
+                stack.client.triggers().delete(name);
+                await("the deleted trigger's replication slot dropped").atMost(Duration.ofSeconds(60)).until(() -> postgres.query(
+                        "SELECT count(*) FROM pg_replication_slots").equals("0"));
             }
         } finally {
-            stack.client.triggers().delete(name);
+            if (stack.client.triggers().all().containsKey(name)) {
+                stack.client.triggers().delete(name);
+            }
         }
     }
 }

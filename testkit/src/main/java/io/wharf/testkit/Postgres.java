@@ -147,6 +147,16 @@ public final class Postgres implements AutoCloseable {
         }
     }
 
+    /** The first column of the first row {@code sql} returns, as text. */
+    public String query(String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl(), USER, PASSWORD); Statement s = c.createStatement();
+             java.sql.ResultSet rows = s.executeQuery(sql)) {
+            return rows.next() ? rows.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -106,11 +106,39 @@ public final class DatabaseTrigger implements TriggerRun {
         return all.contains("is active for PID");
     }
 
+    /** The trigger's own replication slot and publication: PostgreSQL's names are at most 63 characters. */
+    private String own() {
+        String own = "wharf_" + trigger.getName().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "_"
+                + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36);
+        return own.length() > 63 ? own.substring(own.length() - 63) : own;
+    }
+
+    /**
+     * Drops the trigger's slot and publication: a slot no one reads keeps every change after it, and the database's
+     * disk fills. Each instance tries; the slot goes once no one reads it.
+     */
+    @Override
+    public void deleted() {
+        DatabaseSource db = trigger.getDatabase();
+        String url = "jdbc:postgresql://" + db.getHost() + ":" + db.getPort() + "/" + db.getDatabase();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, db.getUser(), password(db));
+             java.sql.PreparedStatement slot = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                     + "WHERE slot_name = ? AND NOT active");
+             java.sql.Statement publication = c.createStatement()) {
+            slot.setString(1, own());
+            slot.execute();
+            publication.execute("DROP PUBLICATION IF EXISTS " + own());
+            log.info("Trigger {} deleted: replication slot and publication {} dropped", trigger.getName(), own());
+        } catch (java.sql.SQLException | RuntimeException e) {
+            log.warn("Trigger {} deleted, but its replication slot {} could not be dropped ({}): drop it with SELECT pg_drop_replication_slot('{}')",
+                    trigger.getName(), own(), e.getMessage(), own());
+        }
+    }
+
     /** The engine's settings: the connector's, the trigger's own slot and publication, and its position in Kafka. */
     private Properties properties() {
         DatabaseSource db = trigger.getDatabase();
-        String own = "wharf_" + trigger.getName().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "_"
-                + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36);
+        String own = own();
         Properties p = new Properties();
         p.putAll(parts.clients().connectSettings());
         p.put("name", io.wharf.client.Triggers.group(trigger));
@@ -127,7 +155,7 @@ public final class DatabaseTrigger implements TriggerRun {
         p.put("database.password", password(db));
         p.put("topic.prefix", trigger.getName());
         p.put("plugin.name", "pgoutput");
-        p.put("slot.name", own.length() > 63 ? own.substring(0, 63) : own);
+        p.put("slot.name", own);
         p.put("publication.name", own);
         p.put("publication.autocreate.mode", "filtered");
         p.put("table.include.list", String.join(",", db.getTables()));

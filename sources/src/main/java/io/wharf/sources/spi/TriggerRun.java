@@ -22,6 +22,10 @@ public interface TriggerRun extends AutoCloseable {
 
     void pause(boolean pause);
 
+    /** The trigger was deleted (after {@link #close()}): release what its source holds for it, such as a replication slot. */
+    default void deleted() {
+    }
+
     /** Stops, committing what it holds, within a bounded time; stopping twice is harmless. */
     @Override
     void close();
