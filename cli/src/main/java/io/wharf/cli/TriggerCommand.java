@@ -42,6 +42,13 @@ final class TriggerCommand {
         String dbPasswordEnv;
         @Option(names = "--snapshot", description = "Also one event (operation read) per row the tables hold when the trigger starts.")
         boolean snapshot;
+        @Option(names = "--directory", description = "A directory on the sources role's host (under its wharf.sources.files.roots): each "
+                + "new file becomes an event once it stopped growing, then moves to done/ or failed/.")
+        String directory;
+        @Option(names = "--pattern", defaultValue = "*", description = "A glob the files' names must match (default ${DEFAULT-VALUE}).")
+        String pattern;
+        @Option(names = "--settle", defaultValue = "2s", description = "How long a file's size must stay the same (default ${DEFAULT-VALUE}).")
+        String settle;
         @Option(names = "--function", required = true, description = "The function each record (or batch) runs.")
         String function;
         @Option(names = "--tenant", defaultValue = "default", description = "The tenant its events count against (default ${DEFAULT-VALUE}).")
@@ -65,11 +72,13 @@ final class TriggerCommand {
 
         @Override
         public Integer call() {
-            if ((topic == null) == (database == null)) {
-                throw new IllegalArgumentException("Give --topic TOPIC, or --database DB with --table schema.table: one source");
+            if ((topic == null ? 0 : 1) + (database == null ? 0 : 1) + (directory == null ? 0 : 1) != 1) {
+                throw new IllegalArgumentException("Give --topic TOPIC, --database DB with --table schema.table, or --directory DIR: one source");
             }
             Trigger trigger = topic != null
                     ? Triggers.topicTrigger(name, function, tenant, topic, format, start, batch, Units.duration("--linger", linger), keyFrom)
+                    : directory != null ? Triggers.fileTrigger(name, function, tenant, java.nio.file.Path.of(directory).toAbsolutePath().toString(), pattern,
+                    Units.duration("--settle", settle))
                     : Triggers.databaseTrigger(name, function, tenant, dbHost, dbPort, database, dbUser == null ? "" : dbUser, password(), tables, snapshot,
                     SecretsCommand.keysFromEnvironment());
             trigger.setPaused(paused);
@@ -163,6 +172,9 @@ final class TriggerCommand {
     }
 
     static String describe(Trigger t) {
+        if (t.getFiles() != null) {
+            return "new files " + t.getFiles().getPattern() + " in " + t.getFiles().getDirectory() + " (settled " + t.getFiles().getSettleMillis() + " ms)";
+        }
         if (t.getDatabase() != null) {
             var d = t.getDatabase();
             return "changes of " + String.join(", ", d.getTables()) + " in " + d.getConnector() + " " + d.getUser() + "@" + d.getHost() + ":" + d.getPort()

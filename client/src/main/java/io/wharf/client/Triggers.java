@@ -171,6 +171,20 @@ public final class Triggers {
         return trigger;
     }
 
+    /**
+     * A new file trigger: each new file of {@code directory} (on the sources role's host, under its
+     * {@code wharf.sources.files.roots}) whose name matches {@code pattern} becomes an event once its size and time stayed
+     * the same for {@code settle}.
+     */
+    public static Trigger fileTrigger(String name, String function, String tenant, String directory, String pattern, java.time.Duration settle) {
+        Instant now = Instant.now();
+        Trigger trigger = Trigger.newBuilder().setName(name).setFunction(function).setTenant(tenant).setCreatedAt(now).setUpdatedAt(now)
+                .setFiles(io.wharf.records.FileSource.newBuilder().setDirectory(directory).setPattern(pattern).setSettleMillis(settle.toMillis()).build())
+                .build();
+        io.wharf.rules.Triggers.validate(trigger);
+        return trigger;
+    }
+
     private void write(Trigger trigger) {
         client.send(Topics.TRIGGERS, trigger.getName(), new AvroSerializer<Trigger>(registry).serialize(Topics.TRIGGERS, trigger));
     }

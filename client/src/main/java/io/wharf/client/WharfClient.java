@@ -379,6 +379,14 @@ public final class WharfClient implements AutoCloseable {
         return result;
     }
 
+    /**
+     * The final result of job {@code jobId} when it comes, from now on; one written before is not seen (look at
+     * {@link #state} after calling this).
+     */
+    public CompletableFuture<JobResult> awaitResult(String jobId) {
+        return results().await(jobId);
+    }
+
     /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */
     public void send(Event event) {
         send(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)));

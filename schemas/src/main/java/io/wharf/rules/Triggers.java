@@ -30,8 +30,13 @@ public final class Triggers {
         if (trigger.getFunction() == null || trigger.getFunction().isBlank()) {
             throw new IllegalArgumentException("Trigger '" + name + "' names no function: give --function NAME");
         }
-        if ((trigger.getTopic() == null) == (trigger.getDatabase() == null)) {
-            throw new IllegalArgumentException("Trigger '" + name + "' needs one source: --topic TOPIC, or --database with --table");
+        int sources = (trigger.getTopic() == null ? 0 : 1) + (trigger.getDatabase() == null ? 0 : 1) + (trigger.getFiles() == null ? 0 : 1);
+        if (sources != 1) {
+            throw new IllegalArgumentException("Trigger '" + name + "' needs one source: --topic TOPIC, --database DB with --table, or --directory DIR");
+        }
+        if (trigger.getFiles() != null) {
+            files(name, trigger.getFiles());
+            return;
         }
         if (trigger.getDatabase() != null) {
             database(name, trigger.getDatabase());
@@ -75,6 +80,20 @@ public final class Triggers {
             if (!TABLE.matcher(table).matches()) {
                 throw new IllegalArgumentException("Trigger '" + name + "': table '" + table + "' is not schema.table (e.g. public.orders)");
             }
+        }
+    }
+
+    private static void files(String name, io.wharf.records.FileSource files) {
+        if (!java.nio.file.Path.of(files.getDirectory()).isAbsolute()) {
+            throw new IllegalArgumentException("Trigger '" + name + "': directory '" + files.getDirectory() + "' is not an absolute path");
+        }
+        try {
+            java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + files.getPattern());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Trigger '" + name + "': pattern '" + files.getPattern() + "' is not a glob: " + e.getMessage());
+        }
+        if (files.getSettleMillis() < 0 || files.getSettleMillis() > MAX_LINGER_MILLIS) {
+            throw new IllegalArgumentException("Trigger '" + name + "': settle " + files.getSettleMillis() + " ms is out of range: 0 to " + MAX_LINGER_MILLIS + " ms");
         }
     }
 

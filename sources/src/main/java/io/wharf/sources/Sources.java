@@ -28,6 +28,7 @@ import io.wharf.sources.spi.TriggerClients;
 import io.wharf.sources.spi.TriggerParts;
 import io.wharf.sources.spi.TriggerRun;
 import io.wharf.sources.database.DatabaseTrigger;
+import io.wharf.sources.files.FileTrigger;
 import io.wharf.sources.topic.TopicTrigger;
 import io.wharf.topics.TopicLimits;
 import io.wharf.topics.Topics;
@@ -96,7 +97,7 @@ public final class Sources implements Role {
                         public void aborted(String trigger) {
                             meters.aborted(trigger);
                         }
-                    }, this::payloadKey, config.secrets());
+                    }, this::function, config.secrets());
             triggers = client.view(Topics.TRIGGERS, Trigger.class, this::changed);
             supervisor.scheduleWithFixedDelay(this::restartFailed, RETRY.toMillis(), RETRY.toMillis(), TimeUnit.MILLISECONDS);
             state = State.RUNNING;
@@ -112,10 +113,10 @@ public final class Sources implements Role {
         }
     }
 
-    /** The function's payload key; one deployed a moment ago is found by reading the topic to its end once more. */
-    private String payloadKey(String function) {
-        return functions.get(function).or(() -> functions.refresh(Duration.ofSeconds(5)) ? functions.get(function) : java.util.Optional.empty())
-                .map(FunctionSpec::getPayloadKey).orElse(null);
+    /** The function as this instance knows it; one deployed a moment ago is found by reading the topic to its end once more. */
+    private FunctionSpec function(String name) {
+        return functions.get(name).or(() -> functions.refresh(Duration.ofSeconds(5)) ? functions.get(name) : java.util.Optional.empty())
+                .orElse(null);
     }
 
     /** The triggers as this instance runs them, by name. */
@@ -151,7 +152,8 @@ public final class Sources implements Role {
     }
 
     private TriggerRun begin(Trigger trigger) {
-        TriggerRun run = (trigger.getDatabase() != null ? new DatabaseTrigger(trigger, parts) : new TopicTrigger(trigger, parts)).start();
+        TriggerRun run = (trigger.getDatabase() != null ? new DatabaseTrigger(trigger, parts)
+                : trigger.getFiles() != null ? new FileTrigger(trigger, parts, client, config.fileRoots()) : new TopicTrigger(trigger, parts)).start();
         meters.lag(trigger.getName(), run, TriggerRun::lag);
         return run;
     }
@@ -166,7 +168,7 @@ public final class Sources implements Role {
     private static boolean sameSource(Trigger running, Trigger next) {
         return Objects.equals(running.getFunction(), next.getFunction()) && Objects.equals(running.getTenant(), next.getTenant())
                 && Objects.equals(running.getCreatedAt(), next.getCreatedAt()) && Objects.equals(running.getTopic(), next.getTopic())
-                && Objects.equals(running.getDatabase(), next.getDatabase());
+                && Objects.equals(running.getDatabase(), next.getDatabase()) && Objects.equals(running.getFiles(), next.getFiles());
     }
 
     private synchronized void restartFailed() {

@@ -28,6 +28,7 @@ public final class SourcesConfig extends AbstractConfig {
     public static final String REGISTRY_URL_CONFIG = RegistrySettings.URL_CONFIG;
     public static final String ENABLED_CONFIG = "wharf.sources.enabled";
     public static final String ID_CONFIG = "wharf.sources.id";
+    public static final String FILE_ROOTS_CONFIG = "wharf.sources.files.roots";
 
     /** Where a sources role of its own serves /metrics, /healthz and /readyz (a gateway hosting it serves them on its port). */
     public static final int MANAGEMENT_PORT = 9472;
@@ -43,6 +44,9 @@ public final class SourcesConfig extends AbstractConfig {
                 .define(ENABLED_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
                         "Whether this process runs the triggers (wharf trigger): every instance that does shares their work, "
                                 + "each trigger's partitions spread over them.")
+                .define(FILE_ROOTS_CONFIG, Type.LIST, "", Importance.MEDIUM,
+                        "Absolute directories file triggers may watch (each directory, or one under it): the role reads and moves "
+                                + "the files there. Empty: no file trigger runs here.")
                 .define(ID_CONFIG, Type.STRING, "", Importance.LOW,
                         "This instance's name in the triggers' transactional ids; empty: a new one at each start. Give each "
                                 + "instance its own.");
@@ -80,6 +84,10 @@ public final class SourcesConfig extends AbstractConfig {
     /** The keys that open a database trigger's sealed password; null when none are set. */
     SealedSecrets secrets() {
         return SecretsSettings.from(this);
+    }
+
+    java.util.List<java.nio.file.Path> fileRoots() {
+        return getList(FILE_ROOTS_CONFIG).stream().map(java.nio.file.Path::of).toList();
     }
 
     String instanceId() {

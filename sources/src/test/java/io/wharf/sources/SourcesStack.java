@@ -90,10 +90,10 @@ final class SourcesStack {
         return read(topic, type, which);
     }
 
-    /** A sources instance of its own on this cluster. */
+    /** A sources instance of its own on this cluster; file triggers may watch the system's temporary directory. */
     Sources startSources(String id) {
         return new Sources(Map.of(SourcesConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, SourcesConfig.REGISTRY_URL_CONFIG, registry,
-                SourcesConfig.ID_CONFIG, id)).start();
+                SourcesConfig.ID_CONFIG, id, SourcesConfig.FILE_ROOTS_CONFIG, System.getProperty("java.io.tmpdir"))).start();
     }
 
     /** A unique function name with {@code prefix}: a hot function whose result is its payload. */

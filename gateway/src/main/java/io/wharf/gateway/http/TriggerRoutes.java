@@ -121,6 +121,9 @@ public final class TriggerRoutes {
             out.put("batch", t.getTopic().getBatchSize());
             out.put("lingerMillis", t.getTopic().getLingerMillis());
             out.put("keyFrom", t.getTopic().getKeyFrom());
+        } else if (t.getFiles() != null) {
+            out.put("files", Map.of("directory", t.getFiles().getDirectory(), "pattern", t.getFiles().getPattern(),
+                    "settleMillis", t.getFiles().getSettleMillis()));
         } else {
             var d = t.getDatabase();
             out.put("database", Map.of("connector", d.getConnector(), "host", d.getHost(), "port", d.getPort(), "database", d.getDatabase(),

@@ -225,7 +225,7 @@ public final class DatabaseTrigger implements TriggerRun {
     }
 
     private Event sealed(Event event) {
-        String pem = parts.payloadKeys().apply(event.getFunction());
+        String pem = parts.payloadKey(event.getFunction());
         return pem == null ? event : PayloadEnvelope.sealed(event, PayloadEnvelope.publicKey(pem));
     }
 

@@ -237,7 +237,7 @@ public final class TopicTrigger implements TriggerRun {
 
     /** The event sealed to its function's payload key, if it has one: the record's value reaches Kafka again only as ciphertext. */
     private Event sealed(Event event) {
-        String pem = parts.payloadKeys().apply(event.getFunction());
+        String pem = parts.payloadKey(event.getFunction());
         return pem == null ? event : PayloadEnvelope.sealed(event, keys.computeIfAbsent(pem, PayloadEnvelope::publicKey));
     }
 
