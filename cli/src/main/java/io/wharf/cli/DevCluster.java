@@ -121,7 +121,9 @@ public final class DevCluster implements AutoCloseable {
             worker = new Worker(settings, telemetry).start();
             Map<String, Object> gatewaySettings = new java.util.HashMap<>(secrets);
             gatewaySettings.putAll(Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                    GatewayConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(), GatewayConfig.PORT_CONFIG, gatewayPort));
+                    GatewayConfig.REGISTRY_URL_CONFIG, registry.confluentUrl(), GatewayConfig.PORT_CONFIG, gatewayPort,
+                    // On a laptop, file triggers may watch the user's own directories and the temporary one.
+                    io.wharf.sources.SourcesConfig.FILE_ROOTS_CONFIG, System.getProperty("user.home") + "," + System.getProperty("java.io.tmpdir")));
             gateway = new Gateway(gatewaySettings, metrics, traces).alsoReady(dispatcher, worker).start();
             if (!dispatcher.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("The dispatcher did not reach RUNNING within 60 s (state " + dispatcher.state() + ")");

@@ -119,6 +119,7 @@ public final class RoleAcls {
                 grants.allow(GROUP, TRIGGER_PREFIX, PREFIXED, READ, DESCRIBE);
                 grants.allow(TRANSACTIONAL_ID, TRIGGER_PREFIX, PREFIXED, WRITE, DESCRIBE);
                 grants.allow(TOPIC, Topics.DLQ, LITERAL, WRITE);
+                grants.allow(TOPIC, Topics.TRIGGER_OFFSETS, LITERAL, CREATE, READ, WRITE, DESCRIBE, DESCRIBE_CONFIGS); // database triggers' positions
                 invoker(grants);
             }
             case INVOKER -> invoker(grants);

@@ -24,6 +24,8 @@ public final class Topics {
     public static final String FUNCTIONS = "wharf.functions";
     public static final String SCHEDULES = "wharf.schedules";
     public static final String TRIGGERS = "wharf.triggers";
+    /** Where database triggers' engines keep their positions in the databases' logs (Kafka Connect's offset store). */
+    public static final String TRIGGER_OFFSETS = "wharf.triggers.offsets";
     /** Tenant-wide limits (compacted, keyed by tenant). */
     public static final String TENANTS = "wharf.tenants";
     /** Pools' policies: what their functions may ask for (compacted, keyed by pool; written by operators only). */

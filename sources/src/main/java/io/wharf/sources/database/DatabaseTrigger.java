@@ -43,7 +43,7 @@ import io.wharf.topics.Topics;
 public final class DatabaseTrigger implements TriggerRun {
     private static final Logger log = LoggerFactory.getLogger(DatabaseTrigger.class);
     /** Where every database trigger's engine keeps its position, keyed by the engine's name (the trigger's group). */
-    public static final String OFFSETS_TOPIC = "wharf.triggers.offsets";
+    public static final String OFFSETS_TOPIC = Topics.TRIGGER_OFFSETS;
 
     private final Trigger trigger;
     private final TriggerParts parts;
