@@ -84,6 +84,8 @@ public final class Bench implements Callable<Integer> {
     int gatewayConcurrency;
     @Option(names = "--trigger-records", defaultValue = "200000", description = "Records on the topic of the trigger bench (default ${DEFAULT-VALUE}).")
     int triggerRecords;
+    @Option(names = "--trigger-rows", defaultValue = "200", description = "Rows inserted one at a time in the database trigger's latency bench (default ${DEFAULT-VALUE}).")
+    int triggerRows;
     @Option(names = "--gateway-cold", defaultValue = "20", description = "Sequential cold calls per side in the gateway bench (default ${DEFAULT-VALUE}).")
     int gatewayCold;
 
@@ -131,6 +133,7 @@ public final class Bench implements Callable<Integer> {
         }
         if (mode.equals("trigger") || mode.equals("all")) {
             new TriggerBench(triggerRecords).run();
+            new DatabaseLatencyBench(triggerRows).run();
         }
         return 0;
     }
