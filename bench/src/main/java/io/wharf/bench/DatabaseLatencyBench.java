@@ -51,7 +51,8 @@ final class DatabaseLatencyBench {
             client.triggers().create(Triggers.databaseTrigger("bench-db", "bench-db", "default", "127.0.0.1", postgres.port(), Postgres.DATABASE,
                     Postgres.USER, Postgres.PASSWORD, List.of("public.ticks"), false, null));
             Map<Integer, Long> arrived = new ConcurrentHashMap<>();
-            Thread listener = Thread.ofPlatform().daemon().start(() -> listen(dev, arrived));
+            java.util.concurrent.atomic.AtomicBoolean listening = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread listener = Thread.ofPlatform().daemon().start(() -> listen(dev, arrived, listening));
             // Rows inserted before the trigger's replication slot exists are not its: insert until one comes through.
             int warm = -1000;
             long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
@@ -81,7 +82,8 @@ final class DatabaseLatencyBench {
                     direct.add((System.nanoTime() - begin) / 1e6);
                 }
             }
-            listener.interrupt();
+            listening.set(false);
+            listener.join();
             System.out.printf("Database trigger, change to job (a row inserted, its job's result read), %d rows one at a time, warm function:%n", rows);
             System.out.printf("  an event sent by the client   p50 %6.1f ms  p99 %6.1f ms%n", percentile(direct, 50), percentile(direct, 99));
             System.out.printf("  a row inserted in PostgreSQL  p50 %6.1f ms  p99 %6.1f ms (%.1f ms more at p50)%n", percentile(database, 50),
@@ -104,7 +106,7 @@ final class DatabaseLatencyBench {
     }
 
     /** Notes when each row's result is read. */
-    private static void listen(DevCluster dev, Map<Integer, Long> arrived) {
+    private static void listen(DevCluster dev, Map<Integer, Long> arrived, java.util.concurrent.atomic.AtomicBoolean listening) {
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, dev.endpoints().bootstrap());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -114,7 +116,7 @@ final class DatabaseLatencyBench {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.RESULTS).stream().map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
-            while (!Thread.currentThread().isInterrupted()) {
+            while (listening.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
                     long now = System.nanoTime();
                     JobResult result = results.deserialize(Topics.RESULTS, record.value());
@@ -127,8 +129,6 @@ final class DatabaseLatencyBench {
                     }
                 }
             }
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
-            // the bench is over
         }
     }
 

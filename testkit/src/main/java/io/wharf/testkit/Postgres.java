@@ -58,7 +58,7 @@ public final class Postgres implements AutoCloseable {
             int port = Ports.free();
             process = new ProcessBuilder(as(root, List.of(bin.resolve("postgres").toString(), "-D", data.toString(), "-p", String.valueOf(port),
                     "-k", dir.toString(), "-c", "listen_addresses=127.0.0.1", "-c", "wal_level=logical", "-c", "max_replication_slots=20",
-                    "-c", "max_wal_senders=20", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")))
+                    "-c", "max_wal_senders=20", "-c", "fsync=off", "-c", "full_page_writes=off")))
                     .redirectErrorStream(true).redirectOutput(dir.resolve("postgres.log").toFile()).start();
             Postgres postgres = new Postgres(dir, process, port, as(root, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(),
                     "stop", "-m", "fast", "-w")));
