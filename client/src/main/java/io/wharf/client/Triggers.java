@@ -128,7 +128,7 @@ public final class Triggers {
 
     /** The consumer group a trigger reads in (as the sources role names it). */
     public static String group(Trigger trigger) {
-        return RoleAcls.TRIGGER_PREFIX + trigger.getName() + "-" + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36);
+        return RoleAcls.TRIGGER_PREFIX + io.wharf.rules.Triggers.instance(trigger);
     }
 
     /** A new trigger's definition from the settings people give ({@code wharf trigger create}, {@code POST /v1/triggers}). */

@@ -98,6 +98,17 @@ public final class WharfClient implements AutoCloseable {
         this.stateSerializer = new AvroSerializer<>(registry);
     }
 
+    /** Of a role's settings, what its client takes: Kafka's and the client's own keys, not the role's ({@code own}). */
+    public static Map<String, Object> clientSettings(Map<String, ?> originals, java.util.Set<String> own) {
+        Map<String, Object> settings = new HashMap<>();
+        originals.forEach((key, value) -> {
+            if (!own.contains(key) || SETTINGS.names().contains(key)) {
+                settings.put(key, value);
+            }
+        });
+        return settings;
+    }
+
     /** The registry at {@code url} with the credentials and trust store {@code settings} name. */
     public static RegistrySettings registrySettings(String url, Map<String, ?> settings) {
         Map<String, Object> own = new HashMap<>(settings);

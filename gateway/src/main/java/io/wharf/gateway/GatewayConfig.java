@@ -1,7 +1,6 @@
 package io.wharf.gateway;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -78,13 +77,7 @@ public final class GatewayConfig extends AbstractConfig {
 
     /** What the gateway's client takes: its own keys and Kafka's, not the gateway's (its port, its secrets keys). */
     Map<String, Object> clientSettings() {
-        Map<String, Object> settings = new HashMap<>();
-        originals().forEach((key, value) -> {
-            if (!DEF.names().contains(key) || WharfClient.SETTINGS.names().contains(key)) {
-                settings.put(key, value);
-            }
-        });
-        return settings;
+        return WharfClient.clientSettings(originals(), DEF.names());
     }
 
     /** What the sources role it hosts takes: the client's settings and the role's own keys. */

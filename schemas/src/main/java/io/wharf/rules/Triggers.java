@@ -97,6 +97,14 @@ public final class Triggers {
         }
     }
 
+    /**
+     * The trigger's name and creation ({@code orders-mh2k9x0c}): what its events' ids and its consumer group begin with,
+     * so that a trigger made again under the same name is a new one.
+     */
+    public static String instance(Trigger trigger) {
+        return trigger.getName() + "-" + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36);
+    }
+
     /** What a database trigger's password is sealed to: the trigger and the database's host. */
     public static io.wharf.secrets.SealedSecrets.Binding databasePassword(Trigger trigger) {
         return new io.wharf.secrets.SealedSecrets.Binding("trigger " + trigger.getName(), trigger.getDatabase().getHost(), "database password");

@@ -1,6 +1,5 @@
 package io.wharf.sources;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -68,13 +67,7 @@ public final class SourcesConfig extends AbstractConfig {
 
     /** What the role's client takes: the registry's and Kafka's keys, not the role's own. */
     Map<String, Object> clientSettings() {
-        Map<String, Object> settings = new HashMap<>();
-        originals().forEach((key, value) -> {
-            if (!DEF.names().contains(key) || WharfClient.SETTINGS.names().contains(key)) {
-                settings.put(key, value);
-            }
-        });
-        return settings;
+        return WharfClient.clientSettings(originals(), DEF.names());
     }
 
     KafkaClientSettings kafka() {

@@ -32,7 +32,7 @@ final class ChangeEvents {
     ChangeEvents(Trigger trigger, ObjectMapper mapper) {
         this.trigger = trigger;
         this.mapper = mapper;
-        this.idPrefix = trigger.getName() + "-" + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36) + "-";
+        this.idPrefix = io.wharf.rules.Triggers.instance(trigger) + "-";
     }
 
     private static String digest(String text) {

@@ -23,7 +23,6 @@ import io.wharf.records.DatabaseSource;
 import io.wharf.records.Event;
 import io.wharf.records.Trigger;
 import io.wharf.rules.Triggers;
-import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.sources.spi.TriggerParts;
@@ -108,8 +107,7 @@ public final class DatabaseTrigger implements TriggerRun {
 
     /** The trigger's own replication slot and publication: PostgreSQL's names are at most 63 characters. */
     private String own() {
-        String own = "wharf_" + trigger.getName().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "_"
-                + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36);
+        String own = "wharf_" + Triggers.instance(trigger).toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         return own.length() > 63 ? own.substring(own.length() - 63) : own;
     }
 
@@ -202,7 +200,7 @@ public final class DatabaseTrigger implements TriggerRun {
         long now = parts.clock().millis();
         for (ChangeEvent<String, String> record : records) {
             if (record.value() != null) {
-                Event event = sealed(changes.event(record.key(), record.value(), java.time.Instant.ofEpochMilli(now)));
+                Event event = parts.sealed(changes.event(record.key(), record.value(), java.time.Instant.ofEpochMilli(now)));
                 sent.add(producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), serializer.serialize(Topics.EVENTS, event))));
             }
         }
@@ -224,11 +222,6 @@ public final class DatabaseTrigger implements TriggerRun {
         if (state != State.PAUSED) {
             state = State.RUNNING;
         }
-    }
-
-    private Event sealed(Event event) {
-        String pem = parts.payloadKey(event.getFunction());
-        return pem == null ? event : PayloadEnvelope.sealed(event, PayloadEnvelope.publicKey(pem));
     }
 
     @Override

@@ -250,7 +250,7 @@ public final class FileTrigger implements TriggerRun {
         String place = name + "|" + attributes.size() + "|" + attributes.lastModifiedTime().toMillis();
         try {
             byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(place.getBytes(StandardCharsets.UTF_8));
-            return trigger.getName() + "-" + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36) + "-" + HexFormat.of().formatHex(sha, 0, 12);
+            return io.wharf.rules.Triggers.instance(trigger) + "-" + HexFormat.of().formatHex(sha, 0, 12);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

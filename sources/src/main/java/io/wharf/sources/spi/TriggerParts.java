@@ -3,7 +3,9 @@ package io.wharf.sources.spi;
 import java.time.Clock;
 import java.util.function.Function;
 
+import io.wharf.records.Event;
 import io.wharf.records.FunctionSpec;
+import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.secrets.SealedSecrets;
 import io.wharf.serde.SchemaRegistryClient;
 
@@ -15,11 +17,15 @@ import io.wharf.serde.SchemaRegistryClient;
 public record TriggerParts(TriggerClients clients, SchemaRegistryClient registry, int payloadBudget, int deadLetterBudget, Clock clock,
                            Outcomes outcomes, Function<String, FunctionSpec> functions, SealedSecrets secrets) {
 
-    /** The function's payload key (PEM), to seal its events to; null for none, or an unknown function. */
-    public String payloadKey(String function) {
-        FunctionSpec spec = functions.apply(function);
-        return spec == null ? null : spec.getPayloadKey();
+    /** {@code event} sealed to its function's payload key, if it has one: a source's data reaches Kafka again only as ciphertext. */
+    public Event sealed(Event event) {
+        FunctionSpec spec = functions.apply(event.getFunction());
+        return spec == null || spec.getPayloadKey() == null ? event
+                : PayloadEnvelope.sealed(event, KEYS.computeIfAbsent(spec.getPayloadKey(), PayloadEnvelope::publicKey));
     }
+
+    /** Parsed payload keys by their PEM: a key is parsed once, not per event. */
+    private static final java.util.Map<String, java.security.interfaces.RSAPublicKey> KEYS = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Told what each commit carried: the role's meters. */
     public interface Outcomes {

@@ -63,7 +63,7 @@ final class RecordEvents {
         this.mapper = mapper;
         this.keyFrom = Triggers.KeyFrom.parse(trigger.getTopic().getKeyFrom());
         this.payloadBudget = payloadBudget;
-        this.idPrefix = trigger.getName() + "-" + Long.toString(trigger.getCreatedAt().toEpochMilli(), 36) + "-";
+        this.idPrefix = Triggers.instance(trigger) + "-";
     }
 
     /** The events of {@code records}, in their order: one each, or batches of them as the trigger says. */

@@ -1,6 +1,5 @@
 package io.wharf.sources.topic;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,7 +31,6 @@ import io.wharf.records.Event;
 import io.wharf.records.JobStatus;
 import io.wharf.records.Trigger;
 import io.wharf.serde.AvroSerializer;
-import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.serde.SchemaRegistryException;
 import io.wharf.sources.spi.TriggerParts;
 import io.wharf.sources.spi.TriggerRun;
@@ -57,7 +55,6 @@ public final class TopicTrigger implements TriggerRun {
     private final AvroSerializer<DeadLetter> deadLetterSerializer;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<ConsumerRecord<byte[], byte[]>> pending = new ArrayList<>();
-    private final Map<String, java.security.interfaces.RSAPublicKey> keys = new HashMap<>();
     private final Thread thread;
     private KafkaProducer<String, byte[]> producer;
     private long pendingSince;
@@ -204,7 +201,7 @@ public final class TopicTrigger implements TriggerRun {
             for (RecordEvents.Out out : outs) {
                 switch (out) {
                     case RecordEvents.Emit emit -> {
-                        Event event = sealed(emit.event());
+                        Event event = parts.sealed(emit.event());
                         producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, event)));
                         emitted++;
                     }
@@ -233,12 +230,6 @@ public final class TopicTrigger implements TriggerRun {
         parts.outcomes().committed(trigger.getName(), count, emitted, rejected);
         taken.clear();
         pendingSince = parts.clock().millis();
-    }
-
-    /** The event sealed to its function's payload key, if it has one: the record's value reaches Kafka again only as ciphertext. */
-    private Event sealed(Event event) {
-        String pem = parts.payloadKey(event.getFunction());
-        return pem == null ? event : PayloadEnvelope.sealed(event, keys.computeIfAbsent(pem, PayloadEnvelope::publicKey));
     }
 
     private void abort(KafkaException e, boolean abortable) {
