@@ -48,6 +48,8 @@ import io.wharf.sources.spi.TriggerRun;
 public final class FileTrigger implements TriggerRun {
     private static final Logger log = LoggerFactory.getLogger(FileTrigger.class);
     private static final Duration SCAN = Duration.ofMillis(250);
+    /** Every this many scans (5 s), what is in processing/ and not awaited is looked at again. */
+    private static final int RECOVER_EVERY = 20;
     static final String PROCESSING = ".wharf/processing";
     static final String DONE = "done";
     static final String FAILED = "failed";
@@ -104,13 +106,16 @@ public final class FileTrigger implements TriggerRun {
             Files.createDirectories(directory.resolve(PROCESSING));
             Files.createDirectories(directory.resolve(DONE));
             Files.createDirectories(directory.resolve(FAILED));
-            resume();
+            recover();
             state = paused ? State.PAUSED : State.RUNNING;
             log.info("Trigger {} watching {} for {}", trigger.getName(), directory, files.getPattern());
-            while (!closed) {
+            for (long turn = 1; !closed; turn++) {
                 if (!paused) {
                     state = State.RUNNING;
                     scan();
+                    if (turn % RECOVER_EVERY == 0) {
+                        recover(); // what a send that failed (a broker away) left in processing/
+                    }
                 } else {
                     state = State.PAUSED;
                 }
@@ -126,23 +131,37 @@ public final class FileTrigger implements TriggerRun {
         }
     }
 
-    /** What a run before this one claimed and did not finish: finished now if its job ended, else awaited (sent again if never sent). */
-    private void resume() throws IOException {
+    /**
+     * What was claimed and is not awaited (by a run before this one, or a send that failed): finished now if its job
+     * ended, else awaited, or sent again (under the same id) if it never reached Kafka.
+     */
+    private void recover() throws IOException {
         try (DirectoryStream<Path> claimed = Files.newDirectoryStream(directory.resolve(PROCESSING))) {
             for (Path file : claimed) {
-                String id = eventId(file.getFileName().toString(), Files.readAttributes(file, BasicFileAttributes.class));
-                CompletableFuture<JobResult> result = client.awaitResult(id);
-                Optional<JobState> known = client.state(id);
-                if (known.isPresent() && JobStates.isFinal(known.get())) {
-                    result.cancel(false);
-                    finish(file, known.get().getPhase().name().equals(JobStatus.SUCCEEDED.name()));
-                } else if (known.isPresent()) {
-                    follow(file, result);
-                } else {
-                    result.cancel(false);
-                    send(file);
+                if (awaited.containsKey(file)) {
+                    continue;
+                }
+                try {
+                    recover(file);
+                } catch (NoSuchFileException e) {
+                    // finished meanwhile by another instance sharing the directory
                 }
             }
+        }
+    }
+
+    private void recover(Path file) throws IOException {
+        String id = eventId(file.getFileName().toString(), Files.readAttributes(file, BasicFileAttributes.class));
+        CompletableFuture<JobResult> result = client.awaitResult(id);
+        Optional<JobState> known = client.state(id);
+        if (known.isPresent() && JobStates.isFinal(known.get())) {
+            result.cancel(false);
+            finish(file, known.get().getPhase().name().equals(JobStatus.SUCCEEDED.name()));
+        } else if (known.isPresent()) {
+            follow(file, result);
+        } else {
+            result.cancel(false);
+            send(file);
         }
     }
 
@@ -225,12 +244,13 @@ public final class FileTrigger implements TriggerRun {
     private void follow(Path claimed, CompletableFuture<JobResult> result) {
         awaited.put(claimed, result);
         result.whenComplete((r, error) -> {
-            awaited.remove(claimed);
             if (error == null) {
-                finish(claimed, r.getStatus() == JobStatus.SUCCEEDED);
-            } else if (!closed) {
+                finish(claimed, r.getStatus() == JobStatus.SUCCEEDED); // before it is no longer awaited: recover() leaves it alone
+            }
+            awaited.remove(claimed);
+            if (error != null && !closed) {
                 problem = "could not send " + claimed.getFileName() + ": " + error.getMessage();
-                log.warn("Trigger {}: {}; it is sent again when the trigger starts again", trigger.getName(), problem);
+                log.warn("Trigger {}: {}; it is looked at again within {} s", trigger.getName(), problem, RECOVER_EVERY * SCAN.toMillis() / 1000);
             }
         });
     }
@@ -239,6 +259,8 @@ public final class FileTrigger implements TriggerRun {
         Path target = directory.resolve(succeeded ? DONE : FAILED).resolve(claimed.getFileName());
         try {
             Files.move(claimed, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            // moved on already (by another instance sharing the directory)
         } catch (IOException e) {
             problem = "could not move " + claimed + " to " + target + ": " + e.getMessage();
             log.warn("Trigger {}: {}", trigger.getName(), problem);
