@@ -320,7 +320,7 @@ class PoliciesIT {
             List<String> sync = new ArrayList<>(List.of("invoke", name, "--file", "-"));
             sync.addAll(List.of(connection));
             assertThat(Wharf.commandLine().execute(sync.toArray(String[]::new))).isZero();
-            assertThat(out.toString(StandardCharsets.UTF_8)).as("stdout is the job's output alone").endsWith("FROM A PIPE");
+            assertThat(withoutLogLines(out)).as("stdout is the job's output alone").endsWith("FROM A PIPE");
             assertThat(err.toString(StandardCharsets.UTF_8)).as("the report line").containsPattern(
                     "wharf: job \\S+ SUCCEEDED, ran \\d+ ms, CPU \\d+\\.\\d\\d s, peak memory [0-9.]+ [KM]iB, read .+, written .+");
 
@@ -334,7 +334,7 @@ class PoliciesIT {
             System.setErr(stderr);
         }
         // This JVM's roles log to the same stdout: the job id is the line that is one.
-        List<String> ids = out.toString(StandardCharsets.UTF_8).strip().lines().filter(l -> l.matches("[0-9a-f-]{36}")).toList();
+        List<String> ids = withoutLogLines(out).strip().lines().filter(l -> l.matches("[0-9a-f-]{36}")).toList();
         assertThat(ids).as("the async invoke printed its job id").hasSize(1);
         String jobId = ids.get(0);
         JobResult result = read(Topics.RESULTS, JobResult.class, jobId::equals, 1).get(0);
@@ -370,7 +370,12 @@ class PoliciesIT {
         } finally {
             System.setOut(stdout);
         }
-        String text = out.toString(StandardCharsets.UTF_8).strip();
+        String text = withoutLogLines(out).strip();
         return args[1].equals("list") ? text : text.lines().reduce((a, b) -> b).orElse("");
+    }
+
+    /** What a command printed, without the lines this JVM's roles logged to the same stdout meanwhile (pattern of logback-test.xml). */
+    private static String withoutLogLines(java.io.ByteArrayOutputStream out) {
+        return out.toString(StandardCharsets.UTF_8).replaceAll("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR) \\[[^\\n]*\\R", "");
     }
 }
