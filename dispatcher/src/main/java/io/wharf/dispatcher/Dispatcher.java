@@ -84,7 +84,14 @@ public final class Dispatcher implements Role {
                 Duration.ofMillis(config.getLong(DispatcherConfig.DEDUPE_WINDOW_MS_CONFIG)), meters, tracer), config.streamsProperties());
         // A crashed stream thread is replaced, after a pause; its task restarts from the last committed transaction.
         created.setUncaughtExceptionHandler(new StreamFailures(() -> closing));
-        created.setStateListener((now, before) -> log.info("Dispatcher {} (was {})", of(now), of(before)));
+        created.setStateListener((now, before) -> {
+            log.info("Dispatcher {} (was {})", of(now), of(before));
+            if (now == KafkaStreams.State.RUNNING) {
+                // What this instance owns after a rebalance: an operator scaling dispatchers sees the work move.
+                log.info("Dispatcher assigned {}", created.metadataForLocalThreads().stream()
+                        .flatMap(thread -> thread.activeTasks().stream()).map(task -> task.taskId() + " " + task.topicPartitions()).toList());
+            }
+        });
         streamsMetrics = new KafkaStreamsMetrics(created);
         streamsMetrics.bindTo(meters.registry());
         created.start();

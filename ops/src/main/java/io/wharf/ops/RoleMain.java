@@ -21,6 +21,10 @@ import io.wharf.config.SettingsSources;
 public final class RoleMain {
     public static final int FAILED = 1;
     public static final int MISCONFIGURED = 2;
+    /** Wharf's log level ({@code WHARF_LOG_LEVEL}, as the environment or a system property); INFO for a role. */
+    public static final String LOG_LEVEL = "WHARF_LOG_LEVEL";
+    /** The Kafka clients' log level; WARN for a role, ERROR for the CLI. */
+    public static final String KAFKA_LOG_LEVEL = "WHARF_LOG_LEVEL_KAFKA";
 
     private RoleMain() {
     }
@@ -33,10 +37,20 @@ public final class RoleMain {
      * @throws IllegalArgumentException for an argument that is neither
      */
     static Map<String, String> settings(String name, String[] args, Map<String, String> env, ConfigDef settings) {
+        return layers(name, args, env, settings).merged();
+    }
+
+    static EffectiveSettings.Layers layers(String name, String[] args, Map<String, String> env, ConfigDef settings) {
         Map<String, String> file = Map.of();
+        String fileName = "";
         Map<String, String> given = new HashMap<>();
+        boolean print = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
+            if (arg.equals(EffectiveSettings.FLAG)) {
+                print = true;
+                continue;
+            }
             if (arg.equals(SettingsSources.CONFIG_FLAG) || arg.startsWith(SettingsSources.CONFIG_FLAG + "=")) {
                 String path = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : i + 1 < args.length ? args[++i] : "";
                 if (path.isBlank()) {
@@ -47,11 +61,13 @@ public final class RoleMain {
                     System.err.println("wharf " + name + ": warning: " + config + " may be read by other users; if it holds secrets, chmod 600 it");
                 }
                 file = SettingsSources.fromFile(SettingsSources.CONFIG_FLAG, config);
+                fileName = path;
                 continue;
             }
             int eq = arg.indexOf('=');
             if (eq < 1) {
-                throw new IllegalArgumentException("argument '" + arg + "' is neither key=value nor " + SettingsSources.CONFIG_FLAG + " FILE");
+                throw new IllegalArgumentException("argument '" + arg + "' is neither key=value, " + SettingsSources.CONFIG_FLAG + " FILE nor "
+                        + EffectiveSettings.FLAG);
             }
             String key = arg.substring(0, eq);
             if (KafkaClientSettings.isSecret(key, settings)) {
@@ -62,7 +78,7 @@ public final class RoleMain {
             given.put(key, arg.substring(eq + 1));
         }
         String rolePrefix = "WHARF_" + name.toUpperCase(Locale.ROOT) + "_";
-        return SettingsSources.over(SettingsSources.over(file, SettingsSources.fromEnvironment(env, settings, rolePrefix)), given);
+        return new EffectiveSettings.Layers(fileName, file, SettingsSources.fromEnvironment(env, settings, rolePrefix), given, print);
     }
 
     /** Makes a role from its settings, recording into the process's meters and traces. */
@@ -78,6 +94,14 @@ public final class RoleMain {
      * health are served there from before the role starts (so a probe sees it starting) until it stopped.
      */
     public static void run(String name, String[] args, ConfigDef settings, Factory create) {
+        // A role says what it does (started, assigned, stopped) unless told otherwise; the CLI keeps quiet. Set before
+        // the first logger exists, as the logging configuration reads it once.
+        if (System.getenv(LOG_LEVEL) == null && System.getProperty(LOG_LEVEL) == null) {
+            System.setProperty(LOG_LEVEL, "INFO");
+        }
+        if (System.getenv(KAFKA_LOG_LEVEL) == null && System.getProperty(KAFKA_LOG_LEVEL) == null) {
+            System.setProperty(KAFKA_LOG_LEVEL, "WARN");
+        }
         System.exit(exitCode(name, args, System.getenv(), settings, create));
     }
 
@@ -90,8 +114,16 @@ public final class RoleMain {
             return MISCONFIGURED;
         }
         try {
-            values = settings(name, args, env, settings);
+            EffectiveSettings.Layers layers = layers(name, args, env, settings);
+            values = layers.merged();
+            if (layers.print()) {
+                EffectiveSettings.print(name, layers, settings, System.out);
+            }
+            settings.parse(values); // a bad or missing value fails here, naming its key, before anything starts
             management = Management.of(name, settings, values);
+            if (layers.print()) {
+                return 0;
+            }
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("wharf " + name + ": " + e.getMessage() + (e instanceof ConfigException ? "" : "; the keys are:\n" + settings.toRst()));
             return MISCONFIGURED;

@@ -65,4 +65,27 @@ class RoleMainTest {
         }
         assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("WHARF_LOG_FORMAT=xml", "text", "json");
     }
+
+    @Test
+    void printConfigShowsEachSettingWithItsSourceAndMasksSecretsThenExits() throws IOException {
+        Path file = Files.writeString(dir.resolve("worker.properties"), "wharf.worker.pool=files\nsasl.jaas.config=very-secret\n");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(RoleMain.exitCode("worker", new String[] {"--config", file.toString(), "--print-config", "wharf.worker.slots=9"},
+                    Map.of("WHARF_SECRETS_KEY", "abc", "WHARF_KAFKA_SECURITY_PROTOCOL", "SSL"), OWN, (s, m, t) -> {
+                        throw new AssertionError("printing starts nothing");
+                    })).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8).lines()).contains(
+                "wharf.worker.slots=9    # argument",
+                "wharf.worker.pool=files    # file " + file,
+                "wharf.secrets.key=[hidden]    # environment WHARF_SECRETS_KEY",
+                "security.protocol=SSL    # environment WHARF_KAFKA_SECURITY_PROTOCOL",
+                "sasl.jaas.config=[hidden]    # file " + file)
+                .noneMatch(l -> l.contains("very-secret") || l.contains("abc"));
+    }
 }

@@ -132,21 +132,26 @@ public final class Topics {
                 java.util.Optional.empty())).configs(all);
     }
 
-    /** Creates whichever of {@code topics} do not exist yet. */
-    public static void ensure(Admin admin, List<NewTopic> topics) {
+    /** Creates whichever of {@code topics} do not exist yet; returns the names it created (another creating one meanwhile is fine). */
+    public static List<String> ensure(Admin admin, List<NewTopic> topics) {
         try {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
             if (missing.isEmpty()) {
-                return;
+                return List.of();
             }
-            try {
-                admin.createTopics(missing).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
+            List<String> created = new ArrayList<>();
+            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> each : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    each.getValue().get();
+                    created.add(each.getKey());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
                 }
             }
+            return created;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while creating Wharf topics", e);

@@ -274,7 +274,8 @@ public final class Worker implements Role {
             state = State.STOPPED;
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | BrokerWatch.BrokerLostException e) {
             state = State.FAILED;
-            log.error("Worker {} cannot go on: {}", workerId, e.toString());
+            log.error("Worker {} cannot go on: {}{}", workerId, e.toString(), e instanceof ProducerFencedException
+                    ? " (another worker runs with the same wharf.worker.id; give each worker of a host its own)" : "");
         } catch (InterruptedException e) {
             state = State.FAILED;
             Thread.currentThread().interrupt();

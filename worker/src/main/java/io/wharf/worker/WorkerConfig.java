@@ -74,7 +74,8 @@ public final class WorkerConfig extends AbstractConfig {
                     "Jobs taken from Kafka but not yet running, at most; beyond it the worker pauses its partitions. "
                             + "A larger window lets other ordering keys pass a key that is busy.")
             .define(ID_CONFIG, Type.STRING, "", Importance.MEDIUM,
-                    "This worker's id, on its results and container labels; empty means a random one.")
+                    "This worker's id, on its results, transactions and container labels; unique per worker. Unset, WorkerMain "
+                            + "takes HOST-POOL (the host's name), so a restart finds what the previous run left; a worker made in a JVM takes a random one.")
             .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, Range.between(1_000, 300_000), Importance.MEDIUM,
                     "How long the group waits for a silent worker before its jobs move to another worker.")
             .define(COMMIT_INTERVAL_MS_CONFIG, Type.INT, 0, Range.between(0, 10_000), Importance.MEDIUM,
