@@ -13,6 +13,6 @@ public final class DispatcherMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("dispatcher", args, DispatcherConfig.configDef(), (settings, metrics, traces) -> new Dispatcher(settings, new Telemetry(metrics.registry(), traces)));
+        RoleMain.run("dispatcher", args, DispatcherConfig::configDef, (settings, metrics, traces) -> new Dispatcher(settings, new Telemetry(metrics.registry(), traces)));
     }
 }

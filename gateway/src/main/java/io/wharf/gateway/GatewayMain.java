@@ -12,6 +12,6 @@ public final class GatewayMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("gateway", args, GatewayConfig.configDef(), Gateway::new);
+        RoleMain.run("gateway", args, GatewayConfig::configDef, Gateway::new);
     }
 }

@@ -93,16 +93,16 @@ public final class RoleMain {
      * port ({@link Management}), its metrics and
      * health are served there from before the role starts (so a probe sees it starting) until it stopped.
      */
-    public static void run(String name, String[] args, ConfigDef settings, Factory create) {
+    public static void run(String name, String[] args, java.util.function.Supplier<ConfigDef> settings, Factory create) {
         // A role says what it does (started, assigned, stopped) unless told otherwise; the CLI keeps quiet. Set before
-        // the first logger exists, as the logging configuration reads it once.
+        // the first logger exists (the settings are made after it, hence a supplier), as logging reads it once.
         if (System.getenv(LOG_LEVEL) == null && System.getProperty(LOG_LEVEL) == null) {
             System.setProperty(LOG_LEVEL, "INFO");
         }
         if (System.getenv(KAFKA_LOG_LEVEL) == null && System.getProperty(KAFKA_LOG_LEVEL) == null) {
             System.setProperty(KAFKA_LOG_LEVEL, "WARN");
         }
-        System.exit(exitCode(name, args, System.getenv(), settings, create));
+        System.exit(exitCode(name, args, System.getenv(), settings.get(), create));
     }
 
     static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, Factory create) {

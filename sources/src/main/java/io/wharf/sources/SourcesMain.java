@@ -12,6 +12,6 @@ public final class SourcesMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("sources", args, SourcesConfig.configDef(), (settings, metrics, traces) -> new Sources(settings, metrics));
+        RoleMain.run("sources", args, SourcesConfig::configDef, (settings, metrics, traces) -> new Sources(settings, metrics));
     }
 }

@@ -22,7 +22,7 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) {
-        RoleMain.run("worker", args, WorkerConfig.configDef(), (settings, metrics, traces) -> new Worker(withStableId(settings),
+        RoleMain.run("worker", args, WorkerConfig::configDef, (settings, metrics, traces) -> new Worker(withStableId(settings),
                 new Telemetry(metrics.registry(), traces)));
     }
 
