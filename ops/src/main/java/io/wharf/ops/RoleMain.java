@@ -23,6 +23,8 @@ public final class RoleMain {
     public static final int MISCONFIGURED = 2;
     /** Wharf's log level ({@code WHARF_LOG_LEVEL}, as the environment or a system property); INFO for a role. */
     public static final String LOG_LEVEL = "WHARF_LOG_LEVEL";
+    /** A file the role writes its management port to, for health checks that cannot know it beforehand. */
+    public static final String PORT_FILE = "WHARF_PORT_FILE";
     /** The Kafka clients' log level; WARN for a role, ERROR for the CLI. */
     public static final String KAFKA_LOG_LEVEL = "WHARF_LOG_LEVEL_KAFKA";
 
@@ -105,6 +107,21 @@ public final class RoleMain {
         System.exit(exitCode(name, args, System.getenv(), settings.get(), create));
     }
 
+    /**
+     * Writes the management port where {@code WHARF_PORT_FILE} says: with port 0 (several roles on one host network, as
+     * scaled containers are), a health check finds the port the role took there.
+     */
+    private static void portFile(Map<String, String> env, int port) {
+        String file = env.get(PORT_FILE);
+        if (file != null && !file.isBlank()) {
+            try {
+                java.nio.file.Files.writeString(Path.of(file), String.valueOf(port));
+            } catch (java.io.IOException e) {
+                System.err.println("wharf: could not write the management port to " + file + " (" + PORT_FILE + "): " + e.getMessage());
+            }
+        }
+    }
+
     static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, Factory create) {
         Map<String, String> values;
         Role role;
@@ -142,6 +159,7 @@ public final class RoleMain {
                 if (server != null) {
                     System.err.println("wharf " + name + ": metrics and health on http://" + management.host() + ":" + server.port()
                             + " (/metrics, /healthz, /readyz)");
+                    portFile(env, server.port());
                 }
                 try {
                     role.start();
