@@ -96,3 +96,26 @@ ensure_client_tools() {
   echo "wharf: the client tests need kcat and Python 3 with confluent-kafka and avro at /usr/bin/python3: install kcat, python3-confluent-kafka and python3-avro." >&2
   return 1
 }
+
+# The deployment tests: Debian's docker-compose (1.29) for the compose stack, kubectl (kubernetes-client) to render
+# the Kubernetes manifests with its built-in kustomize.
+ensure_compose() {
+  if command -v docker-compose >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "wharf: installing docker-compose..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/dev/null 2>&1 && return 0
+  fi
+  echo "wharf: the compose stack needs docker-compose: install it (Debian: apt-get install docker-compose)." >&2
+  return 1
+}
+
+ensure_deploy_tools() {
+  ensure_compose || return 1
+  if command -v kubectl >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "wharf: installing kubernetes-client (kubectl renders the Kubernetes manifests in the tests)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client) >/dev/null 2>&1 && return 0
+  fi
+  echo "wharf: the deployment tests need kubectl: install it (Debian: apt-get install kubernetes-client)." >&2
+  return 1
+}

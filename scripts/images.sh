@@ -3,6 +3,7 @@
 #   wharf/base      a jlinked Java runtime, the C libraries it loads, a static busybox, user wharf (10001)
 #   wharf/wharf     every role, the first argument picks it (FROM wharf/base)
 #   wharf/registry  Apicurio Registry for the compose stack (FROM wharf/base)
+#   wharf/prometheus  Debian's prometheus binary for the compose stack, when this host has it (FROM wharf/base)
 # Each is tagged with the project's version and `latest`, and labelled with the version and git commit.
 # Expects JAVA_HOME (a JDK >= 21, as ./wharf picks) and the jars built (./wharf builds them when stale).
 set -euo pipefail
@@ -30,7 +31,7 @@ jdk.management,jdk.management.jfr,jdk.naming.dns,jdk.net,jdk.security.auth,jdk.s
 MAJOR=$(java_major "$JAVA_HOME/bin/java")
 
 rm -rf "$OUT"
-mkdir -p "$OUT/base/rootfs/bin" "$OUT/base/rootfs/etc" "$OUT/base/home" "$OUT/base/state/kafka" "$OUT/base/state/dispatcher" \
+mkdir -p "$OUT/base/rootfs/bin" "$OUT/base/rootfs/etc" "$OUT/base/home" "$OUT/base/state/kafka" "$OUT/base/state/dispatcher" "$OUT/base/state/prometheus" \
   "$OUT/wharf/lib" "$OUT/wharf/app/bin" "$OUT/registry/apicurio"
 echo "wharf images: linking a Java $MAJOR runtime (jlink)..." >&2
 # Not compressed: a compressed runtime is ~30 % smaller on disk but every class load pays for it at start.
@@ -93,5 +94,13 @@ build() { # image context [build args...]
 build wharf/base "$OUT/base"
 build wharf/wharf "$OUT/wharf" --build-arg BASE="wharf/base:$VERSION"
 build wharf/registry "$OUT/registry" --build-arg BASE="wharf/base:$VERSION" --build-arg APICURIO_VERSION="$APICURIO_VERSION"
+if [ -x /usr/bin/prometheus ]; then
+  mkdir -p "$OUT/prometheus"
+  cp /usr/bin/prometheus "$ROOT/deploy/images/prometheus/Dockerfile" "$OUT/prometheus/"
+  build wharf/prometheus "$OUT/prometheus" --build-arg BASE="wharf/base:$VERSION" \
+    --build-arg PROMETHEUS_VERSION="$(/usr/bin/prometheus --version 2>&1 | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p')"
+else
+  echo "wharf images: no /usr/bin/prometheus (Debian: apt-get install prometheus): wharf/prometheus not built" >&2
+fi
 docker image prune -f --filter label=org.opencontainers.image.title=wharf >/dev/null 2>&1 || true
-echo "wharf images: built wharf/base, wharf/wharf and wharf/registry $VERSION (commit $REVISION)" >&2
+echo "wharf images: built $VERSION (commit $REVISION)" >&2

@@ -161,16 +161,19 @@ public final class RoleMain {
                             + " (/metrics, /healthz, /readyz)");
                     portFile(env, server.port());
                 }
+                Path target = server == null ? null : PrometheusTarget.write(env, name, management.host(), server.port());
                 try {
                     role.start();
+                    while (!role.awaitStop(Duration.ofDays(1))) {
+                        // runs until stopped or failed
+                    }
+                    return role.state() == Role.State.FAILED ? FAILED : 0;
                 } catch (RuntimeException e) {
                     System.err.println("wharf " + name + ": " + e.getMessage());
                     return FAILED;
+                } finally {
+                    PrometheusTarget.remove(target);
                 }
-                while (!role.awaitStop(Duration.ofDays(1))) {
-                    // runs until stopped or failed
-                }
-                return role.state() == Role.State.FAILED ? FAILED : 0;
             } catch (IllegalStateException e) {
                 System.err.println("wharf " + name + ": " + e.getMessage());
                 return MISCONFIGURED;
