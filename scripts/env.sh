@@ -47,14 +47,19 @@ ensure_docker() {
   return 1
 }
 
+# Installs Debian packages when this script may (root, apt-get), saying why; returns 1 when it cannot or fails.
+apt_install() { # why package...
+  local why="$1"; shift
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+  echo "wharf: installing $* ($why)..." >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@") >/dev/null 2>&1
+}
+
 # Local job images are built from a static busybox; Debian ships one in busybox-static.
 ensure_busybox() {
   local bb="${WHARF_BUSYBOX:-/bin/busybox}"
   if [ -x "$bb" ] && ! head -c 4096 "$bb" | grep -aq "ld-linux"; then return 0; fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing busybox-static (job images are built from it)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static) >/dev/null 2>&1 && return 0
-  fi
+  apt_install "job images are built from it" busybox-static && return 0
   echo "wharf: a static busybox is needed at $bb to build local job images: install busybox-static or set WHARF_BUSYBOX." >&2
   return 1
 }
@@ -62,60 +67,44 @@ ensure_busybox() {
 # The image tests run a real registry (Debian's docker-registry) with htpasswd auth (apache2-utils).
 ensure_registry_tools() {
   if [ -x /usr/bin/docker-registry ] && command -v htpasswd >/dev/null 2>&1; then return 0; fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing docker-registry and apache2-utils (used by the image tests)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry apache2-utils) >/dev/null 2>&1 && return 0
-  fi
+  apt_install "used by the image tests" docker-registry apache2-utils && return 0
   echo "wharf: the image tests need /usr/bin/docker-registry and htpasswd: install docker-registry and apache2-utils." >&2
   return 1
 }
 
-# The client tests drive Wharf with clients that are not Wharf's own: kcat and Python's confluent-kafka (both on
-# librdkafka, whose default partitioner is not Java's), with Debian's Avro for Python.
+# What the operations and sources tests run against: Prometheus and promtool, rsyslogd, headless Chromium and its
+# driver, PostgreSQL (a database trigger's source).
 ensure_ops_tools() {
-  # What the operations and sources tests run against: Prometheus and promtool, rsyslogd, headless Chromium and its
-  # driver, PostgreSQL (a database trigger's source).
   if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v rsyslogd >/dev/null 2>&1 \
       && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then return 0; fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing prometheus, rsyslog, chromium, chromium-driver and postgresql (used by the operations and sources tests)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus rsyslog chromium chromium-driver \
-      postgresql) >/dev/null 2>&1 && return 0
-  fi
+  apt_install "used by the operations and sources tests" prometheus rsyslog chromium chromium-driver postgresql && return 0
   echo "wharf: the operations and sources tests need Prometheus, promtool, rsyslogd, /usr/bin/chromium, /usr/bin/chromedriver and PostgreSQL:" \
     "install Debian's prometheus, rsyslog, chromium, chromium-driver and postgresql." >&2
   return 1
 }
 
+# The client tests drive Wharf with clients that are not Wharf's own: kcat and Python's confluent-kafka (both on
+# librdkafka, whose default partitioner is not Java's), with Debian's Avro for Python.
 ensure_client_tools() {
   if command -v kcat >/dev/null 2>&1 && /usr/bin/python3 -c 'import confluent_kafka, avro' >/dev/null 2>&1; then return 0; fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing kcat, python3-confluent-kafka and python3-avro (used by the client tests)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat python3-confluent-kafka python3-avro) >/dev/null 2>&1 && return 0
-  fi
+  apt_install "used by the client tests" kcat python3-confluent-kafka python3-avro && return 0
   echo "wharf: the client tests need kcat and Python 3 with confluent-kafka and avro at /usr/bin/python3: install kcat, python3-confluent-kafka and python3-avro." >&2
   return 1
 }
 
-# The deployment tests: Debian's docker-compose (1.29) for the compose stack, kubectl (kubernetes-client) to render
-# the Kubernetes manifests with its built-in kustomize.
+# The compose stack runs on Debian's docker-compose (1.29).
 ensure_compose() {
   if command -v docker-compose >/dev/null 2>&1; then return 0; fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing docker-compose..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/dev/null 2>&1 && return 0
-  fi
+  apt_install "the compose stack runs on it" docker-compose && return 0
   echo "wharf: the compose stack needs docker-compose: install it (Debian: apt-get install docker-compose)." >&2
   return 1
 }
 
+# The deployment tests: docker-compose, and kubectl (kubernetes-client) to render the Kubernetes manifests with its kustomize.
 ensure_deploy_tools() {
   ensure_compose || return 1
   if command -v kubectl >/dev/null 2>&1; then return 0; fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "wharf: installing kubernetes-client (kubectl renders the Kubernetes manifests in the tests)..." >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client) >/dev/null 2>&1 && return 0
-  fi
+  apt_install "kubectl renders the Kubernetes manifests in the tests" kubernetes-client && return 0
   echo "wharf: the deployment tests need kubectl: install it (Debian: apt-get install kubernetes-client)." >&2
   return 1
 }

@@ -54,7 +54,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ChaosBench.class, description = "Measure Wharf on the embedded default beside its raw baselines; prints figures.")
 public final class Bench implements Callable<Integer> {
-    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway, meters, trigger or all (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "all", description = "cold, hot, dispatcher, gateway, meters, trigger, all (these), or stack "
+            + "(the compose stack: jobs/s with 1 to 3 workers, a broker's loss; needs ./wharf images) (default ${DEFAULT-VALUE}).")
     String mode;
     @Option(names = "--events", defaultValue = "200000", description = "Backlog of events for dispatcher throughput (default ${DEFAULT-VALUE}).")
     int events;
@@ -86,6 +87,8 @@ public final class Bench implements Callable<Integer> {
     int triggerRecords;
     @Option(names = "--trigger-rows", defaultValue = "200", description = "Rows inserted one at a time in the database trigger's latency bench (default ${DEFAULT-VALUE}).")
     int triggerRows;
+    @Option(names = "--stack-jobs", defaultValue = "120", description = "Cold jobs per burst in the stack bench (default ${DEFAULT-VALUE}).")
+    int stackJobs;
     @Option(names = "--gateway-cold", defaultValue = "20", description = "Sequential cold calls per side in the gateway bench (default ${DEFAULT-VALUE}).")
     int gatewayCold;
 
@@ -130,6 +133,11 @@ public final class Bench implements Callable<Integer> {
         }
         if (mode.equals("meters") || mode.equals("all")) {
             meters();
+        }
+        if (mode.equals("stack")) {
+            // The jar is bench/target/wharf-bench.jar of a checkout: the stack's scripts are two levels up.
+            Path jar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            new StackBench(jar.getParent().getParent().getParent(), stackJobs).run();
         }
         if (mode.equals("trigger") || mode.equals("all")) {
             new TriggerBench(triggerRecords).run();
