@@ -36,7 +36,7 @@ import io.wharf.topics.Topics;
  * user and reports ready, on host networking against a real broker and registry (Testcontainers, local images only).
  * Docker's own health check, the image's, must agree. Start-to-ready times are printed for the sizing guide.
  */
-class ImagesIT {
+class RoleImagesIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Map<String, Double> READY_SECONDS = new LinkedHashMap<>();
     private static EmbeddedKafka kafka;
