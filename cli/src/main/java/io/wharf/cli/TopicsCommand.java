@@ -1,6 +1,5 @@
 package io.wharf.cli;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -85,7 +84,7 @@ final class TopicsCommand {
                             c.get(TopicConfig.CLEANUP_POLICY_CONFIG).value());
                 });
                 List<String> expected = Topics.core(1, (short) -1, pools == null ? List.of() : pools).stream().map(NewTopic::name).toList();
-                List<String> missing = new ArrayList<>(expected.stream().filter(n -> !found.containsKey(n)).toList());
+                List<String> missing = expected.stream().filter(n -> !found.containsKey(n)).toList();
                 if (!missing.isEmpty()) {
                     System.out.println("missing: " + String.join(", ", missing) + " (wharf topics create makes them)");
                 }

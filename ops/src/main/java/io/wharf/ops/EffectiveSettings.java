@@ -1,7 +1,6 @@
 package io.wharf.ops;
 
 import java.io.PrintStream;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -33,7 +32,7 @@ final class EffectiveSettings {
             }
             if (environment.containsKey(key)) {
                 return "environment " + (def.configKeys().containsKey(key) ? SettingsSources.envName(key)
-                        : SettingsSources.KAFKA_ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_'));
+                        : SettingsSources.kafkaEnvName(key));
             }
             return file.containsKey(key) ? "file " + fileName : "default";
         }

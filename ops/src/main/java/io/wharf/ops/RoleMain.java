@@ -23,8 +23,6 @@ public final class RoleMain {
     public static final int MISCONFIGURED = 2;
     /** Wharf's log level ({@code WHARF_LOG_LEVEL}, as the environment or a system property); INFO for a role. */
     public static final String LOG_LEVEL = "WHARF_LOG_LEVEL";
-    /** A file the role writes its management port to, for health checks that cannot know it beforehand. */
-    public static final String PORT_FILE = "WHARF_PORT_FILE";
     /** The Kafka clients' log level; WARN for a role, ERROR for the CLI. */
     public static final String KAFKA_LOG_LEVEL = "WHARF_LOG_LEVEL_KAFKA";
 
@@ -74,8 +72,7 @@ public final class RoleMain {
             String key = arg.substring(0, eq);
             if (KafkaClientSettings.isSecret(key, settings)) {
                 throw new ConfigException(key, "(hidden)", "A secret must not be an argument (every local user can read a process's "
-                        + "arguments): set " + (key.startsWith("wharf.") ? SettingsSources.envName(key) : SettingsSources.KAFKA_ENV_PREFIX
-                        + key.toUpperCase(Locale.ROOT).replace('.', '_')) + " or put it in the " + SettingsSources.CONFIG_FLAG + " file");
+                        + "arguments): set " + (key.startsWith("wharf.") ? SettingsSources.envName(key) : SettingsSources.kafkaEnvName(key)) + " or put it in the " + SettingsSources.CONFIG_FLAG + " file");
             }
             given.put(key, arg.substring(eq + 1));
         }
@@ -105,21 +102,6 @@ public final class RoleMain {
             System.setProperty(KAFKA_LOG_LEVEL, "WARN");
         }
         System.exit(exitCode(name, args, System.getenv(), settings.get(), create));
-    }
-
-    /**
-     * Writes the management port where {@code WHARF_PORT_FILE} says: with port 0 (several roles on one host network, as
-     * scaled containers are), a health check finds the port the role took there.
-     */
-    private static void portFile(Map<String, String> env, int port) {
-        String file = env.get(PORT_FILE);
-        if (file != null && !file.isBlank()) {
-            try {
-                java.nio.file.Files.writeString(Path.of(file), String.valueOf(port));
-            } catch (java.io.IOException e) {
-                System.err.println("wharf: could not write the management port to " + file + " (" + PORT_FILE + "): " + e.getMessage());
-            }
-        }
     }
 
     static int exitCode(String name, String[] args, Map<String, String> env, ConfigDef settings, Factory create) {
@@ -159,9 +141,8 @@ public final class RoleMain {
                 if (server != null) {
                     System.err.println("wharf " + name + ": metrics and health on http://" + management.host() + ":" + server.port()
                             + " (/metrics, /healthz, /readyz)");
-                    portFile(env, server.port());
                 }
-                Path target = server == null ? null : PrometheusTarget.write(env, name, management.host(), server.port());
+                Path target = server == null ? null : ManagementFiles.write(env, name, management.host(), server.port());
                 try {
                     role.start();
                     while (!role.awaitStop(Duration.ofDays(1))) {
@@ -172,7 +153,7 @@ public final class RoleMain {
                     System.err.println("wharf " + name + ": " + e.getMessage());
                     return FAILED;
                 } finally {
-                    PrometheusTarget.remove(target);
+                    ManagementFiles.remove(target);
                 }
             } catch (IllegalStateException e) {
                 System.err.println("wharf " + name + ": " + e.getMessage());

@@ -82,6 +82,11 @@ public final class SettingsSources {
         return "WHARF_" + bare.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
+    /** The environment variable of a Kafka client setting: {@code sasl.jaas.config} is {@code WHARF_KAFKA_SASL_JAAS_CONFIG}. */
+    public static String kafkaEnvName(String key) {
+        return KAFKA_ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
     /** {@code lower}, then {@code higher} over it. */
     public static Map<String, String> over(Map<String, String> lower, Map<String, String> higher) {
         Map<String, String> merged = new HashMap<>(lower);

@@ -7,20 +7,29 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A role's scrape target as a Prometheus {@code file_sd_configs} file, in the directory {@code
- * WHARF_PROMETHEUS_TARGETS_DIR} names: Prometheus finds roles whose management port is chosen at start (port 0, as
- * scaled containers on one host network use). Written once the port is bound, removed when the role stops; a role
- * killed outright leaves its file, and Prometheus shows that target down until the file is removed.
+ * Where a role says which management port it took, for readers that cannot know it beforehand (port 0, as scaled
+ * containers on one host network use): {@code WHARF_PORT_FILE} gets the port alone, for an image's health check;
+ * {@code WHARF_PROMETHEUS_TARGETS_DIR} gets a Prometheus {@code file_sd_configs} file, removed when the role stops (a
+ * role killed outright leaves it, and Prometheus shows that target down until it is removed).
  */
-final class PrometheusTarget {
-    static final String DIR = "WHARF_PROMETHEUS_TARGETS_DIR";
+final class ManagementFiles {
+    static final String PORT_FILE = "WHARF_PORT_FILE";
+    static final String TARGETS_DIR = "WHARF_PROMETHEUS_TARGETS_DIR";
 
-    private PrometheusTarget() {
+    private ManagementFiles() {
     }
 
-    /** Returns the file written, or null when no directory is set or it cannot be written (said on standard error). */
+    /** Writes both files the environment asks for; returns the Prometheus target written, or null (a failure is said on standard error). */
     static Path write(Map<String, String> env, String role, String host, int port) {
-        String dir = env.get(DIR);
+        String portFile = env.get(PORT_FILE);
+        if (portFile != null && !portFile.isBlank()) {
+            try {
+                Files.writeString(Path.of(portFile), String.valueOf(port));
+            } catch (IOException e) {
+                System.err.println("wharf " + role + ": could not write the management port to " + portFile + " (" + PORT_FILE + "): " + e.getMessage());
+            }
+        }
+        String dir = env.get(TARGETS_DIR);
         if (dir == null || dir.isBlank()) {
             return null;
         }
@@ -34,7 +43,7 @@ final class PrometheusTarget {
             file.toFile().deleteOnExit(); // a SIGTERM ends the process before the role's main thread gets to remove it
             return file;
         } catch (IOException e) {
-            System.err.println("wharf " + role + ": could not write its Prometheus target to " + dir + " (" + DIR + "): " + e.getMessage());
+            System.err.println("wharf " + role + ": could not write its Prometheus target to " + dir + " (" + TARGETS_DIR + "): " + e.getMessage());
             return null;
         }
     }
