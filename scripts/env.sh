@@ -108,3 +108,13 @@ ensure_deploy_tools() {
   echo "wharf: the deployment tests need kubectl: install it (Debian: apt-get install kubernetes-client)." >&2
   return 1
 }
+
+# The benchmarks' load generator and baselines: Debian's hey, curl (the web-server recipe by hand), docker-compose
+# (the stack bench).
+ensure_bench_tools() {
+  ensure_compose || return 1
+  if command -v hey >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then return 0; fi
+  apt_install "the benchmarks' load generator and baselines" hey curl && return 0
+  echo "wharf: the benchmarks need hey and curl: install them (Debian: apt-get install hey curl)." >&2
+  return 1
+}
