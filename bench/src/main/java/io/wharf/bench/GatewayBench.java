@@ -105,6 +105,9 @@ final class GatewayBench {
         String relayCpu;
         String wharfCpu;
         List<Load[]> offered = new ArrayList<>();
+        Map<String, Double> relayRecords;
+        Map<String, Double> wharfRecords;
+        String bootstrap = cluster.endpoints().bootstrap();
         try (Relay r = new Relay(cluster.endpoints().bootstrap(), DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state);
              RelayHttp http = new RelayHttp(cluster.endpoints().bootstrap(), r)) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {
@@ -113,20 +116,22 @@ final class GatewayBench {
             hey(http.url(), null, requests); // warm-up, each side: the JIT compiles the hot paths of both
             hey(gateway, cluster.adminKey(), requests);
             CpuMeter.Reading before = CpuMeter.read();
+            Map<String, Long> ends = EndOffsets.byTopic(bootstrap, true);
             relay = hey(http.url(), null, requests);
+            relayRecords = EndOffsets.perCall(ends, ends = EndOffsets.byTopic(bootstrap, true), requests);
             CpuMeter.Reading between = CpuMeter.read();
             long from = System.currentTimeMillis();
             wharf = hey(gateway, cluster.adminKey(), requests);
+            wharfRecords = EndOffsets.perCall(ends, EndOffsets.byTopic(bootstrap, true), requests);
             CpuMeter.Reading after = CpuMeter.read();
             relayCpu = CpuMeter.perJob(before, between, requests, 0.0001, "request");
             wharfCpu = CpuMeter.perJob(between, after, requests, 0.0001, "request");
             breakdown(cluster, from, System.currentTimeMillis());
             // Below saturation: at a fixed offered rate a call's latency is its path's, where a closed loop at full
-            // load measures CPU queueing (there, p50 is about concurrency / throughput on either side). hey's clients
-            // each send at rate / -c, in step, so the load comes in bursts of -c calls.
+            // load measures CPU queueing (there, p50 is about concurrency / throughput on either side).
             for (double share : OFFERED_SHARES) {
                 double rate = relay.perSecond() * share;
-                offered.add(new Load[] {heyAt(http.url(), null, rate), heyAt(gateway, cluster.adminKey(), rate)});
+                offered.add(new Load[] {openLoop(http.url(), null, rate), openLoop(gateway, cluster.adminKey(), rate)});
             }
         }
         TempDirs.delete(state);
@@ -136,9 +141,11 @@ final class GatewayBench {
         System.out.printf("  Wharf gateway -> hot function                      %6.1f / %6.1f ms   %7.0f req/s%n", wharf.p50Ms(), wharf.p99Ms(), wharf.perSecond());
         System.out.printf("    container's own time (hot round trip, median)    %6.1f ms%n", own);
         System.out.printf("    relay: %s%n    Wharf: %s%n", relayCpu, wharfCpu);
+        System.out.printf("    records written per call, transaction markers and the brokers' own records included: relay %.1f, Wharf %.1f %s%n",
+                sum(relayRecords), sum(wharfRecords), rounded(wharfRecords));
         System.out.printf("  ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
                 wharf.p50Ms() / (relay.p50Ms() + own), wharf.p99Ms() / (relay.p99Ms() + own), 100 * wharf.perSecond() / relay.perSecond());
-        System.out.printf("  at a fixed offered rate, %d s each (p50 / p99; ratio to relay + container):%n", OFFERED_SECONDS);
+        System.out.printf("  at a fixed offered rate, evenly spaced (open loop), %d s each (p50 / p99; ratio to relay + container):%n", OFFERED_SECONDS);
         for (int i = 0; i < offered.size(); i++) {
             Load r = offered.get(i)[0];
             Load w = offered.get(i)[1];
@@ -146,6 +153,16 @@ final class GatewayBench {
                     100 * OFFERED_SHARES[i], relay.perSecond() * OFFERED_SHARES[i], r.p50Ms(), r.p99Ms(), w.p50Ms(), w.p99Ms(),
                     w.p50Ms() / (r.p50Ms() + own), w.p99Ms() / (r.p99Ms() + own));
         }
+    }
+
+    private static double sum(Map<String, Double> perTopic) {
+        return perTopic.values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    private static String rounded(Map<String, Double> perTopic) {
+        Map<String, String> shown = new java.util.LinkedHashMap<>();
+        perTopic.forEach((topic, n) -> shown.put(topic, String.format(java.util.Locale.ROOT, "%.2f", n)));
+        return shown.toString();
     }
 
     /** Where a loaded call's time goes, from its result's timings (medians of the hot calls made in the window). */
@@ -251,10 +268,10 @@ final class GatewayBench {
         }
     }
 
-    /** {@code rate} requests per second in all for {@link #OFFERED_SECONDS}, from {@code -c} clients. */
-    private Load heyAt(String url, String key, double rate) throws Exception {
-        int n = Math.max(concurrency, (int) (rate * OFFERED_SECONDS));
-        return hey(url, key, n, "-q", String.format(java.util.Locale.ROOT, "%.3f", rate / concurrency));
+    /** {@code rate} calls per second, evenly spaced, for {@link #OFFERED_SECONDS}. */
+    private static Load openLoop(String url, String key, double rate) throws Exception {
+        double[] p = OpenLoop.run(url, key, "ping", rate, Duration.ofSeconds(OFFERED_SECONDS));
+        return new Load(p[0], p[1], rate);
     }
 
     private Load hey(String url, String key, int n, String... options) throws Exception {

@@ -65,12 +65,12 @@ final class StackBench {
                     System.out.printf("stack: baseline on this host with the stack up: %.1f docker run --rm -i --network none/s, 4 at a time%n", bare);
                 }
                 burst(Math.min(jobs, 30)); // warm-up: images pinned, JITs settled
-                long offsetsBefore = offsets();
+                long offsetsBefore = EndOffsets.total(BOOTSTRAP, false);
                 double rate = burst(jobs);
                 if (workers == 1) {
                     // What a broker stores per job, for sizing: records and transaction markers, all topics together.
                     System.out.printf("stack: %.1f offsets per job across all topics (records and transaction markers)%n",
-                            (offsets() - offsetsBefore) / (double) jobs);
+                            (EndOffsets.total(BOOTSTRAP, false) - offsetsBefore) / (double) jobs);
                 }
                 one = workers == 1 ? rate : one;
                 three = rate;
@@ -204,18 +204,6 @@ final class StackBench {
         HttpResponse<String> response = http.send(request.header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() >= 300) {
             throw new IllegalStateException(response.statusCode() + ": " + response.body());
-        }
-    }
-
-    /** The sum of every topic partition's end offset. */
-    private static long offsets() throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", BOOTSTRAP))) {
-            var topics = admin.describeTopics(admin.listTopics(new org.apache.kafka.clients.admin.ListTopicsOptions().listInternal(false)).names().get())
-                    .allTopicNames().get();
-            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
-            topics.values().forEach(t -> t.partitions().forEach(p -> latest.put(new TopicPartition(t.name(), p.partition()),
-                    org.apache.kafka.clients.admin.OffsetSpec.latest())));
-            return admin.listOffsets(latest).all().get().values().stream().mapToLong(r -> r.offset()).sum();
         }
     }
 

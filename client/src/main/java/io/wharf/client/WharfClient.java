@@ -231,10 +231,13 @@ public final class WharfClient implements AutoCloseable {
         return new TopicView<>(c, topic, new AvroDeserializer<>(registry, type), onChange);
     }
 
-    /** As {@link #view(String, Class, java.util.function.BiConsumer)}, folding each key's records and bounded. */
+    /**
+     * As {@link #view(String, Class, java.util.function.BiConsumer)}, folding each key's records and bounded: a view of
+     * a busy topic (job states), which may trail its end by up to {@link #TRAIL}.
+     */
     public <T extends org.apache.avro.specific.SpecificRecord> TopicView<T> view(String topic, Class<T> type, java.util.function.BinaryOperator<T> fold,
                                                                                TopicView.Bound<T> bound, java.util.function.BiConsumer<String, T> onChange) {
-        Properties c = committedReader();
+        Properties c = trailing(committedReader());
         return new TopicView<>(c, topic, new AvroDeserializer<>(registry, type), fold, bound, onChange);
     }
 
@@ -479,7 +482,7 @@ public final class WharfClient implements AutoCloseable {
 
     /**
      * A consumer of committed records in consumer group {@code group} (offsets committed by the caller), for a
-     * service that shares one topic's records among its instances.
+     * service that shares one topic's records among its instances and may trail its end by up to {@link #TRAIL}.
      */
     public <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> groupConsumer(String group, Class<T> type) {
         return groupConsumer(group, type, false);
@@ -487,10 +490,24 @@ public final class WharfClient implements AutoCloseable {
 
     /** As {@link #groupConsumer(String, Class)}; a group without committed offsets starts at the oldest record kept when {@code fromBeginning}. */
     public <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> groupConsumer(String group, Class<T> type, boolean fromBeginning) {
-        Properties c = committedReader();
+        Properties c = trailing(committedReader());
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
         return new KafkaConsumer<>(c, new StringDeserializer(), new AvroDeserializer<>(registry, type));
+    }
+
+    /** How far behind a busy topic's end its group consumers and bounded views may read. */
+    public static final Duration TRAIL = Duration.ofMillis(100);
+
+    /**
+     * A reader that may trail: a fetch waits for 64 KiB or {@link #TRAIL}, so under load it asks a few times a second
+     * instead of after each transaction that ends (each costs the broker a fetch and this thread a poll). Settings a
+     * user gave win.
+     */
+    private static Properties trailing(Properties c) {
+        c.putIfAbsent(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
+        c.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) TRAIL.toMillis());
+        return c;
     }
 
     /** A consumer's settings for reading committed records without a group. */

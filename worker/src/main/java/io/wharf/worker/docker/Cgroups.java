@@ -1,7 +1,6 @@
 package io.wharf.worker.docker;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +33,10 @@ final class Cgroups {
     private final boolean v2;
     /** The owner's part of every parent, e.g. {@code /wharf/worker-1}; null when nothing is measured. */
     private final String base;
+    /** The files of each token read so far, until its container is removed. */
+    private final java.util.Map<String, CgroupFiles> open = new java.util.concurrent.ConcurrentHashMap<>();
+    /** v1's controller hierarchies by name, found once. */
+    private final java.util.Map<String, Path> controllers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Cgroups(Path root, boolean v2, String base) {
         this.root = root;
@@ -92,24 +95,11 @@ final class Cgroups {
 
     /** What the containers under {@code token} used so far; null when it cannot be read. */
     Usage read(String token) {
-        if (base == null || token == null) {
-            return null;
-        }
-        String parent = parent(token);
+        CgroupFiles files = files(token);
         try {
-            if (v2) {
-                Path dir = under(root, parent);
-                long cpu = field(Files.readString(dir.resolve("cpu.stat")), "usage_usec") * 1000;
-                long peak = Files.exists(dir.resolve("memory.peak")) ? number(dir.resolve("memory.peak")) : number(dir.resolve("memory.current"));
-                long[] io = ioV2(dir.resolve("io.stat"));
-                return new Usage(cpu, peak, io[0], io[1]);
-            }
-            long cpu = number(under(controller("cpuacct"), parent).resolve("cpuacct.usage"));
-            long peak = number(under(controller("memory"), parent).resolve("memory.max_usage_in_bytes"));
-            long[] io = ioV1(under(controller("blkio"), parent));
-            return new Usage(cpu, peak, io[0], io[1]);
+            return files == null ? null : files.read();
         } catch (IOException | RuntimeException e) {
-            log.debug("Could not read the cgroup {}: {}", parent, e.toString());
+            log.debug("Could not read the cgroup {}: {}", parent(token), e.toString());
             return null;
         }
     }
@@ -119,19 +109,44 @@ final class Cgroups {
      * handle that reset it, so a warm job's peak there is its container's since it started).
      */
     void resetPeak(String token) {
-        if (base == null || v2 || token == null) {
-            return;
-        }
+        CgroupFiles files = files(token);
         try {
-            Files.writeString(under(controller("memory"), parent(token)).resolve("memory.max_usage_in_bytes"), "0");
+            if (files != null) {
+                files.resetPeak();
+            }
         } catch (IOException | RuntimeException e) {
             log.debug("Could not reset the memory peak of {}: {}", parent(token), e.toString());
+        }
+    }
+
+    /** The token's files, opened at its first reading (the engine makes the directories when it creates the container). */
+    private CgroupFiles files(String token) {
+        if (base == null || token == null) {
+            return null;
+        }
+        try {
+            return open.computeIfAbsent(token, t -> {
+                try {
+                    String parent = parent(t);
+                    return v2 ? CgroupFiles.v2(under(root, parent))
+                            : CgroupFiles.v1(under(controller("cpuacct"), parent), under(controller("memory"), parent), under(controller("blkio"), parent));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (RuntimeException e) {
+            log.debug("Could not open the cgroup {}: {}", parent(token), e.toString());
+            return null;
         }
     }
 
     /** Removes the token's cgroup directories once its container is gone (a directory still in use stays). */
     void remove(String token) {
         if (base != null && token != null) {
+            CgroupFiles files = open.remove(token);
+            if (files != null) {
+                files.close();
+            }
             for (Path hierarchy : hierarchies()) {
                 delete(under(hierarchy, parent(token)));
             }
@@ -181,6 +196,10 @@ final class Cgroups {
 
     /** A v1 controller's hierarchy, also when it is mounted together with another ({@code cpu,cpuacct}). */
     private Path controller(String name) {
+        return controllers.computeIfAbsent(name, this::findController);
+    }
+
+    private Path findController(String name) {
         Path alone = root.resolve(name);
         if (Files.isDirectory(alone)) {
             return alone;
@@ -197,10 +216,6 @@ final class Cgroups {
         return hierarchy.resolve(parent.substring(1));
     }
 
-    private static long number(Path file) throws IOException {
-        return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).strip());
-    }
-
     /** A {@code key value} line's value ({@code cpu.stat}). */
     static long field(String text, String key) {
         for (String line : text.split("\n")) {
@@ -213,14 +228,6 @@ final class Cgroups {
     }
 
     /** Bytes read and written over every device, from v1's {@code MAJ:MIN Read|Write N} lines. */
-    static long[] ioV1(Path blkio) throws IOException {
-        Path file = blkio.resolve("blkio.throttle.io_service_bytes_recursive");
-        if (!Files.exists(file)) {
-            file = blkio.resolve("blkio.io_service_bytes_recursive");
-        }
-        return ioV1Text(Files.readString(file));
-    }
-
     static long[] ioV1Text(String text) {
         long read = 0, written = 0;
         for (String line : text.split("\n")) {
@@ -238,10 +245,6 @@ final class Cgroups {
     }
 
     /** Bytes read and written over every device, from v2's {@code MAJ:MIN rbytes=N wbytes=N ...} lines. */
-    static long[] ioV2(Path file) throws IOException {
-        return Files.exists(file) ? ioV2Text(Files.readString(file)) : new long[] {0, 0};
-    }
-
     static long[] ioV2Text(String text) {
         long read = 0, written = 0;
         for (String line : text.split("\n")) {

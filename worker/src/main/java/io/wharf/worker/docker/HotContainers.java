@@ -331,6 +331,10 @@ final class HotContainers implements AutoCloseable {
         /** Its stdout and stderr, which are free for the function's own lines (the protocol has the FIFOs). */
         private final HotOutput output = new HotOutput(JobOutput.STDERR_TAIL_BYTES);
         private String error;
+        /** Written before each job; null until the container started. */
+        private RequestScript request;
+        /** What it had used when its last job ended: the next job's start, as the container idles between jobs. */
+        private Usage used;
         int served;
         long lastUsedNanos = System.nanoTime();
 
@@ -353,6 +357,7 @@ final class HotContainers implements AutoCloseable {
                         List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out", "WHARF_HOT_REQUEST=" + HOT_DIR + "/" + REQUEST_FILE));
                 owner.docker.startContainerCmd(id).exec();
                 Container c = new Container(owner, id, dir);
+                c.request = new RequestScript(dir.resolve(REQUEST_FILE));
                 owner.docker.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true).withTimestamps(true)
                         .exec(c.output);
                 Path inPath = dir.resolve("in");
@@ -394,13 +399,14 @@ final class HotContainers implements AutoCloseable {
         /** Runs one job; null if the container died or closed its pipe before answering. */
         RunOutcome call(RunRequest request, OutputListener listener, long pulledAt) {
             // The container serves job after job: a job's use is the difference over it, its peak since it began.
-            Usage before = owner.containers.usage(id);
+            Usage before = used != null ? used : owner.containers.usage(id);
+            used = null;
             owner.containers.resetPeak(id);
             long started = System.currentTimeMillis();
             HotOutput.Job job = output.jobStarted(listener);
             try {
                 // The job's HTTP request (if it came from one) for the container to source, before the line that starts it.
-                Files.writeString(dir.resolve(REQUEST_FILE), HttpEnvironment.script(Containers.jobOnly(request)));
+                this.request.write(HttpEnvironment.script(Containers.jobOnly(request)));
             } catch (IOException e) {
                 return null;
             }
@@ -448,6 +454,7 @@ final class HotContainers implements AutoCloseable {
             // Only a failure reports its stderr, so only a failure waits for the last of it.
             String stderrTail = parsed.exitCode() == 0 ? null : job.stderrTail(STDERR_SETTLE);
             Usage after = before == null ? null : owner.containers.usage(id);
+            used = after;
             return new RunOutcome(parsed.exitCode(), false, false, parsed.stdout(), parsed.truncated(), stderrTail, null, request.image(),
                     pulledAt, 0, started, exited, 0).withUsage(after == null ? null : after.since(before));
         }
@@ -483,6 +490,9 @@ final class HotContainers implements AutoCloseable {
 
         void remove() {
             closeQuietly();
+            if (request != null) {
+                request.close();
+            }
             if (id != null) {
                 owner.containers.remove(id);
             }
