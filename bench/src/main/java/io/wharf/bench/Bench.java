@@ -81,8 +81,9 @@ public final class Bench implements Callable<Integer> {
     int hotBurst;
     @Option(names = "--gateway-requests", defaultValue = "5000", description = "Requests per hey run of the gateway bench (default ${DEFAULT-VALUE}).")
     int gatewayRequests;
-    @Option(names = "--gateway-concurrency", defaultValue = "16", description = "Requests at once in the gateway bench (default ${DEFAULT-VALUE}).")
-    int gatewayConcurrency;
+    @Option(names = "--gateway-concurrency", split = ",", defaultValue = "4,16",
+            description = "Requests at once in the gateway bench, a hey run each (default ${DEFAULT-VALUE}: below saturation and at it on 2 cores).")
+    int[] gatewayConcurrency;
     @Option(names = "--trigger-records", defaultValue = "200000", description = "Records on the topic of the trigger bench (default ${DEFAULT-VALUE}).")
     int triggerRecords;
     @Option(names = "--trigger-rows", defaultValue = "200", description = "Rows inserted one at a time in the database trigger's latency bench (default ${DEFAULT-VALUE}).")

@@ -61,12 +61,13 @@ final class GatewayBench {
     private static final int OFFERED_SECONDS = 8;
 
     private final int requests;
-    private final int concurrency;
+    /** hey's -c, one run per value: below saturation a call's latency shows its path, at saturation CPU per call. */
+    private final int[] concurrencies;
     private final int coldCalls;
 
-    GatewayBench(int requests, int concurrency, int coldCalls) {
+    GatewayBench(int requests, int[] concurrencies, int coldCalls) {
         this.requests = requests;
-        this.concurrency = concurrency;
+        this.concurrencies = concurrencies.clone();
         this.coldCalls = coldCalls;
     }
 
@@ -76,7 +77,8 @@ final class GatewayBench {
         }
         Map<String, Object> worker = Map.of(WorkerConfig.PREFETCH_CONFIG, 1000);
         // A slot and a warm container per concurrent call, as a user sizing for -c concurrent calls would deploy.
-        try (DevCluster cluster = DevCluster.start(Math.max(8, concurrency), false, worker, 0); WharfClient client = new WharfClient(cluster.endpoints())) {
+        int most = java.util.Arrays.stream(concurrencies).max().orElseThrow();
+        try (DevCluster cluster = DevCluster.start(Math.max(8, most), false, worker, 0); WharfClient client = new WharfClient(cluster.endpoints())) {
             hot(cluster);
             cold(cluster, client);
             httpServer(cluster, client);
@@ -87,70 +89,81 @@ final class GatewayBench {
     private record Load(double p50Ms, double p99Ms, double perSecond) {
     }
 
+    /** One concurrency's closed-loop figures, each side in the same run. */
+    private record Closed(int concurrency, Load relay, Load wharf, String relayCpu, String wharfCpu, Map<String, Double> relayRecords,
+                          Map<String, Double> wharfRecords, String breakdown) {
+    }
+
     private void hot(DevCluster cluster) throws Exception {
         List<Double> run = new ArrayList<>();
+        int most = java.util.Arrays.stream(concurrencies).max().orElseThrow();
         // Its own client, closed before the load: its result consumer would read every result of the loaded runs.
         try (WharfClient client = new WharfClient(cluster.endpoints())) {
             client.deploy(FunctionSpec.newBuilder().setName("gw-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
-                    .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(concurrency).build()).build());
+                    .setHot(HotSettings.newBuilder().setMaxJobsPerContainer(1_000_000).setPrewarm(most).build()).build());
             for (int i = 0; i < 200; i++) {
                 JobResult r = client.invoke(client.event("gw-hot", "ping".getBytes(StandardCharsets.UTF_8), "text/plain"), Duration.ofSeconds(60));
                 run.add((double) (r.getTimings().getExitedAt() - r.getTimings().getStartedAt()));
             }
         }
         String gateway = cluster.gatewayUrl() + "/function/gw-hot";
-        Path state = Files.createTempDirectory("wharf-gw-relay-");
-        Load relay;
-        Load wharf;
-        String relayCpu;
-        String wharfCpu;
-        List<Load[]> offered = new ArrayList<>();
-        Map<String, Double> relayRecords;
-        Map<String, Double> wharfRecords;
         String bootstrap = cluster.endpoints().bootstrap();
-        try (Relay r = new Relay(cluster.endpoints().bootstrap(), DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state);
-             RelayHttp http = new RelayHttp(cluster.endpoints().bootstrap(), r)) {
+        Path state = Files.createTempDirectory("wharf-gw-relay-");
+        List<Closed> closed = new ArrayList<>();
+        List<Load[]> offered = new ArrayList<>();
+        double relayMost = 0;
+        try (Relay r = new Relay(bootstrap, DevCluster.DISPATCHER_COMMIT_INTERVAL_MS, state);
+             RelayHttp http = new RelayHttp(bootstrap, r)) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("relay did not start");
             }
-            hey(http.url(), null, requests); // warm-up, each side: the JIT compiles the hot paths of both
-            hey(gateway, cluster.adminKey(), requests);
-            CpuMeter.Reading before = CpuMeter.read();
-            Map<String, Long> ends = EndOffsets.byTopic(bootstrap, true);
-            relay = hey(http.url(), null, requests);
-            relayRecords = EndOffsets.perCall(ends, ends = EndOffsets.byTopic(bootstrap, true), requests);
-            CpuMeter.Reading between = CpuMeter.read();
-            long from = System.currentTimeMillis();
-            wharf = hey(gateway, cluster.adminKey(), requests);
-            wharfRecords = EndOffsets.perCall(ends, EndOffsets.byTopic(bootstrap, true), requests);
-            CpuMeter.Reading after = CpuMeter.read();
-            relayCpu = CpuMeter.perJob(before, between, requests, 0.0001, "request");
-            wharfCpu = CpuMeter.perJob(between, after, requests, 0.0001, "request");
-            breakdown(cluster, from, System.currentTimeMillis());
+            hey(http.url(), null, requests, most); // warm-up, each side: the JIT compiles the hot paths of both
+            hey(gateway, cluster.adminKey(), requests, most);
+            for (int c : concurrencies) {
+                CpuMeter.Reading before = CpuMeter.read();
+                Map<String, Long> ends = EndOffsets.byTopic(bootstrap, true);
+                Load relay = hey(http.url(), null, requests, c);
+                Map<String, Double> relayRecords = EndOffsets.perCall(ends, ends = EndOffsets.byTopic(bootstrap, true), requests);
+                CpuMeter.Reading between = CpuMeter.read();
+                long from = System.currentTimeMillis();
+                Load wharf = hey(gateway, cluster.adminKey(), requests, c);
+                Map<String, Double> wharfRecords = EndOffsets.perCall(ends, EndOffsets.byTopic(bootstrap, true), requests);
+                CpuMeter.Reading after = CpuMeter.read();
+                closed.add(new Closed(c, relay, wharf, CpuMeter.perJob(before, between, requests, 0.0001, "request"),
+                        CpuMeter.perJob(between, after, requests, 0.0001, "request"), relayRecords, wharfRecords,
+                        breakdown(cluster, from, System.currentTimeMillis())));
+                relayMost = Math.max(relayMost, relay.perSecond());
+            }
             // Below saturation: at a fixed offered rate a call's latency is its path's, where a closed loop at full
             // load measures CPU queueing (there, p50 is about concurrency / throughput on either side).
             for (double share : OFFERED_SHARES) {
-                double rate = relay.perSecond() * share;
+                double rate = relayMost * share;
                 offered.add(new Load[] {openLoop(http.url(), null, rate), openLoop(gateway, cluster.adminKey(), rate)});
             }
         }
         TempDirs.delete(state);
         double own = median(run);
-        System.out.printf("GATEWAY sync call of a hot function, hey -n %d -c %d (p50 / p99, requests/s):%n", requests, concurrency);
-        System.out.printf("  bare HTTP relay (same hops and delivery settings)   %6.1f / %6.1f ms   %7.0f req/s%n", relay.p50Ms(), relay.p99Ms(), relay.perSecond());
-        System.out.printf("  Wharf gateway -> hot function                      %6.1f / %6.1f ms   %7.0f req/s%n", wharf.p50Ms(), wharf.p99Ms(), wharf.perSecond());
-        System.out.printf("    container's own time (hot round trip, median)    %6.1f ms%n", own);
-        System.out.printf("    relay: %s%n    Wharf: %s%n", relayCpu, wharfCpu);
-        System.out.printf("    records written per call, transaction markers and the brokers' own records included: relay %.1f, Wharf %.1f %s%n",
-                sum(relayRecords), sum(wharfRecords), rounded(wharfRecords));
-        System.out.printf("  ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
-                wharf.p50Ms() / (relay.p50Ms() + own), wharf.p99Ms() / (relay.p99Ms() + own), 100 * wharf.perSecond() / relay.perSecond());
+        System.out.printf("GATEWAY sync call of a hot function (container's own time, the hot round trip's median: %.1f ms)%n", own);
+        for (Closed c : closed) {
+            System.out.printf("  hey -n %d -c %d (p50 / p99, requests/s):%n", requests, c.concurrency());
+            System.out.printf("    bare HTTP relay (same hops and delivery settings)   %6.1f / %6.1f ms   %7.0f req/s%n", c.relay().p50Ms(), c.relay().p99Ms(),
+                    c.relay().perSecond());
+            System.out.printf("    Wharf gateway -> hot function                      %6.1f / %6.1f ms   %7.0f req/s%n", c.wharf().p50Ms(), c.wharf().p99Ms(),
+                    c.wharf().perSecond());
+            System.out.printf("      relay: %s%n      Wharf: %s%n", c.relayCpu(), c.wharfCpu());
+            System.out.printf("      records written per call, transaction markers and the brokers' own records included: relay %.1f, Wharf %.1f %s%n",
+                    sum(c.relayRecords()), sum(c.wharfRecords()), rounded(c.wharfRecords()));
+            System.out.printf("      %s%n", c.breakdown());
+            System.out.printf("    ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
+                    c.wharf().p50Ms() / (c.relay().p50Ms() + own), c.wharf().p99Ms() / (c.relay().p99Ms() + own),
+                    100 * c.wharf().perSecond() / c.relay().perSecond());
+        }
         System.out.printf("  at a fixed offered rate, evenly spaced (open loop), %d s each (p50 / p99; ratio to relay + container):%n", OFFERED_SECONDS);
         for (int i = 0; i < offered.size(); i++) {
             Load r = offered.get(i)[0];
             Load w = offered.get(i)[1];
             System.out.printf("    %3.0f%% of the relay's maximum (%4.0f req/s): relay %5.1f / %6.1f ms, Wharf %5.1f / %6.1f ms   p50 %.2fx, p99 %.2fx%n",
-                    100 * OFFERED_SHARES[i], relay.perSecond() * OFFERED_SHARES[i], r.p50Ms(), r.p99Ms(), w.p50Ms(), w.p99Ms(),
+                    100 * OFFERED_SHARES[i], relayMost * OFFERED_SHARES[i], r.p50Ms(), r.p99Ms(), w.p50Ms(), w.p99Ms(),
                     w.p50Ms() / (r.p50Ms() + own), w.p99Ms() / (r.p99Ms() + own));
         }
     }
@@ -166,7 +179,7 @@ final class GatewayBench {
     }
 
     /** Where a loaded call's time goes, from its result's timings (medians of the hot calls made in the window). */
-    private static void breakdown(DevCluster cluster, long from, long to) {
+    private static String breakdown(DevCluster cluster, long from, long to) {
         List<JobResult> results = io.wharf.embedded.Committed.readAll(cluster.endpoints().bootstrap(), io.wharf.topics.Topics.RESULTS,
                 new io.wharf.serde.AvroDeserializer<>(new io.wharf.serde.HttpSchemaRegistryClient(cluster.endpoints().registry()), JobResult.class));
         List<Double> dispatch = new ArrayList<>(), queue = new ArrayList<>(), start = new ArrayList<>(), run = new ArrayList<>(), commit = new ArrayList<>();
@@ -182,8 +195,9 @@ final class GatewayBench {
             run.add((double) (t.getExitedAt() - t.getStartedAt()));
             commit.add((double) (t.getFinishedAt() - t.getExitedAt()));
         }
-        System.out.printf("    where a loaded call's time goes (median of %d): event -> job %.0f ms, job -> worker %.0f ms, worker -> container %.0f ms, "
-                + "run %.0f ms, result written %.0f ms after%n", dispatch.size(), median(dispatch), median(queue), median(start), median(run), median(commit));
+        return String.format(java.util.Locale.ROOT, "where a loaded call's time goes (median of %d): event -> job %.0f ms, job -> worker %.0f ms, "
+                + "worker -> container %.0f ms, run %.0f ms, result written %.0f ms after", dispatch.size(), median(dispatch), median(queue), median(start),
+                median(run), median(commit));
     }
 
     private void cold(DevCluster cluster, WharfClient client) throws Exception {
@@ -274,10 +288,9 @@ final class GatewayBench {
         return new Load(p[0], p[1], rate);
     }
 
-    private Load hey(String url, String key, int n, String... options) throws Exception {
+    private static Load hey(String url, String key, int n, int concurrency) throws Exception {
         List<String> command = new ArrayList<>(List.of("hey", "-n", String.valueOf(n), "-c", String.valueOf(concurrency), "-m", "POST", "-d", "ping",
                 "-T", "text/plain"));
-        command.addAll(List.of(options));
         if (key != null) {
             command.addAll(List.of("-H", "Authorization: Bearer " + key));
         }
