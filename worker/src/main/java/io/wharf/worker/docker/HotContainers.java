@@ -332,7 +332,7 @@ final class HotContainers implements AutoCloseable {
         private final HotOutput output = new HotOutput(JobOutput.STDERR_TAIL_BYTES);
         private String error;
         /** Written before each job; null until the container started. */
-        private RequestScript request;
+        private RequestScript script;
         /** What it had used when its last job ended: the next job's start, as the container idles between jobs. */
         private Usage used;
         int served;
@@ -357,7 +357,7 @@ final class HotContainers implements AutoCloseable {
                         List.of("WHARF_HOT_IN=" + HOT_DIR + "/in", "WHARF_HOT_OUT=" + HOT_DIR + "/out", "WHARF_HOT_REQUEST=" + HOT_DIR + "/" + REQUEST_FILE));
                 owner.docker.startContainerCmd(id).exec();
                 Container c = new Container(owner, id, dir);
-                c.request = new RequestScript(dir.resolve(REQUEST_FILE));
+                c.script = new RequestScript(dir.resolve(REQUEST_FILE));
                 owner.docker.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(true).withTimestamps(true)
                         .exec(c.output);
                 Path inPath = dir.resolve("in");
@@ -406,7 +406,7 @@ final class HotContainers implements AutoCloseable {
             HotOutput.Job job = output.jobStarted(listener);
             try {
                 // The job's HTTP request (if it came from one) for the container to source, before the line that starts it.
-                this.request.write(HttpEnvironment.script(Containers.jobOnly(request)));
+                script.write(HttpEnvironment.script(Containers.jobOnly(request)));
             } catch (IOException e) {
                 return null;
             }
@@ -490,8 +490,8 @@ final class HotContainers implements AutoCloseable {
 
         void remove() {
             closeQuietly();
-            if (request != null) {
-                request.close();
+            if (script != null) {
+                script.close();
             }
             if (id != null) {
                 owner.containers.remove(id);
