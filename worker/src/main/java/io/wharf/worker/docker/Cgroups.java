@@ -140,13 +140,18 @@ final class Cgroups {
         }
     }
 
+    /** Closes the token's files, if it has any open: its container is gone, or going. */
+    void close(String token) {
+        CgroupFiles files = token == null ? null : open.remove(token);
+        if (files != null) {
+            files.close();
+        }
+    }
+
     /** Removes the token's cgroup directories once its container is gone (a directory still in use stays). */
     void remove(String token) {
         if (base != null && token != null) {
-            CgroupFiles files = open.remove(token);
-            if (files != null) {
-                files.close();
-            }
+            close(token);
             for (Path hierarchy : hierarchies()) {
                 delete(under(hierarchy, parent(token)));
             }

@@ -160,6 +160,7 @@ final class HardenedContainers {
             // Cleanup never fails a job: an engine that is away (its socket gone while it restarts) leaves the container
             // to the worker's next removal of what its owner left (removeStale), and the run's own outcome stands.
             log.warn("Could not remove container {}: {}", containerId, e.getMessage());
+            cgroups.close(tokens.get(containerId)); // its directories wait for that removal; its open files do not
             return;
         }
         cgroups.remove(tokens.remove(containerId));
