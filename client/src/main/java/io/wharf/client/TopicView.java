@@ -131,6 +131,7 @@ public final class TopicView<T> implements AutoCloseable {
                         for (CompletableFuture<Void> asked; (asked = refreshes.poll()) != null; ) {
                             barriers.put(asked, now);
                         }
+                        completeReached(partitions, barriers); // a view already at the end answers without a poll
                     }
                     for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                         apply(record);
@@ -138,8 +139,7 @@ public final class TopicView<T> implements AutoCloseable {
                     if (caughtUp.getCount() > 0 && reached(partitions, end)) {
                         caughtUp.countDown();
                     }
-                    List<TopicPartition> all = partitions;
-                    barriers.entrySet().removeIf(b -> reached(all, b.getValue()) && b.getKey().complete(null));
+                    completeReached(partitions, barriers);
                 } catch (WakeupException e) {
                     // a refresh asked, or closed: the loop sees which
                 }
@@ -151,6 +151,10 @@ public final class TopicView<T> implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
+    }
+
+    private void completeReached(List<TopicPartition> partitions, Map<CompletableFuture<Void>, Map<TopicPartition, Long>> barriers) {
+        barriers.entrySet().removeIf(b -> reached(partitions, b.getValue()) && b.getKey().complete(null));
     }
 
     private boolean reached(List<TopicPartition> partitions, Map<TopicPartition, Long> ends) {

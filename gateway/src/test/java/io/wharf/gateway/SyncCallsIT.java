@@ -57,6 +57,8 @@ class SyncCallsIT {
             HttpResponse<String> response = stack.call(stack.gateway, "PUT", "/function/" + warm + path, keyA, "x", GatewayStack.headers("X-Test", path));
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("PUT " + path + " " + path);
+            String state = stack.call("GET", "/v1/jobs/" + response.headers().firstValue("X-Call-Id").orElseThrow(), keyA, null).body();
+            assertThat(state).as("the state once its call answered").contains("\"status\":\"SUCCEEDED\"");
         }
     }
 

@@ -173,12 +173,17 @@ public final class JobRoutes {
     }
 
     /**
-     * The job's state, if the caller may see it; one this view has not read yet is looked for again to the topic's end.
+     * The job's state, if the caller may see it. The view may trail its topic, so a job it has not read yet, or holds as
+     * not yet ended, is read again to the topic's end: a call answered here, or a job cancelled through another
+     * instance, never shows an older state afterwards.
      *
      * @throws ApiError 404 for an unknown job and another tenant's
      */
     public JobState visible(Caller caller, String id) {
-        JobState state = states.get(id).or(() -> states.refresh(Duration.ofSeconds(5)) ? states.get(id) : java.util.Optional.empty()).orElse(null);
+        JobState state = states.get(id).orElse(null);
+        if ((state == null || !JobStates.isFinal(state)) && states.refresh(Duration.ofSeconds(5))) {
+            state = states.get(id).orElse(state);
+        }
         if (state == null || !caller.sees(tenant(state))) {
             throw ApiError.notFound("No job " + id + " (jobs are kept 7 days)");
         }
