@@ -381,9 +381,14 @@ public final class WharfClient implements AutoCloseable {
      * sent). Add a timeout with {@link CompletableFuture#orTimeout}.
      */
     public CompletableFuture<JobResult> invokeAsync(Event event) {
-        byte[] value = eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)); // before awaiting: an event that cannot be written leaves no waiter
+        return invokeAsync(event, Resend.POSSIBLE);
+    }
+
+    /** As {@link #invokeAsync(Event)}, saying whether the caller may send the same event again. */
+    public CompletableFuture<JobResult> invokeAsync(Event event, Resend resend) {
+        ProducerRecord<String, byte[]> record = eventRecord(event, resend); // before awaiting: an event that cannot be written leaves no waiter
         CompletableFuture<JobResult> result = results().await(event.getId());
-        producer.send(new ProducerRecord<>(Topics.EVENTS, event.getFunction(), value),
+        producer.send(record,
                 (metadata, error) -> {
                     if (error != null) {
                         result.completeExceptionally(new IllegalStateException("Could not write to " + Topics.EVENTS + " on "
@@ -403,7 +408,27 @@ public final class WharfClient implements AutoCloseable {
 
     /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */
     public void send(Event event) {
-        send(Topics.EVENTS, event.getFunction(), eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)));
+        send(eventRecord(event, Resend.POSSIBLE));
+    }
+
+    /**
+     * Whether a caller may send an event again with the same id (a retry after a timeout), which the dispatcher's
+     * dedupe window answers with the first one's job.
+     */
+    public enum Resend {
+        /** It may come again: the dispatcher remembers its id for its dedupe window. */
+        POSSIBLE,
+        /** Its id was made for this one send and it never comes again (a gateway request): nothing to remember. */
+        NEVER
+    }
+
+    private ProducerRecord<String, byte[]> eventRecord(Event event, Resend resend) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.EVENTS, event.getFunction(),
+                eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)));
+        if (resend == Resend.NEVER) {
+            record.headers().add(Topics.SENT_ONCE_HEADER, new byte[0]);
+        }
+        return record;
     }
 
     /** Where this client finds a function's payload key (PEM, null for none) to seal what it sends; a gateway gives its view. */
@@ -416,9 +441,14 @@ public final class WharfClient implements AutoCloseable {
      * (and its callback found) from the moment this returns.
      */
     public void submit(Event event) {
+        submit(event, Resend.POSSIBLE);
+    }
+
+    /** As {@link #submit(Event)}, saying whether the caller may send the same event again. */
+    public void submit(Event event, Resend resend) {
         send(Topics.STATUS, event.getId(), stateSerializer.serialize(Topics.STATUS,
                 JobStates.of(event, System.currentTimeMillis())));
-        send(event);
+        send(eventRecord(event, resend));
     }
 
     /** Sends the event and waits for its job's final result. */
@@ -524,8 +554,13 @@ public final class WharfClient implements AutoCloseable {
     }
 
     void send(String topic, String key, byte[] value) {
+        send(new ProducerRecord<>(topic, key, value));
+    }
+
+    private void send(ProducerRecord<String, byte[]> record) {
+        String topic = record.topic();
         try {
-            producer.send(new ProducerRecord<>(topic, key, value)).get();
+            producer.send(record).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while sending to " + topic, e);

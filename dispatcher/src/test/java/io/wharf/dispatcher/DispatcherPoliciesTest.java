@@ -293,6 +293,24 @@ class DispatcherPoliciesTest {
     }
 
     @Test
+    void anEventItsSenderSendsOnceLeavesNoDedupeEntryButItsIdempotencyKeyIsStillKept() {
+        functions.pipeInput("fresh", function("fresh").build());
+        org.apache.kafka.common.header.internals.RecordHeaders once = new org.apache.kafka.common.header.internals.RecordHeaders();
+        once.add(Topics.SENT_ONCE_HEADER, new byte[0]);
+        for (Event e : List.of(event("g1", "fresh").build(), event("g2", "fresh").setIdempotencyKey("order-7").build(),
+                event("g3", "fresh").setIdempotencyKey("order-7").build())) {
+            events.pipeInput(new TestRecord<>(e.getFunction(), e, once));
+        }
+        assertThat(jobIds()).containsExactly("g1", "g2");
+        assertThat(results.readValue().getError()).contains("Duplicate of job g2");
+        List<String> remembered = new java.util.ArrayList<>();
+        try (var all = driver.<String, byte[]>getKeyValueStore(io.wharf.dispatcher.internals.Names.DEDUPE_STORE).all()) {
+            all.forEachRemaining(entry -> remembered.add(entry.key));
+        }
+        assertThat(remembered).as("only the idempotency key").containsExactly("fresh\u0000k:order-7");
+    }
+
+    @Test
     void heldJobsAreReleasedStrictlyByPriorityThenArrival() {
         functions.pipeInput("prio", function("prio").setRateLimit(new RateLimit(1.0, 1)).build());
         send(event("first", "prio"));

@@ -63,6 +63,12 @@ public final class Topics {
      * client with another partitioner); its value is where the record first arrived, {@code topic-partition@offset}.
      */
     public static final String REROUTED_HEADER = "wharf-rerouted";
+    /**
+     * Header on an event record, its sender's promise: the event's id was made for this one send, through an idempotent
+     * producer, and no copy will follow (a gateway request). The dispatcher then keeps no dedupe entry for the id, a
+     * record and a store entry less per event; an idempotency key is remembered all the same.
+     */
+    public static final String SENT_ONCE_HEADER = "wharf-sent-once";
 
     private static final Pattern POOL_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,100}");
 

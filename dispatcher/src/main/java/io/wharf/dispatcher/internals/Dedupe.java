@@ -16,7 +16,8 @@ import io.wharf.records.Event;
 
 /**
  * Events seen within the dedupe window, per function, by idempotency key (the event id when it has none): a
- * re-sent event becomes no second job. An in-memory store (changelogged) maps each key to when it was seen and
+ * re-sent event becomes no second job. An event whose sender promised no copy ({@link io.wharf.topics.Topics#SENT_ONCE_HEADER})
+ * and that has no idempotency key is not remembered: nothing could match it. An in-memory store (changelogged) maps each key to when it was seen and
  * its job; the keys in the order they were seen, rebuilt from the store at start, let each call drop those past the
  * window in constant time, so the store holds one window of events. (A window store's fetch walks every timestamp
  * of the window: a 5-minute window at thousands of events a second made each lookup cost milliseconds.)
@@ -54,10 +55,10 @@ final class Dedupe {
 
     /**
      * The job id of an earlier event with the same key within the window, or null, in which case this one is
-     * remembered as the first.
+     * remembered as the first (unless {@code sentOnce} and it has no idempotency key).
      */
-    String earlier(String function, Event event, String jobId, long now) {
-        if (seen == null) {
+    String earlier(String function, Event event, String jobId, boolean sentOnce, long now) {
+        if (seen == null || sentOnce && event.getIdempotencyKey() == null) {
             return null;
         }
         forgetBefore(now - windowMillis);

@@ -248,7 +248,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             return;
         }
         // Only an event that would become jobs counts as seen: one refused above may be sent again, fixed.
-        String first = dedupe.earlier(function, event, jobId, now);
+        String first = dedupe.earlier(function, event, jobId, record.headers().lastHeader(Topics.SENT_ONCE_HEADER) != null, now);
         if (first != null) {
             duplicate(record, event, jobId, first);
             return;

@@ -64,7 +64,7 @@ public final class Invocations {
         FunctionSpec function = visible(Callers.of(ctx), ctx.pathParam("name"));
         Event event = event(ctx, function, EventSource.HTTP, null);
         ctx.header(ResultResponses.CALL_ID, event.getId());
-        CompletableFuture<JobResult> pending = client.invokeAsync(event);
+        CompletableFuture<JobResult> pending = client.invokeAsync(event, WharfClient.Resend.NEVER); // its id is this request's alone
         Duration wait = longestRun(function).plus(allowance);
         try {
             ResultResponses.write(ctx, pending.get(wait.toMillis(), TimeUnit.MILLISECONDS), function);
@@ -91,13 +91,13 @@ public final class Invocations {
             callbacks.check(callback);
         }
         Event event = event(ctx, function, EventSource.HTTP, callback);
-        accepted(ctx, event);
+        accepted(ctx, event, WharfClient.Resend.NEVER); // its id is this request's alone
     }
 
     /** Sends the event and answers 202 with where its status will be. */
-    void accepted(Context ctx, Event event) {
+    void accepted(Context ctx, Event event, WharfClient.Resend resend) {
         try {
-            client.submit(event);
+            client.submit(event, resend);
         } catch (IllegalStateException e) {
             throw ApiError.of(503, "unavailable", e.getMessage());
         }

@@ -16,6 +16,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import io.javalin.http.Context;
+import io.wharf.client.WharfClient;
 import io.wharf.records.Event;
 import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
@@ -66,7 +67,8 @@ public final class Webhooks {
         byte[] body = ResultResponses.bytes(event.getPayload());
         String id = verify(ctx, secret, body);
         event.setId(id);
-        invocations.accepted(ctx, event);
+        // The id comes from the signature, and another instance may be sent the same request: the dispatcher's dedupe catches it.
+        invocations.accepted(ctx, event, WharfClient.Resend.POSSIBLE);
     }
 
     /**
