@@ -12,6 +12,11 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,6 +137,45 @@ class JobsIT {
         HttpResponse<String> result = stack.call(second, "GET", "/v1/jobs/" + id + "/result", keyA, null, Map.of());
         assertThat(result.statusCode()).isEqualTo(409);
         assertThat(json(result).get("status").asText()).isEqualTo("CANCELLED");
+    }
+
+    @Test
+    void callsWithOneIdempotencyKeyRunOnceThroughAnyGatewayAndOnlyTheKeyIsRemembered() throws Exception {
+        String key = "order-" + stack.suffix;
+        String first = submit(stack.gateway, slowEcho, keyA, "paid", Map.of("Idempotency-Key", key));
+        String again = submit(second, slowEcho, keyA, "paid", Map.of("Idempotency-Key", key));
+        String plain = submit(stack.gateway, slowEcho, keyA, "plain", Map.of());
+        JsonNode refused = await().atMost(Duration.ofSeconds(30)).until(() -> json(stack.call("GET", "/v1/jobs/" + again, keyA, null)),
+                s -> s.get("final").asBoolean());
+        assertThat(refused.get("status").asText()).isEqualTo("REJECTED");
+        assertThat(refused.get("reason").asText()).contains("Duplicate of job " + first).contains(key);
+        for (String id : List.of(first, plain)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> json(stack.call("GET", "/v1/jobs/" + id, keyA, null)).get("status").asText()
+                    .equals("SUCCEEDED"));
+        }
+        // Each request's own id is new and sent once, so the dispatcher keeps no entry for it: only the key.
+        List<String> remembered = dedupeChangelogKeys();
+        assertThat(remembered).contains(slowEcho + "\u0000k:" + key);
+        assertThat(remembered).noneMatch(k -> k.contains(first) || k.contains(plain));
+    }
+
+    /** The keys the dispatcher's dedupe store has committed to its changelog so far. */
+    private static List<String> dedupeChangelogKeys() {
+        Map<String, Object> settings = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap, ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<String> keys = new java.util.ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor("gateway-it-" + stack.suffix + "-dedupe-changelog").stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> keys.add(r.key()));
+                return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+            });
+        }
+        return keys;
     }
 
     @Test
