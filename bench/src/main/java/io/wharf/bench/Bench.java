@@ -90,7 +90,7 @@ public final class Bench implements Callable<Integer> {
     int triggerRows;
     @Option(names = "--stack-jobs", defaultValue = "120", description = "Cold jobs per burst in the stack bench (default ${DEFAULT-VALUE}).")
     int stackJobs;
-    @Option(names = "--gateway-cold", defaultValue = "20", description = "Sequential cold calls per side in the gateway bench (default ${DEFAULT-VALUE}).")
+    @Option(names = "--gateway-cold", defaultValue = "20", description = "Sequential cold calls per side in the gateway bench, for a plain and a web-server function; 0 for none (default ${DEFAULT-VALUE}).")
     int gatewayCold;
 
     /** Cold jobs at once in the JVM warm-up, on each side. */
