@@ -16,10 +16,11 @@ import io.wharf.records.Event;
 
 /**
  * Events seen within the dedupe window, per function, by idempotency key (the event id when it has none): a
- * re-sent event becomes no second job. An event whose sender promised no copy ({@link io.wharf.topics.Topics#SENT_ONCE_HEADER})
- * and that has no idempotency key is not remembered: nothing could match it. An in-memory store (changelogged) maps each key to when it was seen and
- * its job; the keys in the order they were seen, rebuilt from the store at start, let each call drop those past the
- * window in constant time, so the store holds one window of events. (A window store's fetch walks every timestamp
+ * re-sent event becomes no second job. An event whose sender promised no copy
+ * ({@link io.wharf.topics.Topics#SENT_ONCE_HEADER}) and that has no idempotency key is not remembered: nothing could
+ * match it. An in-memory store (changelogged) maps each key to when it was seen and its job; the keys in the order
+ * they were seen, rebuilt from the store at start, let each call drop those past the window in constant time, so the
+ * store holds one window of events. (A window store's fetch walks every timestamp
  * of the window: a 5-minute window at thousands of events a second made each lookup cost milliseconds.)
  */
 final class Dedupe {
