@@ -63,11 +63,14 @@ final class GatewayBench {
     private final int requests;
     /** hey's -c, one run per value: below saturation a call's latency shows its path, at saturation CPU per call. */
     private final int[] concurrencies;
+    /** The highest of them: the slots and warm containers deployed, as a user sizing for that many calls at once would. */
+    private final int most;
     private final int coldCalls;
 
     GatewayBench(int requests, int[] concurrencies, int coldCalls) {
         this.requests = requests;
         this.concurrencies = concurrencies.clone();
+        this.most = java.util.Arrays.stream(concurrencies).max().orElseThrow();
         this.coldCalls = coldCalls;
     }
 
@@ -76,8 +79,6 @@ final class GatewayBench {
             LocalImages.httpd(docker);
         }
         Map<String, Object> worker = Map.of(WorkerConfig.PREFETCH_CONFIG, 1000);
-        // A slot and a warm container per concurrent call, as a user sizing for -c concurrent calls would deploy.
-        int most = java.util.Arrays.stream(concurrencies).max().orElseThrow();
         try (DevCluster cluster = DevCluster.start(Math.max(8, most), false, worker, 0); WharfClient client = new WharfClient(cluster.endpoints())) {
             hot(cluster);
             if (coldCalls > 0) {
@@ -98,7 +99,6 @@ final class GatewayBench {
 
     private void hot(DevCluster cluster) throws Exception {
         List<Double> run = new ArrayList<>();
-        int most = java.util.Arrays.stream(concurrencies).max().orElseThrow();
         // Its own client, closed before the load: its result consumer would read every result of the loaded runs.
         try (WharfClient client = new WharfClient(cluster.endpoints())) {
             client.deploy(FunctionSpec.newBuilder().setName("gw-hot").setImage(LocalImages.HOT_ECHO).setMemoryMb(32)
