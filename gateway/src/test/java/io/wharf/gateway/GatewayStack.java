@@ -46,6 +46,8 @@ final class GatewayStack {
     final String bootstrap = SharedServices.kafka().bootstrapServers();
     final String registry = SharedServices.registry().confluentUrl();
     final String suffix = UUID.randomUUID().toString().substring(0, 6);
+    /** The dispatcher's application id, which prefixes its internal topics. */
+    final String dispatcherId = "gateway-it-" + suffix;
     final WharfClient client;
     final Dispatcher dispatcher;
     final Worker worker;
@@ -66,7 +68,7 @@ final class GatewayStack {
         }
         state = Files.createTempDirectory("wharf-gateway-it-");
         dispatcher = new Dispatcher(Map.of(DispatcherConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, DispatcherConfig.REGISTRY_URL_CONFIG, registry,
-                DispatcherConfig.STATE_DIR_CONFIG, state.toString(), DispatcherConfig.APPLICATION_ID_CONFIG, "gateway-it-" + suffix,
+                DispatcherConfig.STATE_DIR_CONFIG, state.toString(), DispatcherConfig.APPLICATION_ID_CONFIG, dispatcherId,
                 DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10), new Telemetry(new SimpleMeterRegistry(), traces)).start();
         worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, WorkerConfig.REGISTRY_URL_CONFIG, registry,
                 WorkerConfig.ID_CONFIG, "gateway-it-" + suffix, WorkerConfig.SLOTS_CONFIG, 4), new Telemetry(new SimpleMeterRegistry(), traces)).start();

@@ -165,7 +165,7 @@ class JobsIT {
                 "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<String> keys = new java.util.ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor("gateway-it-" + stack.suffix + "-dedupe-changelog").stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(stack.dispatcherId + "-dedupe-changelog").stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);

@@ -59,10 +59,13 @@ final class Dedupe {
      * remembered as the first (unless {@code sentOnce} and it has no idempotency key).
      */
     String earlier(String function, Event event, String jobId, boolean sentOnce, long now) {
-        if (seen == null || sentOnce && event.getIdempotencyKey() == null) {
+        if (seen == null) {
             return null;
         }
-        forgetBefore(now - windowMillis);
+        forgetBefore(now - windowMillis); // for every event, so the store keeps one window however few are remembered
+        if (sentOnce && event.getIdempotencyKey() == null) {
+            return null;
+        }
         String key = key(function, event, jobId);
         byte[] first = seen.get(key);
         if (first != null && now - ByteBuffer.wrap(first).getLong() <= windowMillis) {
