@@ -127,7 +127,7 @@ class PoliciesIT {
     }
 
     @Test
-    void anEventSentTwiceIsOneJobAndAKeyAlreadySeenIsRefusedNamingItsFirstJob() throws Exception {
+    void anEventSentTwiceIsOneJobAndAKeyAlreadySeenIsAnsweredByItsFirstJobOrRefusedForAnotherRequest() throws Exception {
         String name = unique("once");
         // One at a time, in dispatch order: had the re-sent event become a job, its result would come before the last one's.
         deploy(function(name, "cat").setMaxConcurrency(1));
@@ -140,12 +140,17 @@ class PoliciesIT {
             }
             Event keyed = client.event(name, "keyed".getBytes(StandardCharsets.UTF_8), "text/plain");
             keyed.setIdempotencyKey(unique("order"));
-            Event sameKey = client.event(name, "again".getBytes(StandardCharsets.UTF_8), "text/plain");
-            sameKey.setIdempotencyKey(keyed.getIdempotencyKey());
+            Event retry = client.event(name, "keyed".getBytes(StandardCharsets.UTF_8), "text/plain");
+            retry.setIdempotencyKey(keyed.getIdempotencyKey());
+            Event otherRequest = client.event(name, "again".getBytes(StandardCharsets.UTF_8), "text/plain");
+            otherRequest.setIdempotencyKey(keyed.getIdempotencyKey());
             assertThat(client.invoke(keyed, Duration.ofSeconds(90)).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
-            JobResult refused = client.invoke(sameKey, Duration.ofSeconds(90));
+            JobResult answered = client.invoke(retry, Duration.ofSeconds(90));
+            assertThat(answered.getJobId()).as("a retry is answered by the key's first job").isEqualTo(keyed.getId());
+            assertThat(StandardCharsets.UTF_8.decode(answered.getBody().duplicate()).toString()).isEqualTo("keyed");
+            JobResult refused = client.invoke(otherRequest, Duration.ofSeconds(90));
             assertThat(refused.getStatus()).isEqualTo(JobStatus.REJECTED);
-            assertThat(refused.getError()).contains("Duplicate of job " + keyed.getId());
+            assertThat(refused.getError()).contains("job " + keyed.getId()).contains("another request");
 
             assertThat(once.get(90, TimeUnit.SECONDS).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(Committed.readAll(cluster.endpoints().bootstrap(), Topics.RESULTS, new AvroDeserializer<>(registry, JobResult.class))

@@ -395,7 +395,15 @@ public final class WharfClient implements AutoCloseable {
                                 + endpoints.bootstrap() + ": " + error.getMessage(), error));
                     }
                 });
-        return result;
+        // A retry under an idempotency key is answered as its first call was, by the job that call made.
+        CompletableFuture<JobResult> answer = result.thenCompose(r -> r.getDuplicateOf() == null ? CompletableFuture.completedFuture(r)
+                : resultOf(r.getDuplicateOf()));
+        answer.whenComplete((r, e) -> {
+            if (answer.isCancelled()) {
+                result.cancel(false); // the caller gave up: its waiter goes
+            }
+        });
+        return answer;
     }
 
     /**
@@ -404,6 +412,19 @@ public final class WharfClient implements AutoCloseable {
      */
     public CompletableFuture<JobResult> awaitResult(String jobId) {
         return results().await(jobId);
+    }
+
+    /** The final result of job {@code jobId}: the one already written, else the one to come. */
+    public CompletableFuture<JobResult> resultOf(String jobId) {
+        CompletableFuture<JobResult> result = results().await(jobId); // first, so that one written during the look below is seen
+        Thread.ofVirtual().name("wharf-result-of-" + jobId).start(() -> {
+            try {
+                state(jobId).filter(JobStates::isFinal).flatMap(s -> result(jobId, Instant.ofEpochMilli(s.getUpdatedAt()))).ifPresent(result::complete);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
     }
 
     /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */

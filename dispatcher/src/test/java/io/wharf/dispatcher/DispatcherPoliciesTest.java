@@ -278,14 +278,24 @@ class DispatcherPoliciesTest {
         functions.pipeInput("once", function("once").build());
         send(event("e1", "once"));
         send(event("e1", "once")); // the same event again: a producer's or a client's retry
-        send(event("k1", "once").setIdempotencyKey("order-42"));
-        send(event("k2", "once").setIdempotencyKey("order-42")); // another id, the same key
+        ByteBuffer order = ByteBuffer.wrap("pay 42".getBytes(StandardCharsets.UTF_8));
+        send(event("k1", "once").setIdempotencyKey("order-42").setPayload(order));
+        send(event("k2", "once").setIdempotencyKey("order-42").setPayload(order.duplicate())); // another id, the same key and request
+        send(event("k3", "once").setIdempotencyKey("order-42")); // the same key for another payload
         assertThat(jobIds()).containsExactly("e1", "k1");
         JobResult duplicate = results.readValue();
         assertThat(duplicate.getJobId()).isEqualTo("k2");
         assertThat(duplicate.getStatus()).isEqualTo(JobStatus.REJECTED);
+        assertThat(duplicate.getDuplicateOf()).as("the job whose result answers it").isEqualTo("k1");
         assertThat(duplicate.getError()).contains("Duplicate of job k1").contains("order-42").contains("wharf.dispatcher.dedupe.window.ms");
+        JobResult reused = results.readValue();
+        assertThat(reused.getJobId()).isEqualTo("k3");
+        assertThat(reused.getStatus()).isEqualTo(JobStatus.REJECTED);
+        assertThat(reused.getDuplicateOf()).as("no answer of another request's").isNull();
+        assertThat(reused.getError()).contains("'order-42'").contains("job k1").contains("another request").contains("new key");
         assertThat(results.isEmpty()).isTrue();
+        assertThat(dlq.readValue().getId()).as("only the reused key is a bad event").isEqualTo("k3");
+        assertThat(dlq.isEmpty()).isTrue();
 
         advance(DispatcherTopology.DEFAULT_DEDUPE_WINDOW.toMillis() + 1_000);
         send(event("e1", "once"));
@@ -298,7 +308,7 @@ class DispatcherPoliciesTest {
         org.apache.kafka.common.header.internals.RecordHeaders once = new org.apache.kafka.common.header.internals.RecordHeaders();
         once.add(Topics.SENT_ONCE_HEADER, new byte[0]);
         for (Event e : List.of(event("g1", "fresh").build(), event("g2", "fresh").setIdempotencyKey("order-7").build(),
-                event("g3", "fresh").setIdempotencyKey("order-7").build())) {
+                event("g3", "fresh").setIdempotencyKey("order-7").setPayload(ByteBuffer.wrap("g2".getBytes(StandardCharsets.UTF_8))).build())) {
             events.pipeInput(new TestRecord<>(e.getFunction(), e, once));
         }
         assertThat(jobIds()).containsExactly("g1", "g2");

@@ -140,15 +140,33 @@ class JobsIT {
     }
 
     @Test
-    void callsWithOneIdempotencyKeyRunOnceThroughAnyGatewayAndOnlyTheKeyIsRemembered() throws Exception {
+    void callsWithOneIdempotencyKeyRunOnceThroughAnyGatewayAreAnsweredByTheFirstAndOnlyTheKeyIsRemembered() throws Exception {
         String key = "order-" + stack.suffix;
-        String first = submit(stack.gateway, slowEcho, keyA, "paid", Map.of("Idempotency-Key", key));
-        String again = submit(second, slowEcho, keyA, "paid", Map.of("Idempotency-Key", key));
+        Map<String, String> keyed = Map.of("Idempotency-Key", key);
+        String first = submit(stack.gateway, slowEcho, keyA, "paid", keyed);
+        String again = submit(second, slowEcho, keyA, "paid", keyed);
         String plain = submit(stack.gateway, slowEcho, keyA, "plain", Map.of());
-        JsonNode refused = await().atMost(Duration.ofSeconds(30)).until(() -> json(stack.call("GET", "/v1/jobs/" + again, keyA, null)),
+        JsonNode repeated = await().atMost(Duration.ofSeconds(30)).until(() -> json(stack.call("GET", "/v1/jobs/" + again, keyA, null)),
                 s -> s.get("final").asBoolean());
-        assertThat(refused.get("status").asText()).isEqualTo("REJECTED");
-        assertThat(refused.get("reason").asText()).contains("Duplicate of job " + first).contains(key);
+        assertThat(repeated.get("status").asText()).isEqualTo("REJECTED");
+        assertThat(repeated.get("reason").asText()).contains("Duplicate of job " + first).contains(key);
+
+        // A retry gets the first call's answer, whether it asks synchronously or for the repeated job's result.
+        HttpResponse<String> retried = stack.call(second, "POST", "/function/" + slowEcho, keyA, "paid", keyed);
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(retried.body()).isEqualTo("starting\ngot paid\n");
+        assertThat(retried.headers().firstValue("X-Call-Id")).contains(first);
+        assertThat(retried.headers().firstValue("Idempotent-Replayed")).contains("true");
+        HttpResponse<String> result = stack.call(second, "GET", "/v1/jobs/" + again + "/result", keyA, null, Map.of());
+        assertThat(result.statusCode()).isEqualTo(200);
+        assertThat(result.body()).isEqualTo("starting\ngot paid\n");
+        assertThat(result.headers().firstValue("X-Call-Id")).contains(first);
+        // The key sent with another request is refused, naming what was wrong, and runs nothing.
+        HttpResponse<String> reused = stack.call(stack.gateway, "POST", "/function/" + slowEcho, keyA, "refund", keyed);
+        assertThat(reused.statusCode()).as(reused.body()).isEqualTo(400);
+        assertThat(json(reused).get("reason").asText()).contains(key).contains("another request").contains("new key");
+        assertThat(reused.headers().firstValue("Idempotent-Replayed")).isEmpty();
+
         for (String id : List.of(first, plain)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> json(stack.call("GET", "/v1/jobs/" + id, keyA, null)).get("status").asText()
                     .equals("SUCCEEDED"));

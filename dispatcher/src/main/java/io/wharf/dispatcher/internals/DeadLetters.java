@@ -44,18 +44,26 @@ final class DeadLetters {
      */
     static void refuse(ProcessorContext<String, Object> context, Record<String, byte[]> original, String jobId, String function,
                        JobStatus status, String reason, Event event) {
+        answer(context, refusal(context, jobId, function, status, reason, event).build());
+        deadLetter(context, original, jobId, function, status, reason);
+    }
+
+    /** The result of an event refused before it became a job, to complete (or forward as it is with {@link #answer}). */
+    static JobResult.Builder refusal(ProcessorContext<String, Object> context, String jobId, String function, JobStatus status, String reason,
+                                     Event event) {
         long now = context.currentSystemTimeMs();
         Long eventCreatedAt = event == null ? null : event.getCreatedAt().toEpochMilli();
-        JobResult result = JobResult.newBuilder()
+        return JobResult.newBuilder()
                 .setJobId(jobId)
                 .setFunction(function == null ? "" : function)
                 .setStatus(status)
                 .setError(reason)
                 .setTimings(Timings.newBuilder().setEventCreatedAt(eventCreatedAt).setFinishedAt(now).build())
                 .setCompletedAt(Instant.ofEpochMilli(now))
-                .setCallback(event == null ? null : event.getCallback())
-                .build();
-        context.forward(new Record<String, Object>(jobId, result, now), Names.RESULTS_SINK);
-        deadLetter(context, original, jobId, function, status, reason);
+                .setCallback(event == null ? null : event.getCallback());
+    }
+
+    static void answer(ProcessorContext<String, Object> context, JobResult result) {
+        context.forward(new Record<String, Object>(result.getJobId(), result, result.getCompletedAt().toEpochMilli()), Names.RESULTS_SINK);
     }
 }

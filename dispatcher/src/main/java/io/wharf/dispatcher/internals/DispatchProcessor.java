@@ -248,7 +248,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             return;
         }
         // Only an event that would become jobs counts as seen: one refused above may be sent again, fixed.
-        String first = dedupe.earlier(function, event, jobId, record.headers().lastHeader(Topics.SENT_ONCE_HEADER) != null, now);
+        Dedupe.First first = dedupe.earlier(function, event, jobId, record.headers().lastHeader(Topics.SENT_ONCE_HEADER) != null, now);
         if (first != null) {
             duplicate(record, event, jobId, first);
             return;
@@ -270,15 +270,26 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
     }
 
-    /** An event re-sent within the dedupe window: the same id is dropped, its first job answers it; another id is refused. */
-    private void duplicate(Record<String, byte[]> record, Event event, String jobId, String first) {
-        if (first.equals(jobId)) {
+    /**
+     * An event re-sent within the dedupe window: the same id is dropped (its first job answers it). Another id with the
+     * same idempotency key and request is a retry: its result names the first job, whose result answers it too (no dead
+     * letter: nothing was wrong with it). The key reused for another request is refused.
+     */
+    private void duplicate(Record<String, byte[]> record, Event event, String jobId, Dedupe.First first) {
+        if (first.jobId().equals(jobId)) {
             log.info("Event {} was sent again within the dedupe window: it already became a job, whose result answers it", jobId);
             return;
         }
-        DeadLetters.refuse(context, record, jobId, event.getFunction(), JobStatus.REJECTED, "Duplicate of job " + first + ": an event with "
-                + "idempotency key '" + event.getIdempotencyKey() + "' came within the last " + dedupe.windowMillis() + " ms "
-                + "(wharf.dispatcher.dedupe.window.ms); follow job " + first + " for the result", event);
+        String within = "within the last " + dedupe.windowMillis() + " ms (wharf.dispatcher.dedupe.window.ms)";
+        if (first.sameRequest()) {
+            DeadLetters.answer(context, DeadLetters.refusal(context, jobId, event.getFunction(), JobStatus.REJECTED, "Duplicate of job "
+                    + first.jobId() + ": an event with idempotency key '" + event.getIdempotencyKey() + "' and the same request came " + within
+                    + "; job " + first.jobId() + "'s result answers it", event).setDuplicateOf(first.jobId()).build());
+            return;
+        }
+        DeadLetters.refuse(context, record, jobId, event.getFunction(), JobStatus.REJECTED, "Idempotency key '" + event.getIdempotencyKey()
+                + "' was used " + within + " by job " + first.jobId() + " for another request (payload, or HTTP method, path or query): "
+                + "a key names one request, so send this one with a new key", event);
     }
 
     /**

@@ -67,7 +67,11 @@ public final class Invocations {
         CompletableFuture<JobResult> pending = client.invokeAsync(event, WharfClient.Resend.NEVER); // its id is this request's alone
         Duration wait = longestRun(function).plus(allowance);
         try {
-            ResultResponses.write(ctx, pending.get(wait.toMillis(), TimeUnit.MILLISECONDS), function);
+            JobResult result = pending.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            if (!result.getJobId().equals(event.getId())) {
+                ctx.header(ResultResponses.REPLAYED, "true"); // the answer of the call that first used its Idempotency-Key
+            }
+            ResultResponses.write(ctx, result, function);
         } catch (TimeoutException e) {
             pending.cancel(false);
             Map<String, Object> body = new LinkedHashMap<>();

@@ -118,13 +118,23 @@ public final class JobRoutes {
 
     /** {@code GET /v1/jobs/{id}/result}: the output as the synchronous call would have answered, once the job ended. */
     public void result(Context ctx) {
-        JobState state = visible(Callers.of(ctx), ctx.pathParam("id"));
+        Caller caller = Callers.of(ctx);
+        answer(ctx, caller, visible(caller, ctx.pathParam("id")));
+    }
+
+    private void answer(Context ctx, Caller caller, JobState state) {
         if (!JobStates.isFinal(state)) {
             ctx.header(ResultResponses.CALL_ID, state.getJobId()).header("Retry-After", "1").status(202).json(describe(state));
             return;
         }
         JobResult result = client.result(state.getJobId(), began(state)).orElseThrow(() -> ApiError.of(410, "gone",
                 "Job " + state.getJobId() + " ended " + state.getPhase() + ", but its result is no longer on wharf.results (past the topic's retention)"));
+        if (result.getDuplicateOf() != null) {
+            // A retry under an idempotency key is answered by its first call's job, as its synchronous call was.
+            ctx.header(ResultResponses.REPLAYED, "true");
+            answer(ctx, caller, visible(caller, result.getDuplicateOf()));
+            return;
+        }
         ResultResponses.write(ctx, result, functions.apply(state.getFunction()));
     }
 

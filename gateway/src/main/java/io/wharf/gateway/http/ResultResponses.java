@@ -24,6 +24,8 @@ public final class ResultResponses {
     /** The CPU seconds and the peak memory (bytes) the call's container used, when measured. */
     public static final String CPU_SECONDS = "X-Wharf-Cpu-Seconds";
     public static final String PEAK_MEMORY = "X-Wharf-Peak-Memory-Bytes";
+    /** Set when the answer is an earlier call's, made with the same {@code Idempotency-Key} (its job is the {@link #CALL_ID}). */
+    public static final String REPLAYED = "Idempotent-Replayed";
 
     private ResultResponses() {
     }
