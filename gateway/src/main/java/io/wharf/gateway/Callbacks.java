@@ -35,7 +35,8 @@ import io.wharf.topics.Topics;
  * instances share one consumer group on {@code wharf.results}, so each result is delivered by one of them. A batch's
  * offsets are committed once each of its callbacks got its first try; a failing one is retried with backoff (1 s
  * doubling to 60 s) for a bounded time by the instance that tried it, so an instance that dies meanwhile ends those
- * retries (docs/gateway.md).
+ * retries (docs/gateway.md). A retry under an idempotency key gets its first call's result, when that comes, with
+ * {@code Idempotent-Replayed: true}.
  */
 final class Callbacks implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Callbacks.class);
@@ -45,6 +46,7 @@ final class Callbacks implements AutoCloseable {
     /** How often offsets are committed while no result asks for a callback (one that does is committed at once). */
     private static final Duration IDLE_COMMIT = Duration.ofSeconds(5);
 
+    private final WharfClient client;
     private final CallbackRequests allowed;
     private final Duration retryFor;
     private final KafkaConsumer<String, JobResult> consumer;
@@ -54,6 +56,7 @@ final class Callbacks implements AutoCloseable {
     private long lastCommit = System.nanoTime();
 
     Callbacks(WharfClient client, CallbackRequests allowed, Duration retryFor) {
+        this.client = client;
         this.allowed = allowed;
         this.retryFor = retryFor;
         this.consumer = client.groupConsumer(GROUP, JobResult.class);
@@ -101,9 +104,18 @@ final class Callbacks implements AutoCloseable {
         CompletableFuture<Void> firstTry = new CompletableFuture<>();
         Thread.ofVirtual().name("wharf-callback-" + result.getJobId()).start(() -> {
             long deadline = System.nanoTime() + retryFor.toNanos();
+            JobResult answer = result;
+            if (result.getDuplicateOf() != null) {
+                // A retry under an idempotency key is answered by the first call's job, whenever that ends.
+                firstTry.complete(null);
+                answer = firstAnswer(result, deadline);
+                if (answer == null) {
+                    return;
+                }
+            }
             Duration backoff = Duration.ofSeconds(1);
             for (int attempt = 1; ; attempt++) {
-                String failure = post(url, result);
+                String failure = post(url, answer, answer != result);
                 firstTry.complete(null);
                 if (failure == null) {
                     return;
@@ -123,8 +135,22 @@ final class Callbacks implements AutoCloseable {
         return firstTry;
     }
 
+    /** The result of the job a duplicate's key first made, or null if it did not come before the deadline. */
+    private JobResult firstAnswer(JobResult duplicate, long deadline) {
+        try {
+            return client.resultOf(duplicate.getDuplicateOf()).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            log.warn("Callback of job {} given up: job {}, whose result answers it, had none within {} s", duplicate.getJobId(),
+                    duplicate.getDuplicateOf(), retryFor.toSeconds());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     /** One POST; null if the receiver took it (2xx), else why not. */
-    private String post(String url, JobResult result) {
+    private String post(String url, JobResult result, boolean replayed) {
         URI target;
         try {
             target = allowed.check(url); // again: a name may resolve elsewhere now
@@ -141,10 +167,13 @@ final class Callbacks implements AutoCloseable {
                 body = JSON.writeValueAsBytes(ResultResponses.failureBody(result));
                 type = "application/json";
             }
-            HttpRequest request = HttpRequest.newBuilder(target).timeout(FIRST_TRY).header("Content-Type", type)
+            HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(FIRST_TRY).header("Content-Type", type)
                     .header(ResultResponses.CALL_ID, result.getJobId()).header("X-Wharf-Status", result.getStatus().name())
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-            HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            if (replayed) {
+                request.header(ResultResponses.REPLAYED, "true");
+            }
+            HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
             return response.statusCode() / 100 == 2 ? null : "HTTP " + response.statusCode();
         } catch (java.io.IOException e) {
             return e.toString();

@@ -84,7 +84,7 @@ class JobsIT {
         HttpServer listener = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         listener.createContext("/done", exchange -> {
             received.add(new String[] {exchange.getRequestHeaders().getFirst("X-Call-Id"), exchange.getRequestHeaders().getFirst("X-Wharf-Status"),
-                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)});
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8), exchange.getRequestHeaders().getFirst("Idempotent-Replayed")});
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
         });
@@ -97,7 +97,19 @@ class JobsIT {
             assertThat(call[0]).isEqualTo(id);
             assertThat(call[1]).isEqualTo("SUCCEEDED");
             assertThat(call[2]).isEqualTo("starting\ngot called back\n");
+            assertThat(call[3]).isNull();
             assertThat(received.poll(2, TimeUnit.SECONDS)).as("delivered once, though two gateways run").isNull();
+
+            // A retry under an idempotency key is called back with the first call's result, marked as replayed.
+            Map<String, String> keyed = Map.of("X-Callback-Url", url, "Idempotency-Key", "callback-" + stack.suffix);
+            String first = submit(stack.gateway, slowEcho, keyA, "once", keyed);
+            submit(second, slowEcho, keyA, "once", keyed);
+            List<String[]> calls = List.of(received.poll(60, TimeUnit.SECONDS), received.poll(60, TimeUnit.SECONDS));
+            assertThat(calls).allSatisfy(c -> {
+                assertThat(c[0]).isEqualTo(first);
+                assertThat(c[2]).isEqualTo("starting\ngot once\n");
+            });
+            assertThat(calls).extracting(c -> c[3]).as("the retry's is replayed").containsExactlyInAnyOrder(null, "true");
         } finally {
             listener.stop(0);
         }
