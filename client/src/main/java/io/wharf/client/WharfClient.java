@@ -419,7 +419,11 @@ public final class WharfClient implements AutoCloseable {
         CompletableFuture<JobResult> result = results().await(jobId); // first, so that one written during the look below is seen
         Thread.ofVirtual().name("wharf-result-of-" + jobId).start(() -> {
             try {
-                state(jobId).filter(JobStates::isFinal).flatMap(s -> result(jobId, Instant.ofEpochMilli(s.getUpdatedAt()))).ifPresent(result::complete);
+                java.util.Optional<JobState> ended = state(jobId).filter(JobStates::isFinal);
+                if (ended.isPresent()) {
+                    result.complete(result(jobId, Instant.ofEpochMilli(ended.get().getUpdatedAt())).orElseThrow(() -> new IllegalStateException(
+                            "Job " + jobId + " ended " + ended.get().getPhase() + ", but its result is no longer on " + Topics.RESULTS + " (past its retention)")));
+                }
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
