@@ -23,7 +23,6 @@ import io.wharf.ops.Traces;
 import io.wharf.records.Attempt;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.Event;
-import io.wharf.secrets.PayloadEnvelope;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobPhase;
@@ -34,7 +33,6 @@ import io.wharf.records.Ordering;
 import io.wharf.records.Timings;
 import io.wharf.rules.Results;
 import io.wharf.rules.JobStates;
-import io.wharf.rules.Retries;
 import io.wharf.serde.AvroDeserializer;
 import io.wharf.serde.AvroSerializer;
 import io.wharf.serde.SchemaRegistryClient;
@@ -52,8 +50,9 @@ import io.wharf.topics.Topics;
  * first moved to its function's partition. There it is validated, split if it fans out, delayed if it has a
  * run-at time, then admitted: dispatched at once when the function's rate limit and concurrency cap allow and
  * nothing waits before it, otherwise held in the pending store (released by priority, then arrival) or refused
- * {@code THROTTLED} past the function's backlog. Attempts reported by workers free concurrency slots and, when the worker left the decision here,
- * are retried after a backoff or finished. A wall-clock punctuator fires due timers and releases pending jobs.
+ * {@code THROTTLED} past the function's backlog. Attempts reported by workers go to {@link Outcomes}: they free
+ * concurrency slots and, when the worker left the decision here, are retried after a backoff or finished. A
+ * wall-clock punctuator fires due timers and releases pending jobs.
  * Everything this writes (jobs, results, store updates) commits in one Streams transaction.
  */
 public final class DispatchProcessor implements Processor<String, byte[], String, Object> {
@@ -79,6 +78,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private Admission admission;
     private TenantLimits tenants;
     private Wakeup wakeup;
+    private Outcomes outcomes;
     private final Duration dedupeWindow;
     private Dedupe dedupe;
     /** Where a job goes once its function's limits let it out. */
@@ -94,7 +94,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         @Override
         public void result(Job job, JobResult result, long now) {
             admittedOut |= job == admitting; // refused: decided, not held
-            finish(result, now);
+            outcomes.finish(result, now);
         }
 
         @Override
@@ -135,6 +135,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 timers, new SlotLeases(limits), jobWriter, jobReader);
         this.tenants = new TenantLimits(registry, context.getStateStore(Names.TENANTS_STORE));
         this.wakeup = new Wakeup(context, tick, this::punctuate, late -> meters.late("dispatch", late));
+        this.outcomes = new Outcomes(context, attempts, specs, admission, tenants, timers, wakeup, fanOut, jobWriter, outlet);
         rearm(context.currentSystemTimeMs());
     }
 
@@ -154,7 +155,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     public void process(Record<String, byte[]> record) {
         String topic = context.recordMetadata().map(m -> m.topic()).orElse(Topics.EVENTS);
         if (Topics.ATTEMPTS.equals(topic)) {
-            onAttempt(record);
+            outcomes.onAttempt(record);
         } else {
             onEvent(record);
         }
@@ -352,6 +353,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     /** Writes a state the taps cannot see (a job held back, delayed or waiting to be retried). */
     private void status(JobState state, Long runAt) {
+        status(context, state, runAt);
+    }
+
+    static void status(ProcessorContext<String, Object> context, JobState state, Long runAt) {
         state.setRunAt(runAt);
         context.forward(new Record<String, Object>(state.getJobId(), state, state.getUpdatedAt()), Names.STATUS_SINK);
     }
@@ -382,100 +387,6 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         return job.getFunction().getOrdering() == Ordering.KEY && job.getKey() != null ? job.getKey() : job.getJobId();
     }
 
-    // ---- attempts -------------------------------------------------------------------------------------
-
-    private void onAttempt(Record<String, byte[]> record) {
-        Attempt attempt;
-        try {
-            attempt = attempts.deserialize(Topics.ATTEMPTS, record.value());
-        } catch (RuntimeException e) {
-            if (SchemaRegistryException.isUnavailable(e)) {
-                throw e;
-            }
-            DeadLetters.deadLetter(context, record, DeadLetters.positionId(context), record.key(), JobStatus.FAILED,
-                    "Attempt report could not be decoded: " + e.getMessage());
-            return;
-        }
-        JobResult outcome = attempt.getOutcome();
-        try (JobLogs.Scope logs = JobLogs.of(outcome.getJobId(), outcome.getFunction(), attempt.getJob() == null ? null : attempt.getJob().getTenant())) {
-            onAttempt(record, attempt, outcome);
-        }
-    }
-
-    /** A worker's report of an attempt: frees its slot, retries it or writes its final result. */
-    private void onAttempt(Record<String, byte[]> record, Attempt attempt, JobResult outcome) {
-        long now = context.currentSystemTimeMs();
-        String function = outcome.getFunction();
-        if (admission.finished(function, outcome.getJobId(), outcome.getAttempt())) {
-            FunctionSpec spec = specs.get(function);
-            admission.release(function, spec == null ? null : LimitState.Limits.of(spec), now, MAX_PER_TICK, outlet);
-        }
-        FunctionSpec current = specs.get(function);
-        String tenant = current != null ? current.getTenant() : attempt.getJob() != null ? attempt.getJob().getTenant() : null;
-        if (tenant != null && tenants.limited(tenant)) {
-            // The tenant's stage counts this job too: tell it the attempt ended.
-            context.forward(new Record<String, Object>(tenant, TenantProcessor.finishedNotice(outcome.getJobId(), outcome.getAttempt()), now)
-                    .withHeaders(TenantProcessor.finishedHeaders()), Names.TENANT_SINK);
-        }
-        if (attempt.getFinished() || attempt.getJob() == null) {
-            afterFinal(outcome, attempt.getTraceContext(), now);
-            return;
-        }
-        Job job = attempt.getJob();
-        if (Retries.shouldRetry(job.getFunction().getRetry(), outcome)) {
-            long delay = Retries.backoffMillis(job.getFunction().getRetry(), outcome.getAttempt());
-            Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(Results.history(job, outcome)).build();
-            timers.schedule(now + delay, Timers.Kind.JOB, next.getJobId() + "/" + next.getAttempt(), jobWriter.serialize(STATE_TOPIC, next));
-            wakeup.atOrBefore(now + delay, now);
-            status(JobStates.of(next, JobPhase.RETRYING, now, "Attempt " + outcome.getAttempt() + " ended " + outcome.getStatus()
-                    + (outcome.getError() == null ? "" : ": " + outcome.getError())), now + delay);
-            log.debug("Job {} attempt {} {}: retrying in {} ms", job.getJobId(), outcome.getAttempt(), outcome.getStatus(), delay);
-            return;
-        }
-        JobResult.Builder last = JobResult.newBuilder(outcome).setHistory(Results.finalHistory(job, outcome)).setParentId(job.getParentId());
-        if (Retries.retryable(job.getFunction().getRetry(), outcome)) {
-            String reason = "Gave up after " + outcome.getAttempt() + " attempts (retry.maxAttempts " + job.getFunction().getRetry().getMaxAttempts()
-                    + "); the last one ended " + outcome.getStatus() + (outcome.getError() == null ? "" : ": " + outcome.getError());
-            last.setStatus(JobStatus.FAILED).setError(reason);
-            JobResult result = last.build();
-            context.forward(new Record<String, Object>(result.getJobId(), result, now), Names.RESULTS_SINK);
-            DeadLetters.deadLetter(context, record, job.getJobId(), function, JobStatus.FAILED, reason);
-            afterFinal(result, attempt.getTraceContext(), now);
-            return;
-        }
-        JobResult result = last.build();
-        context.forward(new Record<String, Object>(result.getJobId(), result, now), Names.RESULTS_SINK);
-        afterFinal(result, attempt.getTraceContext(), now);
-    }
-
-    /** What follows a job's final result: its fan-out batch may be complete, and chained functions run. */
-    private void afterFinal(JobResult result, Map<String, String> trace, long now) {
-        if (result.getParentId() != null) {
-            JobResult aggregate = fanOut.complete(result, now);
-            if (aggregate != null) {
-                context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), Names.RESULTS_SINK);
-            }
-        }
-        FunctionSpec spec = specs.get(result.getFunction());
-        if (spec == null) {
-            return;
-        }
-        // Chains follow runs: not jobs that never ran (throttled, expired, refused) nor cancelled ones.
-        List<String> next = switch (result.getStatus()) {
-            case SUCCEEDED -> spec.getOnSuccess();
-            case FAILED, TIMED_OUT, OOM_KILLED -> spec.getOnFailure();
-            default -> List.of();
-        };
-        for (String target : next) {
-            Event chained = Chains.event(result, target, spec.getTenant(), trace, now);
-            FunctionSpec targetSpec = specs.get(target);
-            if (targetSpec != null && targetSpec.getPayloadKey() != null) { // a function with a key takes sealed payloads only
-                chained = PayloadEnvelope.sealed(chained, PayloadEnvelope.publicKey(targetSpec.getPayloadKey()));
-            }
-            context.forward(new Record<String, Object>(target, chained, now), Names.EVENTS_SINK);
-        }
-    }
-
     // ---- timers ---------------------------------------------------------------------------------------
 
     private void punctuate(long now) {
@@ -488,7 +399,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                     }
                     FunctionSpec spec = specs.get(job.getFunction().getName());
                     if (spec == null || !spec.getEnabled()) {
-                        finish(result(job, JobStatus.REJECTED, "Function '" + job.getFunction().getName()
+                        outcomes.finish(result(job, JobStatus.REJECTED, "Function '" + job.getFunction().getName()
                                 + "' was deleted or disabled before attempt " + job.getAttempt() + " was due", now), now);
                     } else {
                         admit(spec, job, now);
@@ -538,16 +449,5 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                 .setHistory(job.getHistory())
                 .setTimings(Timings.newBuilder().setEventCreatedAt(job.getEventCreatedAt().toEpochMilli()).setFinishedAt(now).build())
                 .build();
-    }
-
-    /** A final result decided here (throttled, expired, function gone). */
-    private void finish(JobResult result, long now) {
-        context.forward(new Record<String, Object>(result.getJobId(), result, now), Names.RESULTS_SINK);
-        if (result.getParentId() != null) {
-            JobResult aggregate = fanOut.complete(result, now);
-            if (aggregate != null) {
-                context.forward(new Record<String, Object>(aggregate.getJobId(), aggregate, now), Names.RESULTS_SINK);
-            }
-        }
     }
 }
