@@ -421,8 +421,9 @@ public final class WharfClient implements AutoCloseable {
             try {
                 java.util.Optional<JobState> ended = state(jobId).filter(JobStates::isFinal);
                 if (ended.isPresent()) {
-                    result.complete(result(jobId, Instant.ofEpochMilli(ended.get().getUpdatedAt())).orElseThrow(() -> new IllegalStateException(
-                            "Job " + jobId + " ended " + ended.get().getPhase() + ", but its result is no longer on " + Topics.RESULTS + " (past its retention)")));
+                    JobState state = ended.get();
+                    result.complete(result(jobId, Instant.ofEpochMilli(state.getUpdatedAt())).orElseThrow(() -> new IllegalStateException("Job " + jobId
+                            + " ended " + state.getPhase() + ", but its result is no longer on " + Topics.RESULTS + " (past its retention)")));
                 }
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);

@@ -15,6 +15,7 @@ import io.wharf.records.FunctionSpec;
 import io.wharf.records.Job;
 import io.wharf.records.JobPhase;
 import io.wharf.records.JobResult;
+import io.wharf.records.JobState;
 import io.wharf.records.JobStatus;
 import io.wharf.rules.JobStates;
 import io.wharf.rules.Results;
@@ -32,6 +33,7 @@ import io.wharf.topics.Topics;
  */
 final class Outcomes {
     private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
+    private static final String STATE_TOPIC = DispatchProcessor.STATE_TOPIC;
 
     private final ProcessorContext<String, Object> context;
     private final AvroDeserializer<Attempt> attempts;
@@ -100,9 +102,9 @@ final class Outcomes {
         if (Retries.shouldRetry(job.getFunction().getRetry(), outcome)) {
             long delay = Retries.backoffMillis(job.getFunction().getRetry(), outcome.getAttempt());
             Job next = Job.newBuilder(job).setAttempt(outcome.getAttempt() + 1).setHistory(Results.history(job, outcome)).build();
-            timers.schedule(now + delay, Timers.Kind.JOB, next.getJobId() + "/" + next.getAttempt(), jobWriter.serialize(DispatchProcessor.STATE_TOPIC, next));
+            timers.schedule(now + delay, Timers.Kind.JOB, next.getJobId() + "/" + next.getAttempt(), jobWriter.serialize(STATE_TOPIC, next));
             wakeup.atOrBefore(now + delay, now);
-            DispatchProcessor.status(context, JobStates.of(next, JobPhase.RETRYING, now, "Attempt " + outcome.getAttempt() + " ended " + outcome.getStatus()
+            status(JobStates.of(next, JobPhase.RETRYING, now, "Attempt " + outcome.getAttempt() + " ended " + outcome.getStatus()
                     + (outcome.getError() == null ? "" : ": " + outcome.getError())), now + delay);
             log.debug("Job {} attempt {} {}: retrying in {} ms", job.getJobId(), outcome.getAttempt(), outcome.getStatus(), delay);
             return;
@@ -149,6 +151,10 @@ final class Outcomes {
             }
             context.forward(new Record<String, Object>(target, chained, now), Names.EVENTS_SINK);
         }
+    }
+
+    private void status(JobState state, Long runAt) {
+        DispatchProcessor.status(context, state, runAt);
     }
 
     /** A final result decided here (throttled, expired, function gone). */
