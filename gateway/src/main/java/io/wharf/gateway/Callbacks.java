@@ -139,9 +139,13 @@ final class Callbacks implements AutoCloseable {
     private JobResult firstAnswer(JobResult duplicate, long deadline) {
         try {
             return client.resultOf(duplicate.getDuplicateOf()).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+        } catch (java.util.concurrent.TimeoutException e) {
             log.warn("Callback of job {} given up: job {}, whose result answers it, had none within {} s", duplicate.getJobId(),
                     duplicate.getDuplicateOf(), retryFor.toSeconds());
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            log.warn("Callback of job {} given up: the result of job {}, which answers it, could not be read: {}", duplicate.getJobId(),
+                    duplicate.getDuplicateOf(), e.getCause().getMessage());
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
