@@ -94,7 +94,7 @@ final class GatewayBench {
 
     /** One concurrency's closed-loop figures, each side in the same run. */
     private record Closed(int concurrency, Load relay, Load wharf, String relayCpu, String wharfCpu, Map<String, Double> relayRecords,
-                          Map<String, Double> wharfRecords, String breakdown) {
+                          Map<String, Double> wharfRecords, String relayRequests, String wharfRequests, String breakdown) {
     }
 
     private void hot(DevCluster cluster) throws Exception {
@@ -124,16 +124,19 @@ final class GatewayBench {
             for (int c : concurrencies) {
                 CpuMeter.Reading before = CpuMeter.read();
                 Map<String, Long> ends = EndOffsets.byTopic(bootstrap, true);
+                Map<String, Long> handled = BrokerRequests.read();
                 Load relay = hey(http.url(), null, requests, c);
+                Map<String, Long> between = BrokerRequests.read();
                 Map<String, Double> relayRecords = EndOffsets.perCall(ends, ends = EndOffsets.byTopic(bootstrap, true), requests);
-                CpuMeter.Reading between = CpuMeter.read();
+                CpuMeter.Reading middle = CpuMeter.read();
                 long from = System.currentTimeMillis();
                 Load wharf = hey(gateway, cluster.adminKey(), requests, c);
+                String wharfRequests = BrokerRequests.perCall(between, BrokerRequests.read(), requests);
                 Map<String, Double> wharfRecords = EndOffsets.perCall(ends, EndOffsets.byTopic(bootstrap, true), requests);
                 CpuMeter.Reading after = CpuMeter.read();
-                closed.add(new Closed(c, relay, wharf, CpuMeter.perJob(before, between, requests, 0.0001, "request"),
-                        CpuMeter.perJob(between, after, requests, 0.0001, "request"), relayRecords, wharfRecords,
-                        breakdown(cluster, from, System.currentTimeMillis())));
+                closed.add(new Closed(c, relay, wharf, CpuMeter.perJob(before, middle, requests, 0.0001, "request"),
+                        CpuMeter.perJob(middle, after, requests, 0.0001, "request"), relayRecords, wharfRecords,
+                        BrokerRequests.perCall(handled, between, requests), wharfRequests, breakdown(cluster, from, System.currentTimeMillis())));
                 relayMost = Math.max(relayMost, relay.perSecond());
             }
             // Below saturation: at a fixed offered rate a call's latency is its path's, where a closed loop at full
@@ -155,6 +158,7 @@ final class GatewayBench {
             System.out.printf("      relay: %s%n      Wharf: %s%n", c.relayCpu(), c.wharfCpu());
             System.out.printf("      records written per call, transaction markers and the brokers' own records included: relay %.1f, Wharf %.1f %s%n",
                     sum(c.relayRecords()), sum(c.wharfRecords()), rounded(c.wharfRecords()));
+            System.out.printf("      requests the broker handled per call: relay %s, Wharf %s%n", c.relayRequests(), c.wharfRequests());
             System.out.printf("      %s%n", c.breakdown());
             System.out.printf("    ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
                     c.wharf().p50Ms() / (c.relay().p50Ms() + own), c.wharf().p99Ms() / (c.relay().p99Ms() + own),

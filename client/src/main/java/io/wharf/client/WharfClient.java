@@ -1,13 +1,11 @@
 package io.wharf.client;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +31,6 @@ import io.wharf.config.KafkaClientSettings;
 import io.wharf.records.Control;
 import io.wharf.records.ControlAction;
 import io.wharf.records.Event;
-import io.wharf.records.EventSource;
 import io.wharf.records.FunctionSpec;
 import io.wharf.records.JobResult;
 import io.wharf.records.JobState;
@@ -67,11 +64,8 @@ public final class WharfClient implements AutoCloseable {
     private final HttpSchemaRegistryClient registry;
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaClientSettings kafka;
-    /** Kept, not made per call: a serializer builds its Avro writer on first use (a gateway sends an event per request). */
-    private final AvroSerializer<Event> eventSerializer;
-    private final AvroSerializer<JobState> stateSerializer;
-    private ResultWaiter results;
     private final PayloadSealing sealing = new PayloadSealing(() -> view(Topics.FUNCTIONS, FunctionSpec.class, (name, spec) -> { }));
+    private final EventCalls calls;
 
     public WharfClient(Endpoints endpoints) {
         this(endpoints, Map.of());
@@ -94,8 +88,9 @@ public final class WharfClient implements AutoCloseable {
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_RECORD_BYTES);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        this.eventSerializer = new AvroSerializer<>(registry);
-        this.stateSerializer = new AvroSerializer<>(registry);
+        this.calls = new EventCalls(producer, registry, endpoints.bootstrap(), this::send,
+                () -> new KafkaConsumer<>(committedReader(), new StringDeserializer(), new ByteArrayDeserializer()), sealing, this::state,
+                this::result);
     }
 
     /** Of a role's settings, what its client takes: Kafka's and the client's own keys, not the role's ({@code own}). */
@@ -365,15 +360,9 @@ public final class WharfClient implements AutoCloseable {
         send(Topics.CONTROL, jobId, new AvroSerializer<Control>(registry).serialize(Topics.CONTROL, control));
     }
 
+    /** An event for {@code function} as a person sends one (source MANUAL), under a new id. */
     public Event event(String function, byte[] payload, String contentType) {
-        return Event.newBuilder()
-                .setId(UUID.randomUUID().toString())
-                .setFunction(function)
-                .setSource(EventSource.MANUAL)
-                .setPayload(ByteBuffer.wrap(payload))
-                .setContentType(contentType)
-                .setCreatedAt(Instant.now())
-                .build();
+        return calls.event(function, payload, contentType);
     }
 
     /**
@@ -386,24 +375,7 @@ public final class WharfClient implements AutoCloseable {
 
     /** As {@link #invokeAsync(Event)}, saying whether the caller may send the same event again. */
     public CompletableFuture<JobResult> invokeAsync(Event event, Resend resend) {
-        ProducerRecord<String, byte[]> record = eventRecord(event, resend); // before awaiting: an event that cannot be written leaves no waiter
-        CompletableFuture<JobResult> result = results().await(event.getId());
-        producer.send(record,
-                (metadata, error) -> {
-                    if (error != null) {
-                        result.completeExceptionally(new IllegalStateException("Could not write to " + Topics.EVENTS + " on "
-                                + endpoints.bootstrap() + ": " + error.getMessage(), error));
-                    }
-                });
-        // A retry under an idempotency key is answered as its first call was, by the job that call made.
-        CompletableFuture<JobResult> answer = result.thenCompose(r -> r.getDuplicateOf() == null ? CompletableFuture.completedFuture(r)
-                : resultOf(r.getDuplicateOf()));
-        answer.whenComplete((r, e) -> {
-            if (answer.isCancelled()) {
-                result.cancel(false); // the caller gave up: its waiter goes
-            }
-        });
-        return answer;
+        return calls.invokeAsync(event, resend);
     }
 
     /**
@@ -411,30 +383,17 @@ public final class WharfClient implements AutoCloseable {
      * {@link #state} after calling this).
      */
     public CompletableFuture<JobResult> awaitResult(String jobId) {
-        return results().await(jobId);
+        return calls.awaitResult(jobId);
     }
 
     /** The final result of job {@code jobId}: the one already written, else the one to come. */
     public CompletableFuture<JobResult> resultOf(String jobId) {
-        CompletableFuture<JobResult> result = results().await(jobId); // first, so that one written during the look below is seen
-        Thread.ofVirtual().name("wharf-result-of-" + jobId).start(() -> {
-            try {
-                java.util.Optional<JobState> ended = state(jobId).filter(JobStates::isFinal);
-                if (ended.isPresent()) {
-                    JobState state = ended.get();
-                    result.complete(result(jobId, Instant.ofEpochMilli(state.getUpdatedAt())).orElseThrow(() -> new IllegalStateException("Job " + jobId
-                            + " ended " + state.getPhase() + ", but its result is no longer on " + Topics.RESULTS + " (past its retention)")));
-                }
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result;
+        return calls.resultOf(jobId);
     }
 
     /** Sends the event without waiting for its result (which arrives on wharf.results under the event's id). */
     public void send(Event event) {
-        send(eventRecord(event, Resend.POSSIBLE));
+        calls.send(event);
     }
 
     /**
@@ -446,15 +405,6 @@ public final class WharfClient implements AutoCloseable {
         POSSIBLE,
         /** Its id was made for this one send and it never comes again (a gateway request): nothing to remember. */
         NEVER
-    }
-
-    private ProducerRecord<String, byte[]> eventRecord(Event event, Resend resend) {
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.EVENTS, event.getFunction(),
-                eventSerializer.serialize(Topics.EVENTS, sealing.seal(event)));
-        if (resend == Resend.NEVER) {
-            record.headers().add(Topics.SENT_ONCE_HEADER, new byte[0]);
-        }
-        return record;
     }
 
     /** Where this client finds a function's payload key (PEM, null for none) to seal what it sends; a gateway gives its view. */
@@ -472,50 +422,17 @@ public final class WharfClient implements AutoCloseable {
 
     /** As {@link #submit(Event)}, saying whether the caller may send the same event again. */
     public void submit(Event event, Resend resend) {
-        send(Topics.STATUS, event.getId(), stateSerializer.serialize(Topics.STATUS,
-                JobStates.of(event, System.currentTimeMillis())));
-        send(eventRecord(event, resend));
+        calls.submit(event, resend);
     }
 
     /** Sends the event and waits for its job's final result. */
     public JobResult invoke(Event event, Duration timeout) throws TimeoutException {
-        CompletableFuture<JobResult> result = invokeAsync(event);
-        try {
-            return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            result.cancel(false);
-            throw new TimeoutException("No result for job " + event.getId() + " within " + timeout.toSeconds()
-                    + " s: is a worker running for the function's pool? (`wharf results --follow` shows results as they arrive)");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for job " + event.getId(), e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
+        return calls.invoke(event, timeout);
     }
 
     /** Sends all events at once and waits until each has a result; returns how many arrived within the timeout. */
     public int invokeAll(List<Event> events, Duration timeout) {
-        List<CompletableFuture<JobResult>> pending = events.stream().map(this::invokeAsync).toList();
-        producer.flush();
-        try {
-            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            // counted below
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        int arrived = (int) pending.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
-        pending.forEach(f -> f.cancel(false));
-        return arrived;
-    }
-
-    private synchronized ResultWaiter results() {
-        if (results == null) {
-            results = new ResultWaiter(() -> new KafkaConsumer<>(committedReader(), new StringDeserializer(), new ByteArrayDeserializer()),
-                    new AvroDeserializer<>(registry, JobResult.class));
-        }
-        return results;
+        return calls.invokeAll(events, timeout);
     }
 
     /** Calls {@code sink} with each result, from the end of the topic (or its beginning), until interrupted. */
@@ -600,9 +517,7 @@ public final class WharfClient implements AutoCloseable {
 
     @Override
     public void close() {
-        if (results != null) {
-            results.close();
-        }
+        calls.close();
         sealing.close();
         producer.close(Duration.ofSeconds(5));
     }
