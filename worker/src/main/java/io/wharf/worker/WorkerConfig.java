@@ -81,7 +81,7 @@ public final class WorkerConfig extends AbstractConfig {
             .define(COMMIT_INTERVAL_MS_CONFIG, Type.INT, 0, Range.between(0, 10_000), Importance.MEDIUM,
                     "Results are committed in a transaction at most this often; 0 commits as soon as a result is ready "
                             + "(lowest latency, one transaction per loop turn).")
-            .define(COMMIT_LINGER_MS_CONFIG, Type.INT, 3, Range.between(0, 1_000), Importance.LOW,
+            .define(COMMIT_LINGER_MS_CONFIG, Type.INT, 10, Range.between(0, 1_000), Importance.LOW,
                     "A finished job's result waits up to this long for jobs that started less than this before and still "
                             + "run, so that a burst of quick jobs commits in one transaction rather than one each (a transaction "
                             + "takes a few ms however many results it carries, and the next one waits for it); 0 never waits.")
