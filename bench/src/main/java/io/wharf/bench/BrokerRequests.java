@@ -11,8 +11,8 @@ import javax.management.ObjectName;
 /**
  * The requests the embedded broker of this JVM has handled, by request type, from its own request meters (JMX
  * {@code kafka.network:type=RequestMetrics,name=RequestsPerSec}). Counted around each side of a run, they say how
- * often a call makes the brokers work, where {@link EndOffsets} says how much it writes: at saturation both sides
- * make about as many requests per second, so requests per call set the throughput.
+ * often a call makes the brokers work, where {@link EndOffsets} says how much it writes: much of a request's cost is
+ * per transaction, not per record, so this is the figure that batching moves.
  */
 final class BrokerRequests {
     private BrokerRequests() {
