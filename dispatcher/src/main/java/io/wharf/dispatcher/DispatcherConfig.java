@@ -113,7 +113,11 @@ public final class DispatcherConfig extends AbstractConfig {
         props.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR_CONFIG));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(THREADS_CONFIG));
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.MAX_RECORD_BYTES);
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        if (!props.containsKey(ProducerConfig.LINGER_MS_CONFIG) && !props.containsKey(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG))) {
+            // Jobs are seen only once their transaction commits, and the commit sends what waits: records sent one
+            // by one as they are made would cost the broker a produce request each.
+            props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), getLong(COMMIT_INTERVAL_MS_CONFIG));
+        }
         if (!props.containsKey(ProducerConfig.RETRY_BACKOFF_MS_CONFIG)) {
             props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), KafkaClientSettings.TRANSACTIONAL_RETRY_BACKOFF_MS);
         }

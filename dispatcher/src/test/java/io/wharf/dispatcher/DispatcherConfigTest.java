@@ -39,4 +39,13 @@ class DispatcherConfigTest {
         assertThat(new DispatcherConfig(with("retry.backoff.ms", "50")).streamsProperties()).containsEntry("retry.backoff.ms", "50")
                 .doesNotContainKey("producer.retry.backoff.ms");
     }
+
+    @Test
+    void theStreamsProducerLingersForTheCommitIntervalUnlessTheSettingsSayOtherwise() {
+        assertThat(new DispatcherConfig(with(DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, "25")).streamsProperties())
+                .containsEntry("producer.linger.ms", 25L);
+        assertThat(new DispatcherConfig(with("producer.linger.ms", "0")).streamsProperties()).containsEntry("producer.linger.ms", "0");
+        assertThat(new DispatcherConfig(with("linger.ms", "2")).streamsProperties()).containsEntry("linger.ms", "2")
+                .doesNotContainKey("producer.linger.ms");
+    }
 }

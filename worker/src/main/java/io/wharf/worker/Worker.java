@@ -122,6 +122,8 @@ public final class Worker implements Role {
     private final List<KafkaClientMetrics> clientMetrics;
     private long lagReadAt;
     private int inFlight;
+    /** Whether taken jobs wait in the queue at the end of the loop's turn: a finished job's slot is wanted at once. */
+    private volatile boolean jobsWaiting;
 
     public Worker(Map<String, ?> settings) {
         this(settings, Telemetry.none());
@@ -346,6 +348,7 @@ public final class Worker implements Role {
         while (inFlight < slots && !stopping && committer.waitingBytes() < maxUncommittedBytes && (next = queue.next()) != null) {
             launch(next);
         }
+        jobsWaiting = queue.size() > 0;
         publish(false);
         if (stopping || queue.size() >= prefetch) {
             consumer.pause(consumer.assignment());
@@ -428,7 +431,11 @@ public final class Worker implements Role {
             if (out != null) {
                 complete(taken, out, job.getJobId());
             }
-            wakeLoop();
+            // A transaction in flight wakes the loop when it ends, and that turn hands this job's records on too: a wake
+            // now would cost a poll for nothing (one per job under load), unless a queued job wants the slot this frees.
+            if (out == null || jobsWaiting || !committer.transactionRunning()) {
+                wakeLoop();
+            }
         }
     }
 

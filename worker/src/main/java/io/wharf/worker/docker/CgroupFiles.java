@@ -16,14 +16,16 @@ import io.wharf.worker.runtime.Usage;
  * three reads instead of finding the controllers' directories and opening, reading and closing each file.
  */
 final class CgroupFiles implements AutoCloseable {
+    private static final byte[] ZERO = {'0'};
+
     private final boolean v2;
     private final FileChannel cpu;
     private final FileChannel peak;
     private final FileChannel io;
-    /** v1's memory peak, written to start it afresh; null under v2. */
-    private final Path peakReset;
+    /** v1's memory peak file, open for writing too (a hot job resets it): null under v2, or where it is read-only. */
+    private final FileChannel peakReset;
 
-    private CgroupFiles(boolean v2, FileChannel cpu, FileChannel peak, FileChannel io, Path peakReset) {
+    private CgroupFiles(boolean v2, FileChannel cpu, FileChannel peak, FileChannel io, FileChannel peakReset) {
         this.v2 = v2;
         this.cpu = cpu;
         this.peak = peak;
@@ -35,7 +37,7 @@ final class CgroupFiles implements AutoCloseable {
     static CgroupFiles v2(Path dir) throws IOException {
         Path peak = Files.exists(dir.resolve("memory.peak")) ? dir.resolve("memory.peak") : dir.resolve("memory.current");
         Path io = dir.resolve("io.stat");
-        return open(true, dir.resolve("cpu.stat"), peak, Files.exists(io) ? io : null, null);
+        return open(true, dir.resolve("cpu.stat"), peak, Files.exists(io) ? io : null, false);
     }
 
     /** Under v1, a directory per controller. */
@@ -44,17 +46,20 @@ final class CgroupFiles implements AutoCloseable {
         if (!Files.exists(io)) {
             io = blkio.resolve("blkio.io_service_bytes_recursive");
         }
-        return open(false, cpuacct.resolve("cpuacct.usage"), memory.resolve("memory.max_usage_in_bytes"), io,
-                memory.resolve("memory.max_usage_in_bytes"));
+        return open(false, cpuacct.resolve("cpuacct.usage"), memory.resolve("memory.max_usage_in_bytes"), io, true);
     }
 
-    private static CgroupFiles open(boolean v2, Path cpu, Path peak, Path io, Path reset) throws IOException {
+    private static CgroupFiles open(boolean v2, Path cpu, Path peak, Path io, boolean resettable) throws IOException {
         FileChannel[] opened = new FileChannel[3];
         try {
             opened[0] = FileChannel.open(cpu, StandardOpenOption.READ);
-            opened[1] = FileChannel.open(peak, StandardOpenOption.READ);
+            opened[1] = resettable ? readWrite(peak) : null;
+            boolean writable = opened[1] != null;
+            if (!writable) {
+                opened[1] = FileChannel.open(peak, StandardOpenOption.READ);
+            }
             opened[2] = io == null ? null : FileChannel.open(io, StandardOpenOption.READ);
-            return new CgroupFiles(v2, opened[0], opened[1], opened[2], reset);
+            return new CgroupFiles(v2, opened[0], opened[1], opened[2], writable ? opened[1] : null);
         } catch (IOException | RuntimeException e) {
             for (FileChannel c : opened) {
                 if (c != null) {
@@ -71,10 +76,22 @@ final class CgroupFiles implements AutoCloseable {
         return new Usage(cpuNanos, number(peak), bytes[0], bytes[1]);
     }
 
-    /** Starts v1's memory peak afresh (v2 has no reset that outlives the handle that made it). */
+    /** The file open for reading and writing, or null where this process may only read it (then no peak is reset). */
+    private static FileChannel readWrite(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (java.nio.file.FileSystemException e) { // not permitted, or a read-only mount
+            return null;
+        }
+    }
+
+    /**
+     * Starts v1's memory peak afresh (v2 has no reset that outlives the handle that made it). Through the open file:
+     * opening it for each hot job cost more than the job's own reading.
+     */
     void resetPeak() throws IOException {
         if (peakReset != null) {
-            Files.writeString(peakReset, "0");
+            peakReset.write(ByteBuffer.wrap(ZERO), 0); // the kernel takes the write as a whole: nothing to truncate
         }
     }
 

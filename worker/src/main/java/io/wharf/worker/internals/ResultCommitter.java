@@ -217,7 +217,7 @@ public final class ResultCommitter implements AutoCloseable {
     }
 
     /** Whether a transaction is in flight and not yet collectable (what a woken loop must never find). */
-    boolean transactionRunning() {
+    public boolean transactionRunning() {
         Future<Outcome> current = inFlight;
         return current != null && !current.isDone();
     }
