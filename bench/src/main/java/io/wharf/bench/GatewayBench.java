@@ -59,6 +59,11 @@ final class GatewayBench {
     /** Offered loads, as shares of the relay's saturated throughput; the last is the share Wharf must sustain. */
     private static final double[] OFFERED_SHARES = {0.2, 0.35, 0.5};
     private static final int OFFERED_SECONDS = 8;
+    /**
+     * Closed-loop runs per side and concurrency, alternated (relay, Wharf, relay, ...): these machines' speed drifts
+     * from minute to minute, so each figure is the median of its side's rounds, not one run's.
+     */
+    private static final int ROUNDS = 3;
 
     private final int requests;
     /** hey's -c, one run per value: below saturation a call's latency shows its path, at saturation CPU per call. */
@@ -90,11 +95,23 @@ final class GatewayBench {
 
     /** One hey run's figures. */
     private record Load(double p50Ms, double p99Ms, double perSecond) {
+        /** Each figure's median over the rounds (not one round's, so the three need not come from the same round). */
+        static Load median(List<Load> rounds) {
+            return new Load(Bench.median(rounds.stream().map(Load::p50Ms).toList()), Bench.median(rounds.stream().map(Load::p99Ms).toList()),
+                    Bench.median(rounds.stream().map(Load::perSecond).toList()));
+        }
     }
 
-    /** One concurrency's closed-loop figures, each side in the same run. */
-    private record Closed(int concurrency, Load relay, Load wharf, String relayCpu, String wharfCpu, Map<String, Double> relayRecords,
+    /** One concurrency's closed-loop figures, each side in the same run: every round's load, and the first round's costs. */
+    private record Closed(int concurrency, List<Load> relays, List<Load> wharfs, String relayCpu, String wharfCpu, Map<String, Double> relayRecords,
                           Map<String, Double> wharfRecords, String relayRequests, String wharfRequests, String breakdown) {
+        Load relay() {
+            return Load.median(relays);
+        }
+
+        Load wharf() {
+            return Load.median(wharfs);
+        }
     }
 
     private void hot(DevCluster cluster) throws Exception {
@@ -134,10 +151,16 @@ final class GatewayBench {
                 String wharfRequests = BrokerRequests.perCall(between, BrokerRequests.read(), requests);
                 Map<String, Double> wharfRecords = EndOffsets.perCall(ends, EndOffsets.byTopic(bootstrap, true), requests);
                 CpuMeter.Reading after = CpuMeter.read();
-                closed.add(new Closed(c, relay, wharf, CpuMeter.perJob(before, middle, requests, 0.0001, "request"),
+                List<Load> relays = new ArrayList<>(List.of(relay));
+                List<Load> wharfs = new ArrayList<>(List.of(wharf));
+                for (int round = 1; round < ROUNDS; round++) {
+                    relays.add(hey(http.url(), null, requests, c));
+                    wharfs.add(hey(gateway, cluster.adminKey(), requests, c));
+                }
+                closed.add(new Closed(c, relays, wharfs, CpuMeter.perJob(before, middle, requests, 0.0001, "request"),
                         CpuMeter.perJob(middle, after, requests, 0.0001, "request"), relayRecords, wharfRecords,
                         BrokerRequests.perCall(handled, between, requests), wharfRequests, breakdown(cluster, from, System.currentTimeMillis())));
-                relayMost = Math.max(relayMost, relay.perSecond());
+                relayMost = Math.max(relayMost, Load.median(relays).perSecond());
             }
             // Below saturation: at a fixed offered rate a call's latency is its path's, where a closed loop at full
             // load measures CPU queueing (there, p50 is about concurrency / throughput on either side).
@@ -150,12 +173,13 @@ final class GatewayBench {
         double own = median(run);
         System.out.printf("GATEWAY sync call of a hot function (container's own time, the hot round trip's median: %.1f ms)%n", own);
         for (Closed c : closed) {
-            System.out.printf("  hey -n %d -c %d (p50 / p99, requests/s):%n", requests, c.concurrency());
+            System.out.printf("  hey -n %d -c %d, %d rounds each, alternated (medians of p50 / p99, requests/s):%n", requests, c.concurrency(), ROUNDS);
             System.out.printf("    bare HTTP relay (same hops and delivery settings)   %6.1f / %6.1f ms   %7.0f req/s%n", c.relay().p50Ms(), c.relay().p99Ms(),
                     c.relay().perSecond());
             System.out.printf("    Wharf gateway -> hot function                      %6.1f / %6.1f ms   %7.0f req/s%n", c.wharf().p50Ms(), c.wharf().p99Ms(),
                     c.wharf().perSecond());
-            System.out.printf("      relay: %s%n      Wharf: %s%n", c.relayCpu(), c.wharfCpu());
+            System.out.printf("      each round, p50 relay / Wharf: %s%n", rounds(c));
+            System.out.printf("      first round's costs, relay: %s%n      Wharf: %s%n", c.relayCpu(), c.wharfCpu());
             System.out.printf("      records written per call, transaction markers and the brokers' own records included: relay %.1f, Wharf %.1f %s%n",
                     sum(c.relayRecords()), sum(c.wharfRecords()), rounded(c.wharfRecords()));
             System.out.printf("      requests the broker handled per call: relay %s, Wharf %s%n", c.relayRequests(), c.wharfRequests());
@@ -172,6 +196,14 @@ final class GatewayBench {
                     100 * OFFERED_SHARES[i], relayMost * OFFERED_SHARES[i], r.p50Ms(), r.p99Ms(), w.p50Ms(), w.p99Ms(),
                     w.p50Ms() / (r.p50Ms() + own), w.p99Ms() / (r.p99Ms() + own));
         }
+    }
+
+    private static String rounds(Closed c) {
+        List<String> each = new ArrayList<>();
+        for (int i = 0; i < c.relays().size(); i++) {
+            each.add(String.format(java.util.Locale.ROOT, "%.1f / %.1f ms", c.relays().get(i).p50Ms(), c.wharfs().get(i).p50Ms()));
+        }
+        return String.join(", ", each);
     }
 
     private static double sum(Map<String, Double> perTopic) {
