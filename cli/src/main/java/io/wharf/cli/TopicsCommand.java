@@ -27,6 +27,29 @@ import picocli.CommandLine.Option;
         subcommands = {TopicsCommand.Create.class, TopicsCommand.Describe.class})
 final class TopicsCommand {
 
+    /** How long {@code create} waits for enough brokers to register, where the cluster was started just before. */
+    static final java.time.Duration BROKERS_PATIENCE = java.time.Duration.ofSeconds(60);
+
+    /**
+     * {@link Topics#ensure}, asked again while fewer brokers are registered than the replication factor: a broker
+     * accepts connections before the controller has registered it, so a cluster started together with this command
+     * (a compose stack, a Kubernetes job) refuses a replication factor of 3 for its first seconds.
+     */
+    static List<String> ensureOnceRegistered(Admin admin, List<NewTopic> wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + BROKERS_PATIENCE.toNanos();
+        while (true) {
+            try {
+                return Topics.ensure(admin, wanted);
+            } catch (IllegalStateException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                System.err.println("waiting up to " + BROKERS_PATIENCE.toSeconds() + " s for the brokers to register: " + e.getCause().getMessage());
+                Thread.sleep(1_000);
+            }
+        }
+    }
+
     @Command(name = "create", description = "Create the core topics and one job topic per --pool; existing ones are left as they are.")
     static final class Create implements Callable<Integer> {
         @Option(names = "--partitions", defaultValue = "12", description = "Partitions of the event, job and result topics (default ${DEFAULT-VALUE}): "
@@ -48,7 +71,7 @@ final class TopicsCommand {
             pools.forEach(Topics::jobs); // a bad pool name fails before anything is made
             List<NewTopic> wanted = Topics.core(partitions, replication, pools);
             try (WharfClient client = connection.client(); Admin admin = client.admin()) {
-                List<String> created = Topics.ensure(admin, wanted);
+                List<String> created = ensureOnceRegistered(admin, wanted);
                 Map<String, TopicDescription> now = admin.describeTopics(wanted.stream().map(NewTopic::name).toList()).allTopicNames().get();
                 for (NewTopic topic : wanted) {
                     TopicDescription d = now.get(topic.name());
