@@ -99,6 +99,13 @@ public final class DispatcherConfig extends AbstractConfig {
         return passThrough.properties(KafkaClientSettings.Kind.ADMIN, String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)));
     }
 
+    /** {@code value} for the Streams producer's {@code key}, unless the settings give the key, bare or producer-prefixed. */
+    private static void producerDefault(Properties props, String key, Object value) {
+        if (!props.containsKey(key)) {
+            props.putIfAbsent(StreamsConfig.producerPrefix(key), value);
+        }
+    }
+
     /** The Kafka Streams properties these settings imply. */
     Properties streamsProperties() {
         Properties props = new Properties();
@@ -113,14 +120,10 @@ public final class DispatcherConfig extends AbstractConfig {
         props.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR_CONFIG));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(THREADS_CONFIG));
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.MAX_RECORD_BYTES);
-        if (!props.containsKey(ProducerConfig.LINGER_MS_CONFIG) && !props.containsKey(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG))) {
-            // Jobs are seen only once their transaction commits, and the commit sends what waits: records sent one
-            // by one as they are made would cost the broker a produce request each.
-            props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), getLong(COMMIT_INTERVAL_MS_CONFIG));
-        }
-        if (!props.containsKey(ProducerConfig.RETRY_BACKOFF_MS_CONFIG)) {
-            props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), KafkaClientSettings.TRANSACTIONAL_RETRY_BACKOFF_MS);
-        }
+        // Jobs are seen only once their transaction commits, and the commit sends what waits: records sent one by one
+        // as they are made would cost the broker a produce request each.
+        producerDefault(props, ProducerConfig.LINGER_MS_CONFIG, getLong(COMMIT_INTERVAL_MS_CONFIG));
+        producerDefault(props, ProducerConfig.RETRY_BACKOFF_MS_CONFIG, KafkaClientSettings.TRANSACTIONAL_RETRY_BACKOFF_MS);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Topics.MAX_RECORD_BYTES);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingErrors.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);

@@ -22,15 +22,15 @@ final class CgroupFiles implements AutoCloseable {
     private final FileChannel cpu;
     private final FileChannel peak;
     private final FileChannel io;
-    /** v1's memory peak file, open for writing too (a hot job resets it): null under v2, or where it is read-only. */
-    private final FileChannel peakReset;
+    /** Whether {@link #peak} is open for writing too, to reset it (a hot job does): v1 only, and not where it is read-only. */
+    private final boolean peakResettable;
 
-    private CgroupFiles(boolean v2, FileChannel cpu, FileChannel peak, FileChannel io, FileChannel peakReset) {
+    private CgroupFiles(boolean v2, FileChannel cpu, FileChannel peak, FileChannel io, boolean peakResettable) {
         this.v2 = v2;
         this.cpu = cpu;
         this.peak = peak;
         this.io = io;
-        this.peakReset = peakReset;
+        this.peakResettable = peakResettable;
     }
 
     /** Under v2, one directory: {@code cpu.stat}, {@code memory.peak} (else {@code memory.current}), {@code io.stat} if there. */
@@ -59,7 +59,7 @@ final class CgroupFiles implements AutoCloseable {
                 opened[1] = FileChannel.open(peak, StandardOpenOption.READ);
             }
             opened[2] = io == null ? null : FileChannel.open(io, StandardOpenOption.READ);
-            return new CgroupFiles(v2, opened[0], opened[1], opened[2], writable ? opened[1] : null);
+            return new CgroupFiles(v2, opened[0], opened[1], opened[2], writable);
         } catch (IOException | RuntimeException e) {
             for (FileChannel c : opened) {
                 if (c != null) {
@@ -90,8 +90,8 @@ final class CgroupFiles implements AutoCloseable {
      * opening it for each hot job cost more than the job's own reading.
      */
     void resetPeak() throws IOException {
-        if (peakReset != null) {
-            peakReset.write(ByteBuffer.wrap(ZERO), 0); // the kernel takes the write as a whole: nothing to truncate
+        if (peakResettable) {
+            peak.write(ByteBuffer.wrap(ZERO), 0); // the kernel takes the write as a whole: nothing to truncate
         }
     }
 
