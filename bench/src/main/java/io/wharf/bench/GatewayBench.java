@@ -104,7 +104,7 @@ final class GatewayBench {
 
     /** One concurrency's closed-loop figures, each side in the same run: every round's load, and the first round's costs. */
     private record Closed(int concurrency, List<Load> relays, List<Load> wharfs, String relayCpu, String wharfCpu, Map<String, Double> relayRecords,
-                          Map<String, Double> wharfRecords, String relayRequests, String wharfRequests, String breakdown) {
+                          Map<String, Double> wharfRecords, String relayRequests, String wharfRequests, String relayBreakdown, String breakdown) {
         Load relay() {
             return Load.median(relays);
         }
@@ -142,7 +142,9 @@ final class GatewayBench {
                 CpuMeter.Reading before = CpuMeter.read();
                 Map<String, Long> ends = EndOffsets.byTopic(bootstrap, true);
                 Map<String, Long> handled = BrokerRequests.read();
+                long relayFrom = System.currentTimeMillis();
                 Load relay = hey(http.url(), null, requests, c);
+                String relayBreakdown = http.breakdown(relayFrom, System.currentTimeMillis());
                 Map<String, Long> between = BrokerRequests.read();
                 Map<String, Double> relayRecords = EndOffsets.perCall(ends, ends = EndOffsets.byTopic(bootstrap, true), requests);
                 CpuMeter.Reading middle = CpuMeter.read();
@@ -159,7 +161,7 @@ final class GatewayBench {
                 }
                 closed.add(new Closed(c, relays, wharfs, CpuMeter.perJob(before, middle, requests, 0.0001, "request"),
                         CpuMeter.perJob(middle, after, requests, 0.0001, "request"), relayRecords, wharfRecords,
-                        BrokerRequests.perCall(handled, between, requests), wharfRequests, breakdown(cluster, from, System.currentTimeMillis())));
+                        BrokerRequests.perCall(handled, between, requests), wharfRequests, relayBreakdown, breakdown(cluster, from, System.currentTimeMillis())));
                 relayMost = Math.max(relayMost, Load.median(relays).perSecond());
             }
             // Below saturation: at a fixed offered rate a call's latency is its path's, where a closed loop at full
@@ -183,7 +185,7 @@ final class GatewayBench {
             System.out.printf("      records written per call, transaction markers and the brokers' own records included: relay %.1f, Wharf %.1f %s%n",
                     sum(c.relayRecords()), sum(c.wharfRecords()), rounded(c.wharfRecords()));
             System.out.printf("      requests the broker handled per call: relay %s, Wharf %s%n", c.relayRequests(), c.wharfRequests());
-            System.out.printf("      %s%n", c.breakdown());
+            System.out.printf("      %s%n      %s%n", c.relayBreakdown(), c.breakdown());
             System.out.printf("    ratio to (relay + container): p50 %.2fx, p99 %.2fx; throughput %.0f%% of the relay's%n",
                     c.wharf().p50Ms() / (c.relay().p50Ms() + own), c.wharf().p99Ms() / (c.relay().p99Ms() + own),
                     100 * c.wharf().perSecond() / c.relay().perSecond());
@@ -218,10 +220,13 @@ final class GatewayBench {
 
     /** Where a loaded call's time goes, from its result's timings (medians of the hot calls made in the window). */
     private static String breakdown(DevCluster cluster, long from, long to) {
-        List<JobResult> results = io.wharf.embedded.Committed.readAll(cluster.endpoints().bootstrap(), io.wharf.topics.Topics.RESULTS,
-                new io.wharf.serde.AvroDeserializer<>(new io.wharf.serde.HttpSchemaRegistryClient(cluster.endpoints().registry()), JobResult.class));
+        List<ConsumerRecord<String, JobResult>> results = io.wharf.embedded.Committed.readAll(cluster.endpoints().bootstrap(), io.wharf.topics.Topics.RESULTS,
+                new io.wharf.serde.AvroDeserializer<>(new io.wharf.serde.HttpSchemaRegistryClient(cluster.endpoints().registry()), JobResult.class),
+                r -> r);
         List<Double> dispatch = new ArrayList<>(), queue = new ArrayList<>(), start = new ArrayList<>(), run = new ArrayList<>(), commit = new ArrayList<>();
-        for (JobResult r : results) {
+        List<Double> toWorker = new ArrayList<>(), sent = new ArrayList<>();
+        for (ConsumerRecord<String, JobResult> record : results) {
+            JobResult r = record.value();
             Timings t = r.getTimings();
             if (!r.getFunction().equals("gw-hot") || t.getEventCreatedAt() == null || t.getEventCreatedAt() < from || t.getEventCreatedAt() > to
                     || t.getStartedAt() == null) {
@@ -229,13 +234,15 @@ final class GatewayBench {
             }
             dispatch.add((double) (t.getEnqueuedAt() - t.getEventCreatedAt()));
             queue.add((double) (t.getDequeuedAt() - t.getEnqueuedAt()));
+            toWorker.add((double) (t.getDequeuedAt() - t.getEventCreatedAt()));
             start.add((double) (t.getStartedAt() - t.getDequeuedAt()));
             run.add((double) (t.getExitedAt() - t.getStartedAt()));
             commit.add((double) (t.getFinishedAt() - t.getExitedAt()));
+            sent.add((double) (record.timestamp() - t.getFinishedAt())); // its record's time is the worker's send, in the transaction
         }
-        return String.format(java.util.Locale.ROOT, "where a loaded call's time goes (median of %d): event -> job %.0f ms, job -> worker %.0f ms, "
-                + "worker -> container %.0f ms, run %.0f ms, result written %.0f ms after", dispatch.size(), median(dispatch), median(queue), median(start),
-                median(run), median(commit));
+        return String.format(java.util.Locale.ROOT, "where a Wharf call's time goes (median of %d): event -> job %.0f ms, job -> worker %.0f ms "
+                + "(sent -> read by the worker %.0f ms), worker -> container %.0f ms, run %.0f ms, result made %.0f ms after, sent in a transaction %.0f ms after that", dispatch.size(),
+                median(dispatch), median(queue), median(toWorker), median(start), median(run), median(commit), median(sent));
     }
 
     private void cold(DevCluster cluster, WharfClient client) throws Exception {
@@ -384,6 +391,10 @@ final class GatewayBench {
      */
     static final class RelayHttp implements AutoCloseable {
         private final Map<String, CompletableFuture<byte[]>> waiting = new ConcurrentHashMap<>();
+        /** When each waiting call was sent (epoch ms). */
+        private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        /** Each answered call's hops: {read back at, sent at, the loop's write of it} (epoch ms; the loop's record time is its send). */
+        private final java.util.Queue<long[]> hops = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final KafkaProducer<byte[], byte[]> producer;
         private final Thread reader;
         private final Javalin app;
@@ -407,8 +418,10 @@ final class GatewayBench {
                 try (consumer) {
                     while (!stop) {
                         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                            CompletableFuture<byte[]> f = waiting.remove(new String(r.key(), StandardCharsets.UTF_8));
+                            String key = new String(r.key(), StandardCharsets.UTF_8);
+                            CompletableFuture<byte[]> f = waiting.remove(key);
                             if (f != null) {
+                                hops.add(new long[] {System.currentTimeMillis(), sentAt.remove(key), r.timestamp()});
                                 f.complete(r.value());
                             }
                         }
@@ -428,6 +441,7 @@ final class GatewayBench {
                     String key = UUID.randomUUID().toString();
                     CompletableFuture<byte[]> answer = new CompletableFuture<>();
                     waiting.put(key, answer);
+                    sentAt.put(key, System.currentTimeMillis());
                     producer.send(new ProducerRecord<>(relay.a, key.getBytes(StandardCharsets.UTF_8), ctx.bodyAsBytes()));
                     ctx.header("X-Call-Id", key).result(answer.get(60, TimeUnit.SECONDS));
                 });
@@ -436,6 +450,22 @@ final class GatewayBench {
 
         String url() {
             return "http://127.0.0.1:" + app.port() + "/relay";
+        }
+
+        /**
+         * Where the relay's calls answered between {@code from} and {@code to} spent their time, as Wharf's breakdown
+         * counts it: sent -> read by the loop (Wharf's event -> job -> worker), then -> read by the HTTP front.
+         */
+        String breakdown(long from, long to) {
+            List<Double> loop = new ArrayList<>(), back = new ArrayList<>();
+            for (long[] h : hops) {
+                if (h[1] >= from && h[1] <= to) {
+                    loop.add((double) (h[2] - h[1]));
+                    back.add((double) (h[0] - h[2]));
+                }
+            }
+            return String.format(java.util.Locale.ROOT, "where a relay call's time goes (median of %d): sent -> read by the loop %.0f ms, "
+                    + "loop's write -> answered %.0f ms", loop.size(), median(loop), median(back));
         }
 
         @Override
