@@ -9,6 +9,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -160,6 +164,41 @@ class HotIT {
         // Version 1 keeps none of its prewarmed containers; version 2 keeps its two.
         await().atMost(Duration.ofSeconds(30)).until(() -> harness.docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() == 2);
+    }
+
+    @Test
+    void jobsAwaitingTheirWarmContainersLeaveTheProcessesOtherVirtualThreadsFree() {
+        // More jobs awaiting their containers' answers at once than the virtual threads' scheduler has carriers (one per
+        // core): a wait that held its carrier would stall every other virtual thread of the process, as a gateway's.
+        int jobs = Runtime.getRuntime().availableProcessors() + 2;
+        harness.startWorker("w-hot-waits-" + harness.pool, jobs);
+        FunctionSpec fn = harness.function(harness.pool + "-hot").setHot(HotSettings.newBuilder().build()).setTimeoutMillis(30_000)
+                .setCommand(List.of("sh", "-c", """
+                        exec 3<"$WHARF_HOT_IN" 4>"$WHARF_HOT_OUT"
+                        while read -r id payload <&3; do sleep 5; echo "$id 0 $payload" >&4; done
+                        """)).build();
+        for (int i = 0; i < jobs; i++) {
+            harness.submit(harness.job(harness.pool + "-w" + i, fn, "hi".getBytes(StandardCharsets.UTF_8)));
+        }
+        await("a warm container for each job").atMost(Duration.ofSeconds(60)).until(() -> harness.docker.listContainersCmd()
+                .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() == jobs);
+        try (ExecutorService elsewhere = Executors.newVirtualThreadPerTaskExecutor()) {
+            await("a virtual thread started while the jobs wait runs at once").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> runsAtOnce(elsewhere));
+        }
+        for (int i = 0; i < jobs; i++) {
+            assertThat(result(harness.pool + "-w" + i).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
+        }
+    }
+
+    /** Whether a task on a new virtual thread ends within half a second (none has work to do meanwhile but the waits). */
+    private static boolean runsAtOnce(ExecutorService virtualThreads) throws Exception {
+        try {
+            virtualThreads.submit(() -> { }).get(500, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        }
     }
 
     /** Answers like {@link #WHO_AM_I}, but "garbage" gets a line that is no answer and "flood" a line that never ends. */

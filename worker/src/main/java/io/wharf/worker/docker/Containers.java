@@ -34,8 +34,15 @@ final class Containers {
         return env;
     }
 
-    /** Engine and pipe calls made aside from a job's own thread: removals, inspections, FIFO opens. */
+    /** Engine calls made aside from a job's own thread: removals, inspections (socket I/O, which parks a virtual thread). */
     static final ExecutorService ASIDE = Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * Where FIFOs are opened, written and read: platform threads. A FIFO is a file, and a virtual thread blocked in a
+     * file's open or read holds its carrier until it returns: a few hot jobs awaiting their containers' answers (one
+     * carrier per core) would stall every other virtual thread of the process, the gateway's requests in {@code wharf
+     * dev} among them. A platform thread just sleeps in the kernel; idle ones go after a minute.
+     */
+    static final ExecutorService PIPES = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("wharf-pipe-", 0).factory());
 
     private Containers() {
     }

@@ -94,7 +94,7 @@ final class HotContainer {
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
-            }, Containers.ASIDE);
+            }, Containers.PIPES);
             try {
                 open.get(Math.max(5_000, Math.min(30_000, request.timeout().toMillis())), TimeUnit.MILLISECONDS);
             } catch (TimeoutException | ExecutionException e) {
@@ -146,7 +146,7 @@ final class HotContainer {
             } catch (IOException e) {
                 return null;
             }
-        }, Containers.ASIDE);
+        }, Containers.PIPES);
         Object reply;
         try {
             reply = answer.get(request.timeout().toMillis(), TimeUnit.MILLISECONDS);

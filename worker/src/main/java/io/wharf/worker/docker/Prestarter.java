@@ -180,7 +180,7 @@ final class Prestarter implements AutoCloseable {
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
-            }, Containers.ASIDE);
+            }, Containers.PIPES);
             write.get(5, TimeUnit.SECONDS);
             return true;
         } catch (Exception e) {
