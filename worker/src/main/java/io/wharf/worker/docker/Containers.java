@@ -1,8 +1,10 @@
 package io.wharf.worker.docker;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +88,19 @@ final class Containers {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while creating " + path, e);
+        }
+    }
+
+    /**
+     * Lets a writer blocked in opening {@code fifo} go: opened for reading and writing, a FIFO has its reader at once
+     * without waiting for a writer (Linux), so the blocked open returns, its write fails or goes to no one, and its
+     * thread ends instead of waiting for a reader that is dead.
+     */
+    static void releaseWriter(Path fifo) {
+        try (FileChannel ignored = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            // opening was the point
+        } catch (IOException e) {
+            // gone with its directory: nothing waits on it then
         }
     }
 }

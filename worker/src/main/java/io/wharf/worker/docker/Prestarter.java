@@ -167,6 +167,8 @@ final class Prestarter implements AutoCloseable {
 
     /** Hands the job to a ready container: payload file first, then the line its shim waits for. */
     boolean go(Ready ready, RunRequest request) {
+        Path go = ready.ctlDir().resolve("go");
+        CompletableFuture<Void> write = null;
         try {
             Path payload = ready.ctlDir().resolve("payload");
             Files.write(payload, request.payload());
@@ -174,8 +176,8 @@ final class Prestarter implements AutoCloseable {
             writeJobEnv(ready.ctlDir().resolve("env"), Containers.jobOnly(request));
             byte[] line = (request.jobId().replace(' ', '_') + " " + request.attempt() + "\n").getBytes(StandardCharsets.UTF_8);
             // Opening a FIFO for writing blocks until its reader is there; a dead shim must not hold the job.
-            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
-                try (FileOutputStream out = new FileOutputStream(ready.ctlDir().resolve("go").toFile())) {
+            write = CompletableFuture.runAsync(() -> {
+                try (FileOutputStream out = new FileOutputStream(go.toFile())) {
                     out.write(line);
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
@@ -186,6 +188,9 @@ final class Prestarter implements AutoCloseable {
         } catch (Exception e) {
             log.info("Pre-started container {} did not take job {} ({}); running it on a new container", ready.containerId(), request.jobId(),
                     e.toString());
+            if (write != null && !write.isDone()) {
+                Containers.releaseWriter(go);
+            }
             discard(ready);
             return false;
         }
