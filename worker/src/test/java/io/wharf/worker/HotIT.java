@@ -167,7 +167,7 @@ class HotIT {
     }
 
     @Test
-    void jobsAwaitingTheirWarmContainersLeaveTheProcessesOtherVirtualThreadsFree() {
+    void jobsAwaitingTheirWarmContainersLeaveTheOtherVirtualThreadsOfTheProcessFree() {
         // More jobs awaiting their containers' answers at once than the virtual threads' scheduler has carriers (one per
         // core): a wait that held its carrier would stall every other virtual thread of the process, as a gateway's.
         int jobs = Runtime.getRuntime().availableProcessors() + 2;
@@ -183,8 +183,8 @@ class HotIT {
         await("a warm container for each job").atMost(Duration.ofSeconds(60)).until(() -> harness.docker.listContainersCmd()
                 .withLabelFilter(Map.of(Labels.FUNCTION, harness.pool + "-hot")).exec().size() == jobs);
         try (ExecutorService elsewhere = Executors.newVirtualThreadPerTaskExecutor()) {
-            await("a virtual thread started while the jobs wait runs at once").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> runsAtOnce(elsewhere));
+            await("a virtual thread started while the jobs wait runs at once").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> runsAtOnce(elsewhere));
         }
         for (int i = 0; i < jobs; i++) {
             assertThat(result(harness.pool + "-w" + i).getStatus()).isEqualTo(JobStatus.SUCCEEDED);
