@@ -248,9 +248,10 @@ final class GatewayBench {
             commit.add((double) (t.getFinishedAt() - t.getExitedAt()));
             sent.add((double) (record.timestamp() - t.getFinishedAt())); // its record's time is the worker's send, in the transaction
         }
+        double running = median(run);
         return new Breakdown(String.format(java.util.Locale.ROOT, "where a Wharf call's time goes (median of %d): event -> job %.0f ms, job -> worker %.0f ms "
                 + "(sent -> read by the worker %.0f ms), worker -> container %.0f ms, run %.0f ms, result made %.0f ms after, sent in a transaction %.0f ms after that", dispatch.size(),
-                median(dispatch), median(queue), median(toWorker), median(start), median(run), median(commit), median(sent)), median(run));
+                median(dispatch), median(queue), median(toWorker), median(start), running, median(commit), median(sent)), running);
     }
 
     private void cold(DevCluster cluster, WharfClient client) throws Exception {
@@ -398,9 +399,11 @@ final class GatewayBench {
      * that key comes out of its last topic, read by one consumer for all requests (as the gateway awaits results).
      */
     static final class RelayHttp implements AutoCloseable {
-        private final Map<String, CompletableFuture<byte[]>> waiting = new ConcurrentHashMap<>();
-        /** When each waiting call was sent (epoch ms). */
-        private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        /** A call waiting for its answer, and when it was sent (epoch ms). */
+        private record Waiting(CompletableFuture<byte[]> answer, long sentAt) {
+        }
+
+        private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
         /** Each answered call's hops: {read back at, sent at, the loop's write of it} (epoch ms; the loop's record time is its send). */
         private final java.util.Queue<long[]> hops = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final KafkaProducer<byte[], byte[]> producer;
@@ -426,11 +429,10 @@ final class GatewayBench {
                 try (consumer) {
                     while (!stop) {
                         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                            String key = new String(r.key(), StandardCharsets.UTF_8);
-                            CompletableFuture<byte[]> f = waiting.remove(key);
-                            if (f != null) {
-                                hops.add(new long[] {System.currentTimeMillis(), sentAt.remove(key), r.timestamp()});
-                                f.complete(r.value());
+                            Waiting w = waiting.remove(new String(r.key(), StandardCharsets.UTF_8));
+                            if (w != null) {
+                                hops.add(new long[] {System.currentTimeMillis(), w.sentAt(), r.timestamp()});
+                                w.answer().complete(r.value());
                             }
                         }
                         if (!consumer.assignment().isEmpty()) {
@@ -448,8 +450,7 @@ final class GatewayBench {
                 config.routes.post("/relay", ctx -> {
                     String key = UUID.randomUUID().toString();
                     CompletableFuture<byte[]> answer = new CompletableFuture<>();
-                    waiting.put(key, answer);
-                    sentAt.put(key, System.currentTimeMillis());
+                    waiting.put(key, new Waiting(answer, System.currentTimeMillis()));
                     producer.send(new ProducerRecord<>(relay.a, key.getBytes(StandardCharsets.UTF_8), ctx.bodyAsBytes()));
                     ctx.header("X-Call-Id", key).result(answer.get(60, TimeUnit.SECONDS));
                 });
