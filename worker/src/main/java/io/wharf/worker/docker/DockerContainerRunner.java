@@ -66,13 +66,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final HttpServers httpServers;
     private final Prestarter prestarter;
     private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /**
-     * Containers the engine reported an OOM kill for. The engine sets {@code State.OOMKilled} only if it learns
-     * of the kill before the exit; when the two race, it still emits an {@code oom} event, caught here.
-     */
-    private final java.util.Set<String> oomReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private volatile java.io.Closeable oomEvents;
-    private volatile boolean closing;
+    private final OomEvents oomEvents;
     /** Job id to container, for runs on pre-started containers (which carry no job label). */
     private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
     /** Jobs whose container Wharf killed (a cancel): their end is no engine's doing. */
@@ -115,7 +109,7 @@ public final class DockerContainerRunner implements ContainerRunner {
         this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials(), meters);
         this.hot = new HotContainers(docker, this.workDir, containers, meters);
         this.httpServers = new HttpServers(docker, containers, shim != null && usableShim(shim) ? shim : null, prestartPerFunction);
-        watchOomEvents();
+        this.oomEvents = new OomEvents(docker, engine);
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
                 ? new Prestarter(docker, this.workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers, meters)
                 : null;
@@ -335,12 +329,12 @@ public final class DockerContainerRunner implements ContainerRunner {
             }
             InspectContainerResponse.ContainerState state = inspect.getState();
             String imageId = inspect.getImageId();
-            boolean oomKilled = Boolean.TRUE.equals(state.getOOMKilled()) | oomReported.remove(containerId);
+            boolean oomKilled = Boolean.TRUE.equals(state.getOOMKilled()) | oomEvents.take(containerId);
             Long exit = state.getExitCodeLong();
             if (!oomKilled && !timedOut && exit != null && exit == 137) {
                 // Killed, and not by us: most likely the kernel, whose report may trail the exit. Look once more.
                 Thread.sleep(100);
-                oomKilled = oomReported.remove(containerId)
+                oomKilled = oomEvents.take(containerId)
                         || Boolean.TRUE.equals(docker.inspectContainerCmd(containerId).exec().getState().getOOMKilled());
             }
             // Everything the result needs is read: the removal need not delay it (close() waits for removals).
@@ -375,53 +369,6 @@ public final class DockerContainerRunner implements ContainerRunner {
      */
     private static boolean engineFailure(RuntimeException e) {
         return e instanceof DockerException || e instanceof DockerClientException || e.getCause() instanceof IOException;
-    }
-
-    private void watchOomEvents() {
-        if (closing) {
-            return;
-        }
-        oomEvents = docker.eventsCmd().withEventTypeFilter(com.github.dockerjava.api.model.EventType.CONTAINER).withEventFilter("oom")
-                .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
-                    @Override
-                    public void onNext(com.github.dockerjava.api.model.Event event) {
-                        if (event.getId() != null) {
-                            if (oomReported.size() > 10_000) {
-                                oomReported.clear(); // ids of containers that were not ours
-                            }
-                            oomReported.add(event.getId());
-                        }
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        log.debug("Engine event stream ended ({}); watching again", error.toString());
-                        ended();
-                    }
-
-                    @Override
-                    public void onComplete() {
-                        ended();
-                    }
-
-                    private void ended() {
-                        if (!closing) {
-                            engine.lost();
-                            watchAgainSoon();
-                        }
-                    }
-                });
-    }
-
-    private void watchAgainSoon() {
-        Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(1000);
-                watchOomEvents();
-            } catch (InterruptedException | RuntimeException e) {
-                log.debug("Could not watch engine events again: {}", e.toString());
-            }
-        });
     }
 
     private void removeLater(String containerId) {
@@ -484,14 +431,7 @@ public final class DockerContainerRunner implements ContainerRunner {
 
     @Override
     public void close() {
-        closing = true;
-        if (oomEvents != null) {
-            try {
-                oomEvents.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
-        }
+        oomEvents.close();
         hot.close();
         httpServers.close();
         if (prestarter != null) {
