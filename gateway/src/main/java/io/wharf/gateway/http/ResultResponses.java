@@ -1,5 +1,7 @@
 package io.wharf.gateway.http;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +36,7 @@ public final class ResultResponses {
         ctx.header(CALL_ID, result.getJobId());
         if (result.getUsage() != null) {
             // What the call cost, as Lambda reports its billed duration and memory beside the answer.
-            ctx.header(CPU_SECONDS, String.format(java.util.Locale.ROOT, "%.3f", result.getUsage().getCpuSeconds()));
+            ctx.header(CPU_SECONDS, seconds(result.getUsage().getCpuSeconds()));
             ctx.header(PEAK_MEMORY, Long.toString(result.getUsage().getPeakMemoryBytes()));
         }
         byte[] body = bytes(result.getBody());
@@ -50,6 +52,11 @@ public final class ResultResponses {
             case EXPIRED -> failure(ctx, 503, result);
             case CANCELLED -> failure(ctx, 409, result);
         }
+    }
+
+    /** Seconds to the millisecond, as {@code %.3f} prints them, without a Formatter: that was a tenth of a call's handling. */
+    static String seconds(double value) {
+        return Double.isFinite(value) ? BigDecimal.valueOf(value).setScale(3, RoundingMode.HALF_UP).toPlainString() : "0.000";
     }
 
     private static void succeeded(Context ctx, JobResult result, FunctionSpec function, byte[] body) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,8 @@ import io.wharf.worker.runtime.Usage;
  */
 final class Cgroups {
     private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
+    /** Between a cgroup file's fields; compiled once, as each job's reading goes through it ({@code String.split} would compile it per line). */
+    private static final Pattern SPACES = Pattern.compile("\\s+");
 
     /** The engines' cgroup drivers, by DOCKER_HOST (unset: the local socket). */
     private static final java.util.Map<String, String> DRIVERS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -224,7 +227,7 @@ final class Cgroups {
     /** A {@code key value} line's value ({@code cpu.stat}). */
     static long field(String text, String key) {
         for (String line : text.split("\n")) {
-            String[] parts = line.strip().split("\\s+");
+            String[] parts = SPACES.split(line.strip());
             if (parts.length == 2 && parts[0].equals(key)) {
                 return Long.parseLong(parts[1]);
             }
@@ -236,7 +239,7 @@ final class Cgroups {
     static long[] ioV1Text(String text) {
         long read = 0, written = 0;
         for (String line : text.split("\n")) {
-            String[] parts = line.strip().split("\\s+");
+            String[] parts = SPACES.split(line.strip());
             if (parts.length == 3) {
                 switch (parts[1].toLowerCase(Locale.ROOT)) {
                     case "read" -> read += Long.parseLong(parts[2]);
@@ -253,7 +256,7 @@ final class Cgroups {
     static long[] ioV2Text(String text) {
         long read = 0, written = 0;
         for (String line : text.split("\n")) {
-            for (String pair : line.strip().split("\\s+")) {
+            for (String pair : SPACES.split(line.strip())) {
                 if (pair.startsWith("rbytes=")) {
                     read += Long.parseLong(pair.substring(7));
                 } else if (pair.startsWith("wbytes=")) {

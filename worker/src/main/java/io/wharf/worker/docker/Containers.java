@@ -63,8 +63,12 @@ final class Containers {
 
     /** Equal for requests whose containers would be made alike: a function whose spec changed gets new ones. */
     static String key(RunRequest r) {
-        Map<String, String> env = new HashMap<>(r.env());
-        env.keySet().removeIf(Containers::ofJob);
+        int env = 0; // the hash of its variables less the job's, as a map's (the sum of its entries'), without copying them
+        for (Map.Entry<String, String> e : r.env().entrySet()) {
+            if (!ofJob(e.getKey())) {
+                env += e.hashCode();
+            }
+        }
         return r.function() + '|' + r.image() + '|' + Objects.hash(r.command(), r.entrypoint(), env, r.memoryMb(), r.cpus(),
                 r.hostNetwork(), r.user(), r.hot());
     }

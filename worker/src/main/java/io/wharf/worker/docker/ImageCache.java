@@ -81,7 +81,10 @@ final class ImageCache {
         }
         String credentials = fingerprint(username, password);
         Long verified = verifiedAt.get(image);
-        if (verified != null && System.nanoTime() - verified < VERIFIED_FOR_NANOS && mayUse(image, credentials)) {
+        if (verified != null && mayUse(image, credentials)
+                && (System.nanoTime() - verified < VERIFIED_FOR_NANOS || !verifiedAt.replace(image, verified, System.nanoTime()))) {
+            // Seen lately, or another job is checking it again right now: one inspect per lapse, not one per job
+            // running when it lapses (every warm container's next job, at once).
             meters.image("hit");
             return null;
         }

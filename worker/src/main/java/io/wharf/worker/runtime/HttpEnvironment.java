@@ -3,6 +3,7 @@ package io.wharf.worker.runtime;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import io.wharf.records.HttpRequest;
 
@@ -14,6 +15,8 @@ import io.wharf.records.HttpRequest;
 public final class HttpEnvironment {
     /** Every variable of a request starts with it: what a container made before its job cannot carry. */
     public static final String PREFIX = "WHARF_HTTP_";
+    /** What a header's name may not keep: compiled once, as every header of every call goes through it. */
+    private static final Pattern NOT_NAME = Pattern.compile("[^A-Z0-9]");
 
     private HttpEnvironment() {
     }
@@ -28,7 +31,7 @@ public final class HttpEnvironment {
         env.put(PREFIX + "PATH", request.getPath());
         env.put(PREFIX + "QUERY", request.getQuery());
         request.getHeaders().forEach((name, value) ->
-                env.put(PREFIX + "HEADER_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_"), value.replace('\0', ' ')));
+                env.put(PREFIX + "HEADER_" + NOT_NAME.matcher(name.toUpperCase(Locale.ROOT)).replaceAll("_"), value.replace('\0', ' ')));
         return env;
     }
 

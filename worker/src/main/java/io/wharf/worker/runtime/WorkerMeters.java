@@ -1,6 +1,8 @@
 package io.wharf.worker.runtime;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -57,8 +59,9 @@ public final class WorkerMeters {
 
     private final MeterRegistry registry;
     /** Meters by name and tag values: a job's path looks each up in one map instead of building its id every time. */
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /** By name and tags ({@link #key}): looked up several times per job. */
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> summaries = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Gauge> lagGauges = new ConcurrentHashMap<>();
@@ -166,13 +169,21 @@ public final class WorkerMeters {
 
     /** The timer of {@code name} with these tags (pairs of key and value), a histogram for quantiles across workers. */
     private Timer timer(String name, String description, String... tags) {
-        return timers.computeIfAbsent(name + '\0' + String.join("\0", tags), k -> Timer.builder(name).description(description).tags(tags)
+        return timers.computeIfAbsent(key(name, tags), k -> Timer.builder(name).description(description).tags(tags)
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1)).register(registry));
+    }
+
+    /** A meter's name and tags as a map key: the strings' hashes are kept, where joining them made a new string to hash per lookup. */
+    private static List<String> key(String name, String... tags) {
+        String[] key = new String[tags.length + 1];
+        key[0] = name;
+        System.arraycopy(tags, 0, key, 1, tags.length);
+        return Arrays.asList(key);
     }
 
     /** The counter of {@code name} with these tags (pairs of key and value). */
     private Counter counter(String name, String description, String baseUnit, String... tags) {
-        return counters.computeIfAbsent(name + '\0' + String.join("\0", tags), k -> Counter.builder(name).description(description).baseUnit(baseUnit)
+        return counters.computeIfAbsent(key(name, tags), k -> Counter.builder(name).description(description).baseUnit(baseUnit)
                 .tags(tags).register(registry));
     }
 
