@@ -58,8 +58,7 @@ public final class WorkerMeters {
     public static final String PEAK_MEMORY = "wharf.worker.usage.memory.peak";
 
     private final MeterRegistry registry;
-    /** Meters by name and tag values: a job's path looks each up in one map instead of building its id every time. */
-    /** By name and tags ({@link #key}): looked up several times per job. */
+    /** Meters by name and tag values ({@link #key}): a job's path looks each up in one map instead of building its id every time. */
     private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
     private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> summaries = new ConcurrentHashMap<>();
