@@ -1,6 +1,7 @@
 package io.wharf.dispatcher.internals;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.wharf.ops.Metrics;
 import io.wharf.records.DeadLetter;
 import io.wharf.records.JobPhase;
 import io.wharf.records.JobState;
@@ -37,8 +39,8 @@ public final class DispatcherMeters {
 
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> pending = new ConcurrentHashMap<>();
-    /** Counters by name and tag values: each record looks its counter up in one map instead of building its id. */
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    /** Counters by name and tag values ({@link Metrics#key}): each record looks its counter up in one map instead of building its id. */
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
     public DispatcherMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -49,7 +51,7 @@ public final class DispatcherMeters {
     }
 
     private Counter counter(String name, String description, String... tags) {
-        return counters.computeIfAbsent(name + '\0' + String.join("\0", tags), k -> Counter.builder(name).description(description).tags(tags)
+        return counters.computeIfAbsent(Metrics.key(name, tags), k -> Counter.builder(name).description(description).tags(tags)
                 .register(registry));
     }
 

@@ -2,7 +2,6 @@ package io.wharf.worker.runtime;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -31,7 +30,8 @@ public final class EventEnvironment {
         }
         for (Map.Entry<String, String> header : new java.util.TreeMap<>(headers).entrySet()) {
             String name = header.getKey();
-            String variable = name.startsWith(OWN) ? PREFIX + upper(name.substring(OWN.length())) : PREFIX + "HEADER_" + upper(name);
+            String variable = name.startsWith(OWN) ? PREFIX + HttpEnvironment.variableName(name.substring(OWN.length()))
+                    : PREFIX + "HEADER_" + HttpEnvironment.variableName(name);
             total += put(env, variable, header.getValue(), total);
         }
         return env;
@@ -58,9 +58,5 @@ public final class EventEnvironment {
             end--;
         }
         return new String(bytes, 0, end, StandardCharsets.UTF_8);
-    }
-
-    private static String upper(String name) {
-        return name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
     }
 }

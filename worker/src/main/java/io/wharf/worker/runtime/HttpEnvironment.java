@@ -15,7 +15,7 @@ import io.wharf.records.HttpRequest;
 public final class HttpEnvironment {
     /** Every variable of a request starts with it: what a container made before its job cannot carry. */
     public static final String PREFIX = "WHARF_HTTP_";
-    /** What a header's name may not keep: compiled once, as every header of every call goes through it. */
+    /** What a variable's name may not keep: compiled once, as every header of every job goes through it. */
     private static final Pattern NOT_NAME = Pattern.compile("[^A-Z0-9]");
 
     private HttpEnvironment() {
@@ -31,8 +31,13 @@ public final class HttpEnvironment {
         env.put(PREFIX + "PATH", request.getPath());
         env.put(PREFIX + "QUERY", request.getQuery());
         request.getHeaders().forEach((name, value) ->
-                env.put(PREFIX + "HEADER_" + NOT_NAME.matcher(name.toUpperCase(Locale.ROOT)).replaceAll("_"), value.replace('\0', ' ')));
+                env.put(PREFIX + "HEADER_" + variableName(name), value.replace('\0', ' ')));
         return env;
+    }
+
+    /** A header's name as part of a variable's (an HTTP request's or an event's): upper case, anything but letters and digits as {@code _}. */
+    static String variableName(String name) {
+        return NOT_NAME.matcher(name.toUpperCase(Locale.ROOT)).replaceAll("_");
     }
 
     /** Variables as a script a shell sources: {@code export NAME='value'}, every value single-quoted, so none is code. */

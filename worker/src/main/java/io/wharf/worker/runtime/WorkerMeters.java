@@ -1,7 +1,6 @@
 package io.wharf.worker.runtime;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +13,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.wharf.ops.Metrics;
 import io.wharf.records.Job;
 import io.wharf.records.JobResult;
 import io.wharf.records.ResourceUsage;
@@ -58,7 +58,7 @@ public final class WorkerMeters {
     public static final String PEAK_MEMORY = "wharf.worker.usage.memory.peak";
 
     private final MeterRegistry registry;
-    /** Meters by name and tag values ({@link #key}): a job's path looks each up in one map instead of building its id every time. */
+    /** Meters by name and tag values ({@link Metrics#key}): a job's path looks each up in one map instead of building its id every time. */
     private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
     private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> summaries = new ConcurrentHashMap<>();
@@ -168,21 +168,13 @@ public final class WorkerMeters {
 
     /** The timer of {@code name} with these tags (pairs of key and value), a histogram for quantiles across workers. */
     private Timer timer(String name, String description, String... tags) {
-        return timers.computeIfAbsent(key(name, tags), k -> Timer.builder(name).description(description).tags(tags)
+        return timers.computeIfAbsent(Metrics.key(name, tags), k -> Timer.builder(name).description(description).tags(tags)
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1)).register(registry));
-    }
-
-    /** A meter's name and tags as a map key: the strings' hashes are kept, where joining them made a new string to hash per lookup. */
-    private static List<String> key(String name, String... tags) {
-        String[] key = new String[tags.length + 1];
-        key[0] = name;
-        System.arraycopy(tags, 0, key, 1, tags.length);
-        return Arrays.asList(key);
     }
 
     /** The counter of {@code name} with these tags (pairs of key and value). */
     private Counter counter(String name, String description, String baseUnit, String... tags) {
-        return counters.computeIfAbsent(key(name, tags), k -> Counter.builder(name).description(description).baseUnit(baseUnit)
+        return counters.computeIfAbsent(Metrics.key(name, tags), k -> Counter.builder(name).description(description).baseUnit(baseUnit)
                 .tags(tags).register(registry));
     }
 
