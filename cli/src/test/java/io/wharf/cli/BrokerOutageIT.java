@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -85,16 +86,28 @@ class BrokerOutageIT {
                     && dispatcher.state() == Role.State.RUNNING);
             kafka.restart();
 
-            JobResult survived = result.get(180, TimeUnit.SECONDS);
+            JobResult survived = awaited(event.getId(), () -> result.get(180, TimeUnit.SECONDS));
             assertThat(survived.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(StandardCharsets.UTF_8.decode(survived.getBody()).toString()).isEqualTo("survived\n");
 
             client.deploy(FunctionSpec.newBuilder().setName(function + "-after").setImage(LocalImages.BUSYBOX).setMemoryMb(64)
                     .setTimeoutMillis(30_000).setCommand(List.of("cat")).build());
-            JobResult after = client.invoke(client.event(function + "-after", "next".getBytes(StandardCharsets.UTF_8), "text/plain"),
-                    Duration.ofSeconds(120));
+            Event next = client.event(function + "-after", "next".getBytes(StandardCharsets.UTF_8), "text/plain");
+            JobResult after = awaited(next.getId(), () -> client.invoke(next, Duration.ofSeconds(120)));
             assertThat(after.getStatus()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(resultsFor(event.getId())).as("results of the job that ran through the outage").hasSize(1);
+        }
+    }
+
+    /** A blocking wait for a result; one that times out fails naming where the job got to, as `wharf job` would show it. */
+    private JobResult awaited(String jobId, Callable<JobResult> wait) throws Exception {
+        try {
+            return wait.call();
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("No result for job " + jobId + " after the broker came back. Its state on " + Topics.STATUS + ": "
+                    + roles.client.state(jobId).map(Object::toString).orElse("none (the dispatcher never made it a job)")
+                    + "; dispatcher " + roles.dispatcher.state() + " " + roles.dispatcher.readiness()
+                    + "; worker " + roles.worker.state() + " " + roles.worker.readiness(), e);
         }
     }
 
