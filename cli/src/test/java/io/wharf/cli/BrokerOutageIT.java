@@ -16,9 +16,14 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import com.github.dockerjava.api.DockerClient;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 
 import io.wharf.client.WharfClient;
 import io.wharf.dispatcher.Dispatcher;
@@ -45,8 +50,20 @@ import io.wharf.worker.runtime.Labels;
 class BrokerOutageIT {
     private static final Duration OUTAGE = Duration.ofSeconds(90);
 
+    /**
+     * What the clients do about the outage (group joins, transactions, Streams' tasks and restores), logged at INFO
+     * for this test only: a recovery that stalls where only CI sees it can then be told from its log.
+     */
+    private static final List<String> RECOVERY_LOGGERS = List.of("org.apache.kafka.streams.processor.internals",
+            "org.apache.kafka.clients.consumer.internals", "org.apache.kafka.clients.producer.internals.TransactionManager");
+
     private EmbeddedKafka kafka;
     private RolesOn roles;
+
+    @BeforeEach
+    void logRecovery() {
+        RECOVERY_LOGGERS.forEach(name -> ((Logger) LoggerFactory.getLogger(name)).setLevel(Level.INFO));
+    }
 
     @AfterEach
     void stop() {
@@ -56,6 +73,7 @@ class BrokerOutageIT {
         if (kafka != null) {
             kafka.close();
         }
+        RECOVERY_LOGGERS.forEach(name -> ((Logger) LoggerFactory.getLogger(name)).setLevel(null));
     }
 
     @Test

@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While the brokers are away a transaction's end (commit or abort) times out; the producer then accepts nothing
  * but that same call again, so the committer repeats it until the brokers answer, and the finished jobs wait.
+ *
+ * <p>A transaction that failed and was aborted is tried again after a pause (100 ms, doubling to 2 s while they
+ * keep failing), and its failure does not wake the loop. A wakeup that lands while the consumer rejoins its group
+ * fails that rebalance, so the group rebalances again; and a commit made meanwhile fails on the stale group
+ * metadata. Retried at once, each failure woke the loop into the next rebalance: after a broker outage the worker
+ * went through a new generation every 20-40 ms and committed nothing until the timing let one rebalance finish.
  */
 public final class ResultCommitter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ResultCommitter.class);
@@ -52,6 +58,9 @@ public final class ResultCommitter implements AutoCloseable {
      * quicker than that cost no commit of their own (a worker that dies sooner does not count the crash).
      */
     static final long RUNNING_TOLD_AFTER_NANOS = 200_000_000L;
+    /** The pause after the first failed transaction; it doubles with each failure in a row, up to the maximum. */
+    static final long FIRST_RETRY_PAUSE_NANOS = 100_000_000L;
+    static final long MAX_RETRY_PAUSE_NANOS = 2_000_000_000L;
 
     private final String workerId;
     private final Producer<String, byte[]> producer;
@@ -70,6 +79,9 @@ public final class ResultCommitter implements AutoCloseable {
     private long lastCommitNanos;
     /** When the oldest of {@link #uncommitted} finished (loop thread only). */
     private long oldestUncommittedAt;
+    /** The pause after the last failed transaction, 0 once one succeeds; the next is not tried before retryAt (loop thread only). */
+    private long retryPause;
+    private long retryAt;
 
     /**
      * @param intervalNanos commit at most this often unless asked to wait; 0 commits whenever something is ready
@@ -191,11 +203,15 @@ public final class ResultCommitter implements AutoCloseable {
     }
 
     /**
-     * How long until a commit of what waits is due: the rest of the interval, or of the linger while a job started
-     * within it still runs; 0 when due now. The loop polls no longer than this, so nothing waits past it.
+     * How long until a commit of what waits is due: the rest of the interval, of the linger while a job started
+     * within it still runs, or of the pause after a failed transaction; 0 when due now. The loop polls no longer
+     * than this, so nothing waits past it.
      */
     private long nanosUntilDue(Map<TopicPartition, PartitionTracker> trackers, long now) {
         long wait = intervalNanos > 0 ? intervalNanos - (now - lastCommitNanos) : 0;
+        if (retryPause > 0) {
+            wait = Math.max(wait, retryAt - now);
+        }
         if (lingerNanos > 0 && !uncommitted.isEmpty()) {
             long lingerLeft = lingerNanos - (now - oldestUncommittedAt);
             if (lingerLeft > 0 && trackers.values().stream().anyMatch(t -> t.runningSince(now - lingerNanos))) {
@@ -206,13 +222,18 @@ public final class ResultCommitter implements AutoCloseable {
     }
 
     /**
-     * Runs a transaction's step on the committer's thread, then wakes the loop: only once the future is done, or the
-     * woken loop could find it still running, poll a full timeout and leave the results unseen until the next record
-     * (a 150 ms stall of every result of a burst at 100 calls/s).
+     * Runs a transaction's step on the committer's thread, then wakes the loop if it succeeded: only once the future
+     * is done, or the woken loop could find it still running, poll a full timeout and leave the results unseen until
+     * the next record (a 150 ms stall of every result of a burst at 100 calls/s). A failed step does not wake it (see
+     * the class comment): the loop collects it after its poll, within the poll's timeout.
      */
     private Future<Outcome> submit(java.util.function.Supplier<Outcome> step) {
         CompletableFuture<Outcome> outcome = CompletableFuture.supplyAsync(step, thread);
-        outcome.whenComplete((done, error) -> afterCommit.run());
+        outcome.whenComplete((done, error) -> {
+            if (error == null && done.error() == null) {
+                afterCommit.run();
+            }
+        });
         return outcome;
     }
 
@@ -322,6 +343,7 @@ public final class ResultCommitter implements AutoCloseable {
             inFlight = null;
         }
         if (outcome.error() == null) {
+            retryPause = 0;
             outcome.offsets().forEach((tp, offset) -> outcome.trackers().get(tp).committed(offset.offset(), offset.metadata()));
             outcome.batch().forEach(c -> waitingBytes -= c.bytes());
             return;
@@ -335,7 +357,10 @@ public final class ResultCommitter implements AutoCloseable {
         if (!(outcome.error() instanceof RetriableCommitException retry)) {
             throw outcome.error();
         }
-        log.warn("Worker {} could not commit {} results, will retry: {}", workerId, outcome.batch().size(), retry.getCause().toString());
+        retryPause = retryPause == 0 ? FIRST_RETRY_PAUSE_NANOS : Math.min(MAX_RETRY_PAUSE_NANOS, retryPause * 2);
+        retryAt = nanoTime.getAsLong() + retryPause;
+        log.warn("Worker {} could not commit {} results, will retry in {} ms: {}", workerId, outcome.batch().size(), retryPause / 1_000_000,
+                retry.getCause().toString());
         outcome.trackers().values().forEach(PartitionTracker::runningUntold);
         // Back in line for the next transaction, unless their partition moved meanwhile.
         outcome.batch().forEach(c -> {

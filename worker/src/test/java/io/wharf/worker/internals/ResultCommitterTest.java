@@ -2,6 +2,7 @@ package io.wharf.worker.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -242,5 +243,37 @@ class ResultCommitterTest {
         assertThat(woken.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)).as("a second transaction, without waiting for a poll").isTrue();
         assertThat(producer.commitCount()).isEqualTo(2);
         assertThat(runningWhenWoken).containsExactly(false, false);
+    }
+    @Test
+    void shouldPauseBeforeTryingAFailedTransactionAgainWithoutWakingTheLoopForIt() {
+        committer.close();
+        AtomicLong wakes = new AtomicLong();
+        committer = new ResultCommitter("w", producer, 0, 0, nanos::get, wakes::incrementAndGet);
+        owned(TP, 0);
+        finish(TP, 0);
+        producer.commitTransactionException = new KafkaException("the group's metadata is stale: it rebalances");
+        committer.publish(trackers, () -> GROUP, false);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !committer.transactionRunning());
+        committer.publish(trackers, () -> GROUP, false); // collects the failure, and waits
+        assertThat(producer.transactionAborted()).isTrue();
+        assertThat(committer.pollBound(trackers, Duration.ofMillis(500))).as("the loop polls through the pause")
+                .isEqualTo(Duration.ofMillis(100));
+
+        nanos.addAndGet(100 * MS);
+        committer.publish(trackers, () -> GROUP, false); // fails again
+        await().atMost(Duration.ofSeconds(5)).until(() -> !committer.transactionRunning());
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(committer.pollBound(trackers, Duration.ofMillis(500))).as("twice as long after a second failure in a row")
+                .isEqualTo(Duration.ofMillis(200));
+        assertThat(wakes.get()).as("a wakeup during the consumer's rebalance would fail that rebalance").isZero();
+
+        producer.commitTransactionException = null;
+        nanos.addAndGet(199 * MS);
+        committer.publish(trackers, () -> GROUP, false);
+        assertThat(producer.history()).as("not before the pause ends").isEmpty();
+        nanos.addAndGet(MS);
+        committer.publish(trackers, () -> GROUP, false);
+        await().atMost(Duration.ofSeconds(5)).until(() -> wakes.get() == 1);
+        assertThat(committedKeys()).containsExactly("job-0");
     }
 }
