@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -121,7 +122,7 @@ class BrokerOutageIT {
     private JobResult awaited(String jobId, Callable<JobResult> wait) throws Exception {
         try {
             return wait.call();
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError("No result for job " + jobId + " after the broker came back. Its state on " + Topics.STATUS + ": "
                     + roles.client.state(jobId).map(Object::toString).orElse("none (the dispatcher never made it a job)")
                     + "; dispatcher " + roles.dispatcher.state() + " " + roles.dispatcher.readiness()
