@@ -67,7 +67,7 @@ cp "$ROOT"/cli/target/lib/*.jar "$OUT/wharf/lib/"
 cp "$ROOT/cli/target/wharf-cli.jar" "$OUT/wharf/app/"
 cp "$ROOT"/deploy/images/wharf/bin/* "$OUT/wharf/app/bin/"
 {
-  printf '%s\n' -XX:+UseSerialGC -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData
+  printf '%s\n' -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData
   # RocksDB (the dispatcher's state) and Kafka's buffer unmapper use these; allowed so the roles' logs stay clean.
   [ "$MAJOR" -ge 24 ] && printf '%s\n' --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
 } > "$OUT/wharf/app/jvm.options"

@@ -78,6 +78,21 @@ class RoleImagesIT {
     }
 
     @Test
+    void aCollectorNamedInWharfJavaOptsReplacesTheSerialOne() {
+        assertThat(cliLogs("-Xlog:gc")).contains("Using Serial");
+        assertThat(cliLogs("-XX:+UseG1GC -Xlog:gc")).contains("Using G1"); // two collectors would stop the JVM at start
+    }
+
+    /** What the image's command line prints for {@code --version} with {@code WHARF_JAVA_OPTS} set. */
+    private static String cliLogs(String javaOpts) {
+        try (GenericContainer<?> cli = new GenericContainer<>(DockerImageName.parse(RoleImages.WHARF)).withNetworkMode("none")
+                .withEnv("WHARF_JAVA_OPTS", javaOpts).withCommand("--version")) {
+            cli.withStartupCheckStrategy(new org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy()).start();
+            return cli.getLogs();
+        }
+    }
+
+    @Test
     void eachRoleStartsAndReportsReady() throws Exception {
         Map<String, String> cluster = Map.of("WHARF_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "WHARF_REGISTRY_URL", registry.confluentUrl());
         int dispatcher = Ports.free();
