@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
 import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
 import org.testcontainers.utility.DockerImageName;
 
@@ -70,25 +71,25 @@ class RoleImagesIT {
         assertThat(labels).contains("\"org.opencontainers.image.version\":\"" + RoleImages.VERSION + "\"")
                 .containsPattern("\"org.opencontainers.image.revision\":\"[0-9a-f]{40}(-dirty)?\"")
                 .contains(" 10001:10001 ", "/opt/wharf/bin/healthcheck");
-        try (GenericContainer<?> cli = new GenericContainer<>(DockerImageName.parse(RoleImages.WHARF)).withNetworkMode("none")
-                .withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint("id"))) {
-            cli.withStartupCheckStrategy(new org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy()).start();
-            assertThat(cli.getLogs()).contains("uid=10001(wharf)");
-        }
+        assertThat(oneShot(image().withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint("id")))).contains("uid=10001(wharf)");
     }
 
     @Test
     void aCollectorNamedInWharfJavaOptsReplacesTheSerialOne() {
-        assertThat(cliLogs("-Xlog:gc")).contains("Using Serial");
-        assertThat(cliLogs("-XX:+UseG1GC -Xlog:gc")).contains("Using G1"); // two collectors would stop the JVM at start
+        assertThat(oneShot(image().withEnv("WHARF_JAVA_OPTS", "-Xlog:gc").withCommand("--version"))).contains("Using Serial");
+        // two collectors would stop the JVM at start
+        assertThat(oneShot(image().withEnv("WHARF_JAVA_OPTS", "-XX:+UseG1GC -Xlog:gc").withCommand("--version"))).contains("Using G1");
     }
 
-    /** What the image's command line prints for {@code --version} with {@code WHARF_JAVA_OPTS} set. */
-    private static String cliLogs(String javaOpts) {
-        try (GenericContainer<?> cli = new GenericContainer<>(DockerImageName.parse(RoleImages.WHARF)).withNetworkMode("none")
-                .withEnv("WHARF_JAVA_OPTS", javaOpts).withCommand("--version")) {
-            cli.withStartupCheckStrategy(new org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy()).start();
-            return cli.getLogs();
+    private static GenericContainer<?> image() {
+        return new GenericContainer<>(DockerImageName.parse(RoleImages.WHARF));
+    }
+
+    /** Runs {@code container} to its end with network {@code none} and returns what it printed. */
+    private static String oneShot(GenericContainer<?> container) {
+        try (container) {
+            container.withNetworkMode("none").withStartupCheckStrategy(new OneShotStartupCheckStrategy()).start();
+            return container.getLogs();
         }
     }
 
@@ -127,7 +128,7 @@ class RoleImagesIT {
         int port = Ports.free();
         int controller = Ports.free();
         int registryPort = Ports.free();
-        try (GenericContainer<?> broker = new GenericContainer<>(DockerImageName.parse(RoleImages.WHARF)).withNetworkMode("host").withCommand("broker")
+        try (GenericContainer<?> broker = image().withNetworkMode("host").withCommand("broker")
                 .withEnv(Map.of("WHARF_BROKER_ID", "1", "WHARF_BROKER_PORT", String.valueOf(port), "WHARF_BROKER_CONTROLLER_PORT", String.valueOf(controller),
                         "WHARF_BROKER_VOTERS", "1@127.0.0.1:" + controller, "WHARF_BROKER_CLUSTER_ID", Uuid.randomUuid().toString(),
                         "WHARF_BROKER_REPLICATION", "1"));
@@ -146,7 +147,7 @@ class RoleImagesIT {
     }
 
     private static GenericContainer<?> role(String role, Map<String, String> cluster, Map<String, String> own) {
-        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(RoleImages.WHARF)).withNetworkMode("host").withCommand(role)
+        GenericContainer<?> container = image().withNetworkMode("host").withCommand(role)
                 .withEnv(cluster).withEnv(own);
         return container;
     }
