@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +89,38 @@ class GatewayDevIT {
         assertThat(jobs).extracting(j -> j.get("jobId").asText()).contains(id);
         assertThat(wharf("logs", id)).contains(" echo queued");
         assertThat(wharf("logs", id, "--output", "json")).contains("\"stream\":\"stderr\"").contains("to stderr");
+    }
+
+    @Test
+    void logsFollowPrintsARunningJobsLinesAndReturnsOnceItEnds() throws Exception {
+        String slow = "dev-slow-" + UUID.randomUUID().toString().substring(0, 6);
+        try (WharfClient client = new WharfClient(cluster.endpoints())) {
+            client.deploy(FunctionSpec.newBuilder().setName(slow).setImage(LocalImages.BUSYBOX).setTimeoutMillis(20_000)
+                    .setCommand(List.of("sh", "-c", "echo first line; sleep 2; echo last line")).build());
+        }
+        String id = wharf("invoke", slow, "--data", "x", "--async").strip();
+        String followed = wharf("logs", id, "--follow");
+        assertThat(followed).contains("first line").contains("last line");
+        assertThat(JSON.readTree(wharf("job", id, "--output", "json")).get("final").asBoolean()).as("the job ended before --follow returned").isTrue();
+    }
+
+    @Test
+    void invokeSendsWhatIsPipedToItsStandardInput() throws Exception {
+        // A process of its own: whether standard input is a pipe is a property of the process, as for a user's shell.
+        Process invoke = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), Wharf.class.getName(), "invoke", function,
+                "--bootstrap", cluster.endpoints().bootstrap(), "--registry", cluster.endpoints().registry())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (var stdin = invoke.getOutputStream()) {
+            stdin.write("from a pipe".getBytes(StandardCharsets.UTF_8));
+        }
+        if (!invoke.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            invoke.destroyForcibly();
+            throw new AssertionError("wharf invoke did not return within 60 s");
+        }
+        String printed = new String(invoke.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(invoke.exitValue()).as(printed).isZero();
+        assertThat(printed).contains(" echo from a pipe");
     }
 
     @Test
