@@ -85,6 +85,17 @@ class SyncCallsIT {
     }
 
     @Test
+    void aFunctionKilledForItsMemoryIs502NamingTheLimit() throws Exception {
+        String hungry = stack.deploy("hungry", "tenant-a", f -> f.setMemoryMb(16)
+                .setCommand(List.of("sh", "-c", "(x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}); exit 0")));
+        HttpResponse<String> response = stack.call("POST", "/function/" + hungry, keyA, "x");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(502);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.get("status").asText()).isEqualTo("OOM_KILLED");
+        assertThat(body.get("reason").asText()).contains("16 MiB");
+    }
+
+    @Test
     void aFunctionPastItsTimeoutIs504() throws Exception {
         String slow = stack.deploy("slow", "tenant-a", f -> f.setTimeoutMillis(1_000).setCommand(List.of("sleep", "30")));
         HttpResponse<String> response = stack.call("GET", "/function/" + slow, keyA, null);
