@@ -117,6 +117,12 @@ class JobsIT {
                 Map.of("X-Callback-Url", "ftp://127.0.0.1/x"));
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(json(bad).get("message").asText()).contains("http:// or https://");
+        // A private address is refused before anything is sent to it (the default allows public and loopback only).
+        HttpResponse<String> inside = stack.call(stack.gateway, "POST", "/async-function/" + slowEcho, keyA, "x",
+                Map.of("X-Callback-Url", "http://10.0.0.5:8080/hook"));
+        assertThat(inside.statusCode()).isEqualTo(400);
+        assertThat(json(inside).get("message").asText()).contains("private address").contains("wharf.gateway.callbacks.allow");
+        assertThat(inside.headers().firstValue("X-Call-Id")).as("no job made").isEmpty();
     }
 
     @Test

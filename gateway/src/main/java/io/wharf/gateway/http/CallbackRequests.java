@@ -32,7 +32,7 @@ public final class CallbackRequests {
         try {
             uri = new URI(url.strip());
         } catch (URISyntaxException e) {
-            throw ApiError.badRequest("X-Callback-Url '" + url + "' is not a URL: " + e.getReason());
+            throw ApiError.badRequest("X-Callback-Url '" + url + "' is not a URL (" + e.getReason() + "): give an absolute http:// or https:// URL");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
