@@ -178,6 +178,11 @@ public final class DevCluster implements AutoCloseable {
     }
 
     /** An admin key of the gateway, made at start. */
+    /** The process's meters, the ones its gateway serves at /metrics. */
+    public io.micrometer.core.instrument.MeterRegistry meters() {
+        return metrics.registry();
+    }
+
     public String adminKey() {
         return adminKey;
     }

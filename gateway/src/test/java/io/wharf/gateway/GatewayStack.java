@@ -51,6 +51,8 @@ final class GatewayStack {
     final WharfClient client;
     final Dispatcher dispatcher;
     final Worker worker;
+    /** The worker's meters, read as its /metrics would be. */
+    final SimpleMeterRegistry workerMeters = new SimpleMeterRegistry();
     final Gateway gateway;
     final DockerClient docker = DockerEngine.client();
     final String image = LocalImages.busybox(docker);
@@ -71,7 +73,7 @@ final class GatewayStack {
                 DispatcherConfig.STATE_DIR_CONFIG, state.toString(), DispatcherConfig.APPLICATION_ID_CONFIG, dispatcherId,
                 DispatcherConfig.COMMIT_INTERVAL_MS_CONFIG, 10), new Telemetry(new SimpleMeterRegistry(), traces)).start();
         worker = new Worker(Map.of(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, WorkerConfig.REGISTRY_URL_CONFIG, registry,
-                WorkerConfig.ID_CONFIG, "gateway-it-" + suffix, WorkerConfig.SLOTS_CONFIG, 4), new Telemetry(new SimpleMeterRegistry(), traces)).start();
+                WorkerConfig.ID_CONFIG, "gateway-it-" + suffix, WorkerConfig.SLOTS_CONFIG, 4), new Telemetry(workerMeters, traces)).start();
         gateway = startGateway();
     }
 

@@ -72,6 +72,11 @@ class JobsIT {
         JsonNode done = json(stack.call("GET", "/v1/jobs/" + id, keyA, null));
         assertThat(done.get("status").asText()).isEqualTo("SUCCEEDED");
         assertThat(done.get("exitCode").asInt()).isZero();
+        assertThat(done.get("attempt").asInt()).isEqualTo(1);
+        assertThat(done.get("timings").get("startedAt").asText()).as("the container's lifetime").isNotEmpty();
+        assertThat(java.time.Instant.parse(done.get("timings").get("exitedAt").asText()))
+                .isAfterOrEqualTo(java.time.Instant.parse(done.get("timings").get("startedAt").asText()));
+        assertThat(early.get("timings").isNull()).as("no lifetime before it ends").isTrue();
         HttpResponse<String> result = stack.call("GET", "/v1/jobs/" + id + "/result", keyA, null);
         assertThat(result.statusCode()).isEqualTo(200);
         assertThat(result.body()).isEqualTo("starting\ngot parcel\n");

@@ -18,14 +18,14 @@ public final class JobStates {
     public static JobState of(Job job, JobPhase phase, long now, String reason) {
         return new JobState(job.getJobId(), job.getFunction().getName(), job.getTenant(), phase, false, job.getAttempt(),
                 job.getEventCreatedAt().toEpochMilli(), now, null, null, null, reason, job.getCallback(), null,
-                job.getTraceContext().get("traceparent"));
+                job.getTraceContext().get("traceparent"), null);
     }
 
     /** The state of an event's job before the dispatcher has it: QUEUED, written by whoever sent the event. */
     public static JobState of(io.wharf.records.Event event, long now) {
         return new JobState(event.getId(), event.getFunction(), event.getTenant(), JobPhase.QUEUED, false, 1,
                 event.getCreatedAt().toEpochMilli(), now, event.getRunAt() == null ? null : event.getRunAt().toEpochMilli(), null, null, null,
-                event.getCallback(), null, event.getHeaders().get("traceparent"));
+                event.getCallback(), null, event.getHeaders().get("traceparent"), null);
     }
 
     /** The final state a result says; {@code job}, when the writer has it, adds the tenant (and the callback, else the result's). */
@@ -34,7 +34,7 @@ public final class JobStates {
         return new JobState(result.getJobId(), result.getFunction(), job == null ? null : job.getTenant(), phase(result.getStatus()), true,
                 result.getAttempt(), created != null ? created : job == null ? null : job.getEventCreatedAt().toEpochMilli(), now, null,
                 result.getWorkerId(), result.getExitCode(), result.getError(), job == null ? result.getCallback() : job.getCallback(), result.getUsage(),
-                result.getTraceparent());
+                result.getTraceparent(), result.getTimings());
     }
 
     public static JobPhase phase(JobStatus status) {
@@ -93,6 +93,25 @@ public final class JobStates {
         out.put("reason", s.getReason());
         out.put("usage", usage(s.getUsage()));
         out.put("traceparent", s.getTraceparent());
+        out.put("timings", timings(s.getTimings()));
+        return out;
+    }
+
+    /**
+     * A final state's container lifetime as ISO times, the steps that happened only: queued (event created, enqueued,
+     * dequeued), the image (pulled), the container (created, started, ready for an HTTP-server function, exited) and
+     * the result (finished). Null before the job ends.
+     */
+    public static java.util.Map<String, Object> timings(io.wharf.records.Timings t) {
+        if (t == null) {
+            return null;
+        }
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        for (org.apache.avro.Schema.Field field : t.getSchema().getFields()) {
+            if (t.get(field.pos()) instanceof Long millis) {
+                out.put(field.name(), java.time.Instant.ofEpochMilli(millis).toString());
+            }
+        }
         return out;
     }
 

@@ -21,7 +21,7 @@ import io.wharf.records.Event;
 import io.wharf.records.HttpRequest;
 import io.wharf.records.Job;
 
-/** Records written before the gateway's fields joined them (the HTTP request, callbacks, HTTP ports) still decode. */
+/** Records written before the gateway's fields joined them (the HTTP request, callbacks, HTTP ports, a final state's timings) still decode. */
 class RecordCompatibilityTest {
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
 
@@ -56,7 +56,8 @@ class RecordCompatibilityTest {
                 io.wharf.records.FunctionSpec.getClassSchema(), List.of("httpResponse", "webhookSecret", "httpPort"),
                 Job.getClassSchema(), List.of("http", "callback"),
                 io.wharf.records.JobResult.getClassSchema(), List.of("callback"),
-                io.wharf.records.JobResult.getClassSchema().getField("timings").schema(), List.of("readyAt"));
+                io.wharf.records.JobResult.getClassSchema().getField("timings").schema(), List.of("readyAt"),
+                io.wharf.records.JobState.getClassSchema(), List.of("timings"));
         added.forEach((current, fields) -> {
             Schema old = current;
             for (String field : fields) {

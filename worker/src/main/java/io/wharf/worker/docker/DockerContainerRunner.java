@@ -67,6 +67,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     private final Prestarter prestarter;
     private final java.util.Set<CompletableFuture<Void>> pendingRemovals = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final OomEvents oomEvents;
+    private final WorkerMeters meters;
     /** Job id to container, for runs on pre-started containers (which carry no job label). */
     private final Map<String, String> active = new java.util.concurrent.ConcurrentHashMap<>();
     /** Jobs whose container Wharf killed (a cancel): their end is no engine's doing. */
@@ -102,13 +103,14 @@ public final class DockerContainerRunner implements ContainerRunner {
         int prestartPerFunction = options.prestartPerFunction();
         Path shim = options.shim();
         this.docker = docker;
+        this.meters = meters;
         this.engine = new EngineWatch(docker);
         this.containers = new HardenedContainers(docker, owner, Cgroups.detect(docker, options.cgroupRoot(), owner));
         this.privateDir = PrivateWorkDir.open("wharf.worker.work.dir", workDir, owner);
         this.workDir = privateDir.path();
         this.images = new ImageCache(docker, pullTimeoutMillis, options.imageBudgetBytes(), options.hostCredentials(), meters);
         this.hot = new HotContainers(docker, this.workDir, containers, meters);
-        this.httpServers = new HttpServers(docker, containers, shim != null && usableShim(shim) ? shim : null, prestartPerFunction);
+        this.httpServers = new HttpServers(docker, containers, shim != null && usableShim(shim) ? shim : null, prestartPerFunction, meters);
         this.oomEvents = new OomEvents(docker, engine);
         this.prestarter = prestartPerFunction > 0 && usableShim(shim)
                 ? new Prestarter(docker, this.workDir, shim, prestartPerFunction, Duration.ofSeconds(60), containers, meters)
@@ -338,7 +340,7 @@ public final class DockerContainerRunner implements ContainerRunner {
                         || Boolean.TRUE.equals(docker.inspectContainerCmd(containerId).exec().getState().getOOMKilled());
             }
             // Everything the result needs is read: the removal need not delay it (close() waits for removals).
-            removeLater(containerId);
+            removeLater(containerId, request.function());
             containerId = null;
             return new RunOutcome(state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue(), timedOut,
                     oomKilled, logs.stdout(), logs.truncated(), logs.stderrTail(), null, imageId,
@@ -371,8 +373,12 @@ public final class DockerContainerRunner implements ContainerRunner {
         return e instanceof DockerException || e instanceof DockerClientException || e.getCause() instanceof IOException;
     }
 
-    private void removeLater(String containerId) {
-        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> remove(containerId), Containers.ASIDE);
+    private void removeLater(String containerId, String function) {
+        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> {
+            long begin = System.nanoTime();
+            remove(containerId);
+            meters.stopped(function, (System.nanoTime() - begin) / 1_000_000);
+        }, Containers.ASIDE);
         pendingRemovals.add(removal);
         removal.whenComplete((ok, error) -> pendingRemovals.remove(removal));
     }

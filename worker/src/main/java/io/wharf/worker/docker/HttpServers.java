@@ -33,6 +33,7 @@ import io.wharf.worker.runtime.OutputListener;
 import io.wharf.worker.runtime.RunOutcome;
 import io.wharf.worker.runtime.RunRequest;
 import io.wharf.worker.runtime.Usage;
+import io.wharf.worker.runtime.WorkerMeters;
 
 /**
  * HTTP-server functions: an unchanged web-server image, its container started per request (or taken ready from a
@@ -58,6 +59,7 @@ final class HttpServers implements AutoCloseable {
     private final Map<String, Deque<Server>> idle = new ConcurrentHashMap<>();
     private final Map<String, String> active = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private final WorkerMeters meters;
 
     /** A started container listening on its port. */
     private record Server(String id, long createdAt, long startedAt, long readyAt, int served, long idleSince) {
@@ -67,8 +69,9 @@ final class HttpServers implements AutoCloseable {
      * @param busybox a static busybox on the worker's host, or null (then no HTTP-server function runs here)
      * @param ahead   containers started ahead of need per function (the worker's prestart setting); 0 for none
      */
-    HttpServers(DockerClient docker, HardenedContainers containers, Path busybox, int ahead) {
+    HttpServers(DockerClient docker, HardenedContainers containers, Path busybox, int ahead, WorkerMeters meters) {
         this.docker = docker;
+        this.meters = meters;
         this.containers = containers;
         this.busybox = busybox;
         this.ahead = Math.min(ahead, 2);
@@ -125,7 +128,12 @@ final class HttpServers implements AutoCloseable {
             active.remove(request.jobId());
             if (server != null) {
                 String id = server.id();
-                Containers.ASIDE.submit(() -> containers.remove(id)); // after the answer: the caller does not wait for removal
+                String function = request.function();
+                Containers.ASIDE.submit(() -> { // after the answer: the caller does not wait for removal
+                    long begin = System.nanoTime();
+                    containers.remove(id);
+                    meters.stopped(function, (System.nanoTime() - begin) / 1_000_000);
+                });
             }
         }
     }

@@ -130,9 +130,6 @@ public final class WorkerMeters {
             phase(function, "start", t.getStartedAt() - t.getCreatedAt());
         }
         phase(function, "run", t.getExitedAt() - Math.max(t.getStartedAt(), dequeued));
-        if (t.getRemovedAt() != null) {
-            phase(function, "teardown", t.getRemovedAt() - t.getExitedAt());
-        }
         if (t.getEventCreatedAt() != null) {
             timer(QUEUE_WAIT, "From the event to its container's start", function).record(
                     Math.max(0, Math.max(t.getStartedAt(), dequeued) - t.getEventCreatedAt()), TimeUnit.MILLISECONDS);
@@ -154,6 +151,14 @@ public final class WorkerMeters {
         counter(IO, "Block I/O of jobs' containers", "bytes", "function", function, "tenant", tenant, "direction", "write").increment(u.getWrittenBytes());
         summaries.computeIfAbsent(function, f -> DistributionSummary.builder(PEAK_MEMORY).description("Jobs' peak memory").baseUnit("bytes")
                 .tag("function", f).register(registry)).record(u.getPeakMemoryBytes());
+    }
+
+    /**
+     * A container's removal, the last phase of its life. It happens after the answer (the caller does not wait for it),
+     * so it is measured here when it ends rather than read from the result.
+     */
+    public void stopped(String function, long millis) {
+        phase(function, "teardown", millis);
     }
 
     private void phase(String function, String phase, long millis) {
