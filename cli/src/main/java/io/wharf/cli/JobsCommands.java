@@ -90,10 +90,31 @@ final class JobsCommands {
                 } else {
                     Map<String, Object> fields = describe(state);
                     fields.put("usage", io.wharf.rules.Results.usage(state.getUsage()));
+                    fields.put("timings", lifetime(state.getTimings()));
                     fields.forEach((k, v) -> System.out.printf("%-10s %s%n", k, v == null ? "-" : v));
                 }
             }
             return 0;
+        }
+    }
+
+    /** A final job's lifetime in words: each step that happened, in milliseconds; null before it ends. */
+    static String lifetime(io.wharf.records.Timings t) {
+        if (t == null) {
+            return null;
+        }
+        List<String> steps = new java.util.ArrayList<>();
+        step(steps, "queued", t.getEventCreatedAt(), t.getDequeuedAt());
+        step(steps, "start", t.getCreatedAt(), t.getStartedAt());
+        step(steps, "ready", t.getStartedAt(), t.getReadyAt());
+        step(steps, "run", t.getReadyAt() != null ? t.getReadyAt() : t.getStartedAt(), t.getExitedAt());
+        step(steps, "result", t.getExitedAt(), t.getFinishedAt());
+        return steps.isEmpty() ? null : String.join(", ", steps);
+    }
+
+    private static void step(List<String> steps, String name, Long from, Long to) {
+        if (from != null && to != null) {
+            steps.add(name + " " + Math.max(0, to - from) + " ms");
         }
     }
 

@@ -84,7 +84,8 @@ class GatewayDevIT {
         JsonNode job = JSON.readTree(wharf("job", id, "--output", "json"));
         assertThat(job.get("status").asText()).isEqualTo("SUCCEEDED");
         assertThat(job.get("function").asText()).isEqualTo(function);
-        assertThat(wharf("job", id)).contains("SUCCEEDED");
+        assertThat(job.get("timings").get("exitedAt").asText()).as("its container's lifetime").isNotEmpty();
+        assertThat(wharf("job", id)).contains("SUCCEEDED").containsPattern("timings +queued \\d+ ms, .*run \\d+ ms, result \\d+ ms");
         JsonNode jobs = JSON.readTree(wharf("jobs", "--function", function, "--output", "json")).get("jobs");
         assertThat(jobs).extracting(j -> j.get("jobId").asText()).contains(id);
         assertThat(wharf("logs", id)).contains(" echo queued");
