@@ -177,12 +177,12 @@ public final class DevCluster implements AutoCloseable {
         return gateway.url();
     }
 
-    /** An admin key of the gateway, made at start. */
     /** The process's meters, the ones its gateway serves at /metrics. */
     public io.micrometer.core.instrument.MeterRegistry meters() {
         return metrics.registry();
     }
 
+    /** An admin key of the gateway, made at start. */
     public String adminKey() {
         return adminKey;
     }

@@ -149,10 +149,14 @@ class SyncCallsIT {
 
     @Test
     void asyncAnswers202WithTheJobIdAndWhereItsStatusIs() throws Exception {
-        HttpResponse<String> response = stack.call("POST", "/async-function/" + echo + "/later", keyA, "payload");
+        // A request that names another tenant is still the key's tenant's.
+        HttpResponse<String> response = stack.call(stack.gateway, "POST", "/async-function/" + echo + "/later?tenant=tenant-b", keyA, "payload",
+                GatewayStack.headers("X-Wharf-Tenant", "tenant-b"));
         assertThat(response.statusCode()).isEqualTo(202);
         String id = JSON.readTree(response.body()).get("jobId").asText();
         assertThat(response.headers().firstValue("X-Call-Id")).hasValue(id);
         assertThat(response.headers().firstValue("Location")).hasValue("/v1/jobs/" + id);
+        assertThat(JSON.readTree(stack.call("GET", "/v1/jobs/" + id, keyA, null).body()).get("tenant").asText()).isEqualTo("tenant-a");
+        assertThat(stack.call("GET", "/v1/jobs/" + id, keyB, null).statusCode()).isEqualTo(404);
     }
 }

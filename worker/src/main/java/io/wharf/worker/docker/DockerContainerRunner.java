@@ -374,11 +374,7 @@ public final class DockerContainerRunner implements ContainerRunner {
     }
 
     private void removeLater(String containerId, String function) {
-        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> {
-            long begin = System.nanoTime();
-            remove(containerId);
-            meters.stopped(function, (System.nanoTime() - begin) / 1_000_000);
-        }, Containers.ASIDE);
+        CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> meters.stop(function, () -> remove(containerId)), Containers.ASIDE);
         pendingRemovals.add(removal);
         removal.whenComplete((ok, error) -> pendingRemovals.remove(removal));
     }

@@ -128,12 +128,8 @@ final class HttpServers implements AutoCloseable {
             active.remove(request.jobId());
             if (server != null) {
                 String id = server.id();
-                String function = request.function();
-                Containers.ASIDE.submit(() -> { // after the answer: the caller does not wait for removal
-                    long begin = System.nanoTime();
-                    containers.remove(id);
-                    meters.stopped(function, (System.nanoTime() - begin) / 1_000_000);
-                });
+                // after the answer: the caller does not wait for removal
+                Containers.ASIDE.submit(() -> meters.stop(request.function(), () -> containers.remove(id)));
             }
         }
     }

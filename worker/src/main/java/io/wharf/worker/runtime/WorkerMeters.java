@@ -154,11 +154,13 @@ public final class WorkerMeters {
     }
 
     /**
-     * A container's removal, the last phase of its life. It happens after the answer (the caller does not wait for it),
-     * so it is measured here when it ends rather than read from the result.
+     * Runs a container's {@code removal}, the last phase of its life, timed as {@code function}'s teardown. It happens
+     * after the answer (the caller does not wait for it), so it is measured as it ends rather than read from the result.
      */
-    public void stopped(String function, long millis) {
-        phase(function, "teardown", millis);
+    public void stop(String function, Runnable removal) {
+        long begin = System.nanoTime();
+        removal.run();
+        phase(function, "teardown", (System.nanoTime() - begin) / 1_000_000);
     }
 
     private void phase(String function, String phase, long millis) {
